@@ -1,0 +1,186 @@
+/**
+ * The configuration's one source of truth: a TypeBox schema gives both the TypeScript type
+ * (for `defineConfig`) and the JSON Schema used to validate files at load time and published
+ * by `lightbus dumpconfigschema`. Durations are milliseconds and say so in their names.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+const Ms = (description: string, defaultValue: number) =>
+  Type.Integer({ minimum: 1, description: `${description} (milliseconds, default ${defaultValue})`, default: defaultValue });
+
+export const ApiConfigSchema = Type.Object(
+  {
+    rpcTimeoutMs: Type.Optional(Ms("How long a caller waits for an RPC's result", 5000)),
+    fireTimeoutMs: Type.Optional(Ms('How long firing an event may take before it fails', 5000)),
+    validate: Type.Optional(
+      Type.Object(
+        {
+          outgoing: Type.Optional(Type.Boolean({ description: 'Validate what this process sends (default true)' })),
+          incoming: Type.Optional(Type.Boolean({ description: 'Validate what this process receives (default true)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    strictValidation: Type.Optional(
+      Type.Boolean({ description: 'Fail, rather than warn, when no schema is known for the API (default false)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const RedisConfigSchema = Type.Object(
+  {
+    url: Type.Optional(
+      Type.String({
+        description: 'redis:// or rediss:// URL, with user, password and database (default redis://127.0.0.1:6379/0)',
+        pattern: '^rediss?://',
+      }),
+    ),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          ca: Type.Optional(Type.String({ description: 'Path of a PEM file with the CA certificate' })),
+          cert: Type.Optional(Type.String({ description: 'Path of a PEM client certificate' })),
+          key: Type.Optional(Type.String({ description: 'Path of the PEM key of the client certificate' })),
+          rejectUnauthorized: Type.Optional(Type.Boolean()),
+          servername: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const EventTransportConfigSchema = Type.Object(
+  {
+    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Entries read per XREADGROUP (default 10)' })),
+    acknowledgementTimeoutMs: Type.Optional(
+      Ms('How long an entry may stay pending before another consumer takes it over', 60000),
+    ),
+    maxStreamLength: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+        description: 'Approximate MAXLEN of every XADD; null for no trimming (default 100000)',
+      }),
+    ),
+    streamUse: Type.Optional(
+      Type.Union([Type.Literal('per_api'), Type.Literal('per_event')], {
+        description: 'One stream per API (`{api}.*:stream`) or per event (default per_api)',
+      }),
+    ),
+    deadLetterStream: Type.Optional(
+      Type.String({ description: 'Where malformed and failed entries are moved (default lightbus:dead_letter:stream)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const RpcTransportConfigSchema = Type.Object(
+  {
+    expiryMs: Type.Optional(Ms('Lifetime of the expiry marker of a call; a call popped after it is dropped', 5000)),
+    resultTtlMs: Type.Optional(Ms('Lifetime of a result list nobody reads', 60000)),
+  },
+  { additionalProperties: false },
+);
+
+export const RunnerConfigSchema = Type.Object(
+  {
+    workers: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'Worker threads (default: available parallelism)' })),
+    shutdownGraceMs: Type.Optional(Ms('How long in-flight handlers may run after SIGINT/SIGTERM', 10000)),
+    workerMemoryLimitMb: Type.Optional(Type.Integer({ minimum: 16, description: 'Old-generation heap limit of each worker' })),
+  },
+  { additionalProperties: false },
+);
+
+export const LightbusConfigSchema = Type.Object(
+  {
+    serviceName: Type.Optional(
+      Type.String({ minLength: 1, description: 'Names consumer groups; stable across restarts (default: package name)' }),
+    ),
+    processName: Type.Optional(Type.String({ minLength: 1, description: 'Consumer name of this process (default: host-pid)' })),
+    transport: Type.Optional(
+      Type.Union([Type.Literal('redis'), Type.Literal('memory')], { description: 'redis (default) or memory (one process only)' }),
+    ),
+    logLevel: Type.Optional(
+      Type.Union(
+        ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map((l) => Type.Literal(l)),
+        { description: 'default info' },
+      ),
+    ),
+    redis: Type.Optional(RedisConfigSchema),
+    events: Type.Optional(EventTransportConfigSchema),
+    rpc: Type.Optional(RpcTransportConfigSchema),
+    schema: Type.Optional(
+      Type.Object({ ttlMs: Type.Optional(Ms('Lifetime of a published schema', 60000)) }, { additionalProperties: false }),
+    ),
+    apis: Type.Optional(
+      Type.Record(Type.String(), ApiConfigSchema, {
+        description: 'Per-API settings by API name; `default` applies to every API',
+      }),
+    ),
+    runner: Type.Optional(RunnerConfigSchema),
+  },
+  { additionalProperties: false, $id: 'https://lightbus.dev/config.schema.json', title: 'lightbus configuration' },
+);
+
+/** What a config file may contain: every key optional. */
+export type LightbusConfigInput = Static<typeof LightbusConfigSchema>;
+export type ApiConfigInput = Static<typeof ApiConfigSchema>;
+
+/** An API's settings with every default filled in. */
+export interface ApiConfig {
+  rpcTimeoutMs: number;
+  fireTimeoutMs: number;
+  validate: { outgoing: boolean; incoming: boolean };
+  strictValidation: boolean;
+}
+
+/** The configuration after defaults, file, environment and flags were merged. */
+export interface ResolvedConfig {
+  serviceName: string;
+  processName: string;
+  transport: 'redis' | 'memory';
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  redis: { url: string; tls?: NonNullable<Static<typeof RedisConfigSchema>['tls']> };
+  events: {
+    batchSize: number;
+    acknowledgementTimeoutMs: number;
+    maxStreamLength: number | null;
+    streamUse: 'per_api' | 'per_event';
+    deadLetterStream: string;
+  };
+  rpc: { expiryMs: number; resultTtlMs: number };
+  schema: { ttlMs: number };
+  /** Per-API overrides exactly as written; read them through {@link apiConfig}. */
+  apis: Record<string, ApiConfigInput>;
+  runner: { workers?: number; shutdownGraceMs: number; workerMemoryLimitMb?: number };
+  /** The file the config came from, if any (used in error messages). */
+  source?: string;
+}
+
+export const API_DEFAULTS: ApiConfig = {
+  rpcTimeoutMs: 5000,
+  fireTimeoutMs: 5000,
+  validate: { outgoing: true, incoming: true },
+  strictValidation: false,
+};
+
+/** The settings of one API: its own entry over `default` over the built-in defaults. */
+export function apiConfig(config: Pick<ResolvedConfig, 'apis'>, api: string): ApiConfig {
+  const base = config.apis['default'] ?? {};
+  const own = config.apis[api] ?? {};
+  return {
+    rpcTimeoutMs: own.rpcTimeoutMs ?? base.rpcTimeoutMs ?? API_DEFAULTS.rpcTimeoutMs,
+    fireTimeoutMs: own.fireTimeoutMs ?? base.fireTimeoutMs ?? API_DEFAULTS.fireTimeoutMs,
+    validate: {
+      outgoing: own.validate?.outgoing ?? base.validate?.outgoing ?? API_DEFAULTS.validate.outgoing,
+      incoming: own.validate?.incoming ?? base.validate?.incoming ?? API_DEFAULTS.validate.incoming,
+    },
+    strictValidation: own.strictValidation ?? base.strictValidation ?? API_DEFAULTS.strictValidation,
+  };
+}
+
+/** Typed config for `lightbus.config.ts`: `export default defineConfig({ ... })`. */
+export function defineConfig(config: LightbusConfigInput): LightbusConfigInput {
+  return config;
+}

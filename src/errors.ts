@@ -1,0 +1,247 @@
+/**
+ * Every failure lightbus reports has its own class. Errors cross threads and processes as
+ * plain data ({@link SerializedError}) and are rebuilt by name on the other side, so
+ * `instanceof` is checked through a registry symbol rather than the prototype chain: it
+ * holds across worker threads and across two copies of the package (as Temporal's SDK does).
+ */
+
+const kChain = Symbol.for('lightbus.error.chain');
+
+/** An error as it travels between threads and over the wire. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  /** Extra fields of lightbus errors (api, member, issues...), JSON-safe. */
+  data?: Record<string, unknown>;
+}
+
+export class LightbusError extends Error {
+  /** A value matches a class when the class's name is in the value's chain of class names. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    const chain = (value as Record<symbol, unknown>)[kChain];
+    return Array.isArray(chain) && chain.includes(this.name);
+  }
+
+  /** Fields beyond name/message/stack that must survive serialisation. */
+  toData(): Record<string, unknown> | undefined {
+    return undefined;
+  }
+}
+
+/** Sets the name and the class chain used by `instanceof` across realms. */
+function named<T extends abstract new (...args: never[]) => LightbusError>(cls: T, name: string): T {
+  Object.defineProperty(cls, 'name', { value: name });
+  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
+  const parentChain = (Object.getPrototypeOf(cls.prototype) as Record<symbol, string[] | undefined>)[kChain] ?? [];
+  Object.defineProperty(cls.prototype, kChain, { value: [name, ...parentChain] });
+  return cls;
+}
+named(LightbusError, 'LightbusError');
+
+/** A procedure failed in the process that served it. Carries the remote error's name, message and stack. */
+export class RemoteError extends LightbusError {
+  constructor(
+    message: string,
+    readonly remoteName: string,
+    readonly remoteStack: string | undefined,
+    readonly api?: string,
+    readonly procedure?: string,
+  ) {
+    super(message);
+  }
+  override toData() {
+    return { remoteName: this.remoteName, remoteStack: this.remoteStack, api: this.api, procedure: this.procedure };
+  }
+}
+named(RemoteError, 'RemoteError');
+
+/** No result arrived in time. */
+export class RpcTimeoutError extends LightbusError {
+  constructor(
+    message: string,
+    readonly api: string,
+    readonly procedure: string,
+    readonly timeoutMs: number,
+  ) {
+    super(message);
+  }
+  override toData() {
+    return { api: this.api, procedure: this.procedure, timeoutMs: this.timeoutMs };
+  }
+}
+named(RpcTimeoutError, 'RpcTimeoutError');
+
+/** Writing an event to the bus took longer than the API's fire timeout. */
+export class FireTimeoutError extends LightbusError {
+  constructor(
+    message: string,
+    readonly api: string,
+    readonly event: string,
+  ) {
+    super(message);
+  }
+  override toData() {
+    return { api: this.api, event: this.event };
+  }
+}
+named(FireTimeoutError, 'FireTimeoutError');
+
+export interface ValidationIssue {
+  /** JSON pointer inside the message, e.g. `/username`. */
+  path: string;
+  /** What the schema expected. */
+  expected: string;
+  /** A short rendering of what arrived. */
+  received: string;
+}
+
+/** Parameters or a result did not match the schema. */
+export class ValidationError extends LightbusError {
+  constructor(
+    message: string,
+    readonly api: string,
+    readonly member: string,
+    readonly issues: ValidationIssue[] = [],
+  ) {
+    super(message);
+  }
+  override toData() {
+    return { api: this.api, member: this.member, issues: this.issues };
+  }
+}
+named(ValidationError, 'ValidationError');
+
+/** The API is not known where it was needed (serving, or strict validation). */
+export class UnknownApiError extends LightbusError {
+  constructor(
+    message: string,
+    readonly api: string,
+  ) {
+    super(message);
+  }
+  override toData() {
+    return { api: this.api };
+  }
+}
+named(UnknownApiError, 'UnknownApiError');
+
+/** The API is known but has no such RPC or event. */
+export class UnknownMemberError extends LightbusError {
+  constructor(
+    message: string,
+    readonly api: string,
+    readonly member: string,
+  ) {
+    super(message);
+  }
+  override toData() {
+    return { api: this.api, member: this.member };
+  }
+}
+named(UnknownMemberError, 'UnknownMemberError');
+
+/** The configuration is invalid. Names the file, the key path and what was expected. */
+export class ConfigError extends LightbusError {
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly keyPath?: string,
+  ) {
+    super(message);
+  }
+  override toData() {
+    return { file: this.file, keyPath: this.keyPath };
+  }
+}
+named(ConfigError, 'ConfigError');
+
+/** The worker thread running a handler died before it answered. */
+export class WorkerCrashedError extends LightbusError {}
+named(WorkerCrashedError, 'WorkerCrashedError');
+
+/** The bus was closed while the operation was pending, or used after close. */
+export class BusClosedError extends LightbusError {}
+named(BusClosedError, 'BusClosedError');
+
+/** A handler ran past its deadline. */
+export class DeadlineExceededError extends LightbusError {}
+named(DeadlineExceededError, 'DeadlineExceededError');
+
+/** A user module could not be loaded by `lightbus run`. */
+export class ModuleLoadError extends LightbusError {
+  constructor(
+    message: string,
+    readonly modulePath: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+  override toData() {
+    return { modulePath: this.modulePath };
+  }
+}
+named(ModuleLoadError, 'ModuleLoadError');
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const data = error instanceof LightbusError ? error.toData() : undefined;
+    return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}), ...(data ? { data } : {}) };
+  }
+  return { name: 'Error', message: typeof error === 'string' ? error : safeString(error) };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Rebuilds a lightbus error of the right class; any other error becomes a plain Error with the same name. */
+export function deserializeError(e: SerializedError): Error {
+  const d = (e.data ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- shape is fixed by toData()
+  let error: Error;
+  switch (e.name) {
+    case 'RemoteError':
+      error = new RemoteError(e.message, d['remoteName'] ?? 'Error', d['remoteStack'], d['api'], d['procedure']);
+      break;
+    case 'RpcTimeoutError':
+      error = new RpcTimeoutError(e.message, d['api'], d['procedure'], d['timeoutMs']);
+      break;
+    case 'FireTimeoutError':
+      error = new FireTimeoutError(e.message, d['api'], d['event']);
+      break;
+    case 'ValidationError':
+      error = new ValidationError(e.message, d['api'], d['member'], d['issues']);
+      break;
+    case 'UnknownApiError':
+      error = new UnknownApiError(e.message, d['api']);
+      break;
+    case 'UnknownMemberError':
+      error = new UnknownMemberError(e.message, d['api'], d['member']);
+      break;
+    case 'ConfigError':
+      error = new ConfigError(e.message, d['file'], d['keyPath']);
+      break;
+    case 'WorkerCrashedError':
+      error = new WorkerCrashedError(e.message);
+      break;
+    case 'BusClosedError':
+      error = new BusClosedError(e.message);
+      break;
+    case 'DeadlineExceededError':
+      error = new DeadlineExceededError(e.message);
+      break;
+    case 'ModuleLoadError':
+      error = new ModuleLoadError(e.message, d['modulePath']);
+      break;
+    default:
+      error = new Error(e.message);
+      error.name = e.name;
+  }
+  if (e.stack) error.stack = e.stack;
+  return error;
+}

@@ -1,0 +1,63 @@
+/**
+ * One logger per process, made in the main thread and handed to whoever needs it (never a
+ * global). JSON lines when stdout is not a terminal; pino-pretty, as a transport in the main
+ * thread, when it is. Worker threads do not log to stdout themselves: they send their records
+ * to the invoker, which writes them to {@link LogOutput.write} so lines never interleave.
+ */
+import pino, { type Logger, type LevelWithSilent, type DestinationStream } from 'pino';
+
+export type { Logger };
+
+export interface LogOutput {
+  logger: Logger;
+  /** Writes one already-serialised JSON record (from a worker) to the same output. */
+  write(line: string): void;
+  /** Flushes buffered lines; call before exit. */
+  flush(): Promise<void>;
+}
+
+export interface LogOptions {
+  level?: LevelWithSilent;
+  /** Pretty output; defaults to whether stdout is a terminal. */
+  pretty?: boolean;
+  /** Fields on every record (service, process). */
+  base?: Record<string, unknown>;
+  /** Where JSON lines go instead of stdout (tests). */
+  destination?: DestinationStream;
+}
+
+export function createLogOutput(options: LogOptions = {}): LogOutput {
+  const pretty = options.pretty ?? (process.stdout.isTTY === true && !process.env['LIGHTBUS_LOG_JSON']);
+  const destination: DestinationStream & { flushSync?: () => void; end?: () => void } =
+    options.destination ??
+    (pretty
+      ? (pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } }) as DestinationStream)
+      : pino.destination({ dest: 1, sync: false }));
+  const logger = pino(
+    { level: options.level ?? 'info', base: options.base ?? {}, timestamp: pino.stdTimeFunctions.isoTime },
+    destination,
+  );
+  return {
+    logger,
+    write(line: string) {
+      destination.write(line.endsWith('\n') ? line : line + '\n');
+    },
+    flush() {
+      return new Promise<void>((resolve) => {
+        const d = destination as { flushSync?: () => void; flush?: (cb?: (err?: Error) => void) => void };
+        try {
+          if (typeof d.flushSync === 'function') d.flushSync();
+          else if (typeof d.flush === 'function') return d.flush(() => resolve());
+        } catch {
+          // A destination that is not ready yet has nothing to flush.
+        }
+        resolve();
+      });
+    },
+  };
+}
+
+/** A logger that writes nowhere, for library use without config and for tests. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

@@ -1,0 +1,129 @@
+/**
+ * The transports' contracts. The invoker (and nothing else) owns transports; it reads from
+ * them only as fast as handlers free up, so every consumer here is pull-based: `next(max)`
+ * waits for work and returns at most `max` items. Messages here are decoded domain objects;
+ * the wire form lives in `src/transport/wire/`.
+ */
+
+/** One RPC call, as sent by a caller and received by a server. */
+export interface RpcCall {
+  id: string;
+  api: string;
+  procedure: string;
+  kwargs: Record<string, unknown>;
+  /** Where the result goes, e.g. `redis+key://auth.check_password:result:<id>`. */
+  returnPath: string;
+}
+
+/** The outcome of one RPC call. */
+export interface RpcResult {
+  id: string;
+  rpcMessageId: string;
+  /** The procedure's return value when `error` is false; a short text of the error otherwise. */
+  result: unknown;
+  error: boolean;
+  /** The remote stack trace, when `error` is true. */
+  trace?: string;
+}
+
+/** One event, as fired and as delivered. */
+export interface EventMessage {
+  id: string;
+  api: string;
+  event: string;
+  version: number;
+  kwargs: Record<string, unknown>;
+}
+
+/** An event delivered to a consumer group, with what is needed to acknowledge it. */
+export interface DeliveredEvent {
+  message: EventMessage;
+  stream: string;
+  /** The entry's native id in the stream (`1795610117080-0`). */
+  streamId: string;
+  /** How many times the group has delivered this entry (1 on first delivery). */
+  deliveries: number;
+}
+
+/** Where a new consumer group starts: `$` (new events only), `0` (all kept), a stream id or a time. */
+export type Since = '$' | '0' | string | Date;
+
+export interface EventConsumerSpec {
+  /** The consumer group: `{service_name}-{listener_name}`. */
+  group: string;
+  /** The consumer: the process name. */
+  consumer: string;
+  /** The events this consumer wants; with the `per_api` layout others on the stream are acknowledged and skipped. */
+  events: Array<{ api: string; event: string }>;
+  since?: Since;
+}
+
+export interface EventConsumer {
+  /** Resolves once every stream and consumer group exists, so events fired after it are delivered. */
+  readonly ready: Promise<void>;
+  /**
+   * Waits until at least one event is available and returns at most `max`: first this
+   * consumer's own pending entries, then entries idle past the acknowledgement timeout in
+   * other consumers, then new ones. Returns `[]` once closed. Malformed entries are moved to
+   * the dead-letter stream, acknowledged and never returned.
+   */
+  next(max: number): Promise<DeliveredEvent[]>;
+  /** Acknowledges handled events (pipelined). Acknowledged events leave this consumer's in-flight set. */
+  ack(events: DeliveredEvent[]): Promise<void>;
+  /** Copies an event to the dead-letter stream with a reason, then acknowledges it. */
+  deadLetter(event: DeliveredEvent, reason: string): Promise<void>;
+  /** Forgets an event without acknowledging it, so it can be redelivered (to this process or another). */
+  release(events: DeliveredEvent[]): void;
+  /** Stops reading; pending acknowledgements are flushed first. */
+  close(): Promise<void>;
+}
+
+export interface EventTransport {
+  /** Appends an event to its stream; resolves with the stream id once Redis accepted it. */
+  send(message: EventMessage): Promise<{ streamId: string }>;
+  consume(spec: EventConsumerSpec): EventConsumer;
+  close(): Promise<void>;
+}
+
+export interface CallConsumer {
+  /**
+   * Waits until at least one call is available and returns at most `max`. Calls whose expiry
+   * marker is gone are dropped here (at-most-once). Returns `[]` once closed.
+   */
+  next(max: number): Promise<RpcCall[]>;
+  close(): Promise<void>;
+}
+
+export interface RpcTransport {
+  /** Queues a call (expiry marker first, so a fast server never sees a call without one). */
+  send(call: RpcCall): Promise<void>;
+  /** Serves the calls of these APIs. */
+  consume(apis: string[]): CallConsumer;
+  close(): Promise<void>;
+}
+
+export interface ResultTransport {
+  /** This process's return path: every call it makes names it, results are matched by call id. */
+  readonly returnPath: string;
+  /** Pushes a result to a caller's return path (pipelined with its expiry). */
+  send(returnPath: string, result: RpcResult): Promise<void>;
+  /** Starts delivering the results that arrive on {@link returnPath}. Called once. */
+  listen(onResult: (result: RpcResult) => void): void;
+  close(): Promise<void>;
+}
+
+/** Publishes and reads API schemas (`schema:{api}` keys and the `schemas` set). */
+export interface SchemaTransport {
+  store(api: string, schema: unknown, ttlMs: number): Promise<void>;
+  load(): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+/** The transports a bus process owns: built together from one config. */
+export interface Transports {
+  rpc: RpcTransport;
+  result: ResultTransport;
+  event: EventTransport;
+  schema: SchemaTransport;
+  close(): Promise<void>;
+}
