@@ -41,15 +41,15 @@ export interface RpcRef<Params = Record<string, unknown>, Result = unknown> {
 }
 
 /** A reference to one event of one API, typed by its parameters. */
-export interface EventRef<Params = Record<string, unknown>> {
+export interface EventRef<Params = Record<string, unknown>, Name extends string = string> {
   readonly kind: 'event';
   readonly api: string;
-  readonly name: string;
+  readonly name: Name;
   readonly parametersSchema: TObject;
   readonly __params?: Params;
 }
 
-export type ParamsOf<T> = T extends RpcRef<infer P, unknown> ? P : T extends EventRef<infer P> ? P : never;
+export type ParamsOf<T> = T extends RpcRef<infer P, unknown> ? P : T extends EventRef<infer P, string> ? P : never;
 export type ResultOf<T> = T extends RpcRef<Record<string, unknown>, infer R> ? R : never;
 
 export interface ApiSpec {
@@ -61,7 +61,7 @@ type RpcRefs<S extends Record<string, RpcSpec>> = {
   readonly [K in keyof S]: RpcRef<Static<TObject<S[K]['parameters']>>, Static<S[K]['response']>>;
 };
 type EventRefs<S extends Record<string, EventSpec>> = {
-  readonly [K in keyof S]: EventRef<Static<TObject<S[K]['parameters']>>>;
+  readonly [K in keyof S]: EventRef<Static<TObject<S[K]['parameters']>>, K & string>;
 };
 
 /** A defined API: its name and a typed reference to each of its RPCs and events. */

@@ -86,6 +86,9 @@ export const RpcTransportConfigSchema = Type.Object(
 export const RunnerConfigSchema = Type.Object(
   {
     workers: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'Worker threads (default: available parallelism)' })),
+    concurrency: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 10000, description: 'RPC executions at once per worker thread (default 32)' }),
+    ),
     shutdownGraceMs: Type.Optional(Ms('How long in-flight handlers may run after SIGINT/SIGTERM', 10000)),
     workerMemoryLimitMb: Type.Optional(Type.Integer({ minimum: 16, description: 'Old-generation heap limit of each worker' })),
   },
@@ -153,7 +156,7 @@ export interface ResolvedConfig {
   schema: { ttlMs: number };
   /** Per-API overrides exactly as written; read them through {@link apiConfig}. */
   apis: Record<string, ApiConfigInput>;
-  runner: { workers?: number; shutdownGraceMs: number; workerMemoryLimitMb?: number };
+  runner: { workers?: number; concurrency?: number; shutdownGraceMs: number; workerMemoryLimitMb?: number };
   /** The file the config came from, if any (used in error messages). */
   source?: string;
 }

@@ -1,0 +1,256 @@
+/**
+ * The bus: the one API user code sees, in a plain process and in a worker thread alike. It
+ * validates what it sends and receives against the API definitions it knows, and turns every
+ * call, fire and registration into a command for the invoker (see `runtime/protocol.ts`).
+ */
+import type { Api, EventRef, Implementation, ParamsOf, ResultOf, RpcRef } from '../api/define.js';
+import { apiConfig } from '../config/schema.js';
+import { currentExecutionId } from '../runtime/execution-context.js';
+import type { FiredEvent, ListenerDescriptor, OnErrorPolicy } from '../runtime/protocol.js';
+import type { BusHooks, IncomingEvent, LifecycleHook, RpcFunction } from '../runtime/registry.js';
+import type { Since } from '../transport/types.js';
+import { toJsonValue } from '../transport/wire/json-values.js';
+import type { BusBackend } from './backend.js';
+import type { Logger } from 'pino';
+import { parseCronExpression } from './schedule.js';
+
+export interface CallOptions {
+  /** How long to wait for the result (default: the API's `rpcTimeoutMs`, 5000). */
+  timeoutMs?: number;
+}
+
+export interface FireOptions {
+  /** How long writing the event may take (default: the API's `fireTimeoutMs`, 5000). */
+  timeoutMs?: number;
+}
+
+export interface ServeOptions {
+  /** Soft deadline per RPC execution: past it the caller gets a `DeadlineExceededError`. */
+  deadlineMs?: number;
+}
+
+export interface ListenOptions {
+  /** The listener's name; with the service name it names the consumer group (`{service}-{name}`). */
+  name: string;
+  /**
+   * Where a new consumer group starts: `'$'` (default, only new events), `'0'` (everything
+   * still in the stream), a stream id, or a `Date`. Applies only when the group is created.
+   */
+  since?: Since;
+  /**
+   * What to do when the handler throws (default `'shutdown'`, as Python Lightbus):
+   * - `'shutdown'`: leave the event unacknowledged and stop the process gracefully (exit code 1);
+   * - `'acknowledge-and-log'`: log the error and acknowledge the event;
+   * - `'stop-listener'`: leave it unacknowledged and stop only this listener;
+   * - `{ retry: { maxAttempts, backoffMs } }`: retry in place, then move it to the dead-letter stream.
+   */
+  onError?: OnErrorPolicy;
+  /** Batches of this listener handled at once (default 1: events are handled in order). */
+  concurrency?: number;
+  /** Soft deadline per event. */
+  deadlineMs?: number;
+}
+
+/** A running listener. */
+export interface ListenerHandle {
+  readonly name: string;
+  /** Resolves once the consumer group exists: events fired after this are delivered. */
+  readonly ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+type AnyEventRef = EventRef<any, string>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type EventOf<R> = R extends EventRef<infer P, infer N> ? IncomingEvent<P> & { name: N } : IncomingEvent;
+type EventsOf<E> = E extends readonly (infer R)[] ? EventOf<R> : EventOf<E>;
+
+export class Bus {
+  constructor(private readonly backend: BusBackend) {}
+
+  /** The logger of this process (in a worker, records reach the main thread's output tagged with the worker id). */
+  get logger(): Logger {
+    return this.backend.logger;
+  }
+
+  /** Makes this bus aware of an API it calls or listens to, so its messages are validated. */
+  use(...apis: Api[]): this {
+    for (const api of apis) this.backend.registry.know(api);
+    return this;
+  }
+
+  /** Serves an API: this process answers calls to its RPCs. Resolves once serving has started. */
+  serve<A extends Api>(api: A, implementation: Implementation<A>, options: ServeOptions = {}): Promise<void> {
+    const descriptor = this.backend.registry.addServed({
+      api,
+      implementation: implementation as Record<string, RpcFunction>,
+      ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+    });
+    this.backend.registered();
+    return handled(this.backend.request({ type: 'serve', api: descriptor }).then(() => undefined));
+  }
+
+  /** Calls an RPC and resolves with its result. `rpc` is a reference (`auth.rpcs.check_password`) or `"api.procedure"`. */
+  call<R extends RpcRef<any, any>>(rpc: R, params: ParamsOf<R>, options?: CallOptions): Promise<ResultOf<R>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  call(rpc: string, params: Record<string, unknown>, options?: CallOptions): Promise<unknown>;
+  async call(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions = {}): Promise<unknown> {
+    const { api, name } = this.target(rpc);
+    const ref = typeof rpc === 'string' ? this.knownMember<RpcRef>(api, name, 'rpcs') : rpc;
+    const settings = apiConfig(await this.backend.config(), api);
+    const kwargs = toJsonValue(params) as Record<string, unknown>;
+    if (ref && settings.validate.outgoing) {
+      this.backend.validator.validate(ref.parametersSchema, kwargs, { api, member: name, what: 'parameters' });
+    }
+    const info = { api, procedure: name, params: kwargs };
+    await this.hook('beforeRpcCall', info);
+    try {
+      const executionId = currentExecutionId();
+      const result = await this.backend.request({
+        type: 'call',
+        api,
+        procedure: name,
+        kwargs,
+        timeoutMs: options.timeoutMs ?? settings.rpcTimeoutMs,
+        ...(executionId !== undefined ? { executionId } : {}),
+      });
+      if (ref && settings.validate.incoming) {
+        this.backend.validator.validate(ref.responseSchema, result, { api, member: name, what: 'response' });
+      }
+      await this.hook('afterRpcCall', { ...info, result });
+      return result;
+    } catch (error) {
+      await this.hook('afterRpcCall', { ...info, error: error as Error });
+      throw error;
+    }
+  }
+
+  /** Fires an event; resolves with its message id and stream id once Redis has it. */
+  fire<E extends AnyEventRef>(event: E, params: ParamsOf<E>, options?: FireOptions): Promise<FiredEvent>;
+  fire(event: string, params: Record<string, unknown>, options?: FireOptions): Promise<FiredEvent>;
+  async fire(event: EventRef | string, params: Record<string, unknown>, options: FireOptions = {}): Promise<FiredEvent> {
+    const { api, name } = this.target(event);
+    const ref = typeof event === 'string' ? this.knownMember<EventRef>(api, name, 'events') : event;
+    const settings = apiConfig(await this.backend.config(), api);
+    const kwargs = toJsonValue(params) as Record<string, unknown>;
+    if (ref && settings.validate.outgoing) {
+      this.backend.validator.validate(ref.parametersSchema, kwargs, { api, member: name, what: 'parameters' });
+    }
+    const info = { api, event: name, params: kwargs };
+    await this.hook('beforeEventSend', info);
+    try {
+      const executionId = currentExecutionId();
+      const fired = (await this.backend.request({
+        type: 'fire',
+        api,
+        event: name,
+        kwargs,
+        timeoutMs: options.timeoutMs ?? settings.fireTimeoutMs,
+        ...(executionId !== undefined ? { executionId } : {}),
+      })) as FiredEvent;
+      await this.hook('afterEventSend', info);
+      return fired;
+    } catch (error) {
+      await this.hook('afterEventSend', { ...info, error: error as Error });
+      throw error;
+    }
+  }
+
+  /**
+   * Listens to one or more events (of one or several APIs) with one handler, under one
+   * listener name. Each service's listener gets every event once, shared among its processes.
+   */
+  listen<const E extends AnyEventRef | string | readonly (AnyEventRef | string)[]>(
+    events: E,
+    options: ListenOptions,
+    handler: (event: EventsOf<E>) => unknown,
+  ): ListenerHandle {
+    const refs = (Array.isArray(events) ? events : [events]) as Array<EventRef | string>;
+    if (refs.length === 0) throw new TypeError(`listen("${options.name}"): give at least one event`);
+    if (!options.name || !/^[A-Za-z0-9_.-]+$/.test(options.name)) {
+      throw new TypeError(`listen(): options.name must be a non-empty name of letters, digits, "_", "." or "-" (got ${JSON.stringify(options.name)})`);
+    }
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new RangeError(`listen("${options.name}"): options.concurrency must be a positive integer, got ${concurrency}`);
+    }
+    const descriptor: ListenerDescriptor = {
+      name: options.name,
+      events: refs.map((r) => this.target(r)).map(({ api, name }) => ({ api, event: name })),
+      onError: options.onError ?? 'shutdown',
+      concurrency,
+      ...(options.since !== undefined ? { since: options.since instanceof Date ? options.since.toISOString() : options.since } : {}),
+      ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+    };
+    for (const ref of refs) if (typeof ref !== 'string') this.backend.registry.knowEvent(ref);
+    this.backend.registry.addListener({ descriptor, handler: handler as (event: IncomingEvent) => unknown });
+    this.backend.registered();
+    const ready = handled(this.backend.request({ type: 'listen', listener: descriptor }).then(() => undefined));
+    return {
+      name: options.name,
+      ready,
+      stop: async () => {
+        await this.backend.request({ type: 'stop-listener', name: options.name });
+        this.backend.registry.listeners.delete(options.name);
+      },
+    };
+  }
+
+  /** Runs `fn` every `intervalMs`, once per process, never overlapping itself. */
+  every(intervalMs: number, fn: () => unknown, options: { name?: string; immediate?: boolean } = {}): void {
+    if (!Number.isFinite(intervalMs) || intervalMs < 1) throw new RangeError(`every(): intervalMs must be >= 1, got ${intervalMs}`);
+    const name = options.name ?? (fn.name || `every-${intervalMs}ms-${this.backend.registry.tasks.size}`);
+    this.backend.registry.addTask({ name, everyMs: intervalMs, ...(options.immediate ? { immediate: true } : {}) }, fn);
+    this.backend.registered();
+  }
+
+  /** Runs `fn` on a cron schedule (`'*\/5 * * * *'`), once per process, never overlapping itself. */
+  schedule(cron: string, fn: () => unknown, options: { name?: string } = {}): void {
+    parseCronExpression(cron);
+    const name = options.name ?? (fn.name || `cron-${cron}`);
+    this.backend.registry.addTask({ name, cron }, fn);
+    this.backend.registered();
+  }
+
+  /** Runs once per process when the bus starts (in `lightbus run`: in one worker, after every worker is ready). */
+  onStart(fn: LifecycleHook): void {
+    this.backend.registry.startHooks.push(fn);
+    this.backend.registered();
+  }
+
+  /** Runs once per process when the bus stops, before connections close. */
+  onStop(fn: LifecycleHook): void {
+    this.backend.registry.stopHooks.push(fn);
+  }
+
+  /** Adds hooks around calls, fires and executions (metrics, tracing). */
+  addHooks(hooks: BusHooks): void {
+    this.backend.registry.hooks.push(hooks);
+  }
+
+  /** Stops serving and listening (in-flight handlers finish), closes every connection. */
+  close(): Promise<void> {
+    return this.backend.close();
+  }
+
+  private target(ref: RpcRef | EventRef | string): { api: string; name: string } {
+    if (typeof ref !== 'string') return { api: ref.api, name: ref.name };
+    const dot = ref.lastIndexOf('.');
+    if (dot <= 0 || dot === ref.length - 1) {
+      throw new TypeError(`"${ref}" is not a member name: write it as "api.member", e.g. "auth.check_password"`);
+    }
+    return { api: ref.slice(0, dot), name: ref.slice(dot + 1) };
+  }
+
+  private knownMember<T>(api: string, name: string, kind: 'rpcs' | 'events'): T | undefined {
+    const known = kind === 'rpcs' ? this.backend.registry.knownRpcs : this.backend.registry.knownEvents;
+    return known.get(`${api}.${name}`) as T | undefined;
+  }
+
+  private hook<K extends keyof BusHooks>(name: K, info: Parameters<NonNullable<BusHooks[K]>>[0]): Promise<void> {
+    return this.backend.registry.runHook(name, info, this.backend.logger);
+  }
+}
+
+/** Marks a promise as handled, so ignoring it (fire-and-forget `serve()`) never crashes the process; awaiting it still throws. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}

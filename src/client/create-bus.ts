@@ -1,0 +1,18 @@
+/**
+ * `createBus()`: the entry point of user code. In a worker thread of `lightbus run` it returns
+ * a bus wired to the invoker in the main thread; anywhere else, a bus with its own invoker.
+ * The runtime announces a worker through a global symbol rather than a module variable, so
+ * the check holds even when the user's code loads a second copy of this package.
+ */
+import { Bus } from './bus.js';
+import type { BusBackend } from './backend.js';
+import { ProcessBackend, type ProcessBusOptions } from './process-backend.js';
+
+export const kWorkerBackend = Symbol.for('lightbus.worker-backend');
+
+export type CreateBusOptions = ProcessBusOptions;
+
+export function createBus(options: CreateBusOptions = {}): Bus {
+  const workerBackend = (globalThis as Record<symbol, BusBackend | undefined>)[kWorkerBackend];
+  return new Bus(workerBackend ?? new ProcessBackend(options));
+}

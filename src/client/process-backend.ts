@@ -1,0 +1,130 @@
+/**
+ * The backend of a bus in a plain process (a script, a web server, a test): the invoker and
+ * its transports live in this thread, and handlers run inline. Config loading and connecting
+ * start at once and every operation waits for them, so nothing fails for not being ready.
+ */
+import pino, { type Logger } from 'pino';
+import { loadConfig, resolveConfig } from '../config/load.js';
+import type { LightbusConfigInput, ResolvedConfig } from '../config/schema.js';
+import { deserializeError } from '../errors.js';
+import { InlineExecutor } from '../runtime/executor.js';
+import { HandlerRunner } from '../runtime/handler-runner.js';
+import { Invoker } from '../runtime/invoker.js';
+import { Registry } from '../runtime/registry.js';
+import { SchemaValidator } from '../schema/validator.js';
+import { createTransports } from '../transport/index.js';
+import type { MemoryStore } from '../transport/memory/store.js';
+import type { BusBackend, CommandRequest } from './backend.js';
+
+export interface ProcessBusOptions {
+  /** A config object; when given, no config file is read. */
+  config?: LightbusConfigInput;
+  /** A config file to read instead of searching for one. */
+  configPath?: string;
+  /** Defaults to JSON lines on stdout at the config's `logLevel`. */
+  logger?: Logger;
+  /** RPC executions at once in this process (default 64). */
+  concurrency?: number;
+  /**
+   * With `transport: 'memory'`: the store standing for the Redis server. Buses given the same
+   * store see each other as processes sharing a Redis would.
+   */
+  memoryStore?: MemoryStore;
+}
+
+interface Started {
+  config: ResolvedConfig;
+  invoker: Invoker;
+}
+
+export class ProcessBackend implements BusBackend {
+  readonly kind = 'process' as const;
+  readonly registry = new Registry();
+  readonly validator = new SchemaValidator();
+  private readonly started: Promise<Started>;
+  private startHooksRun = 0;
+  private tasksRegistered = 0;
+  private closing: Promise<void> | undefined;
+  private ownLogger: Logger | undefined;
+
+  constructor(private readonly options: ProcessBusOptions = {}) {
+    this.started = this.start();
+    // Failures surface on the first operation; an unused bus must not crash the process.
+    this.started.catch(() => undefined);
+  }
+
+  get logger(): Logger {
+    return this.options.logger ?? (this.ownLogger ??= pino({ level: 'info' }, pino.destination({ dest: 1, sync: true })));
+  }
+
+  async config(): Promise<ResolvedConfig> {
+    return (await this.started).config;
+  }
+
+  async request(command: CommandRequest): Promise<unknown> {
+    const { invoker } = await this.started;
+    const outcome = await invoker.handle({ ...command, requestId: 0 } as Parameters<Invoker['handle']>[0]);
+    if (outcome.ok) return outcome.value;
+    throw deserializeError(outcome.error);
+  }
+
+  registered(): void {
+    void this.started.then(({ invoker }) => this.catchUp(invoker)).catch(() => undefined);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      let started: Started;
+      try {
+        started = await this.started;
+      } catch {
+        return;
+      }
+      await new InlineExecutor(this.runner(started.config)).runHooks('stop');
+      await started.invoker.close();
+    })();
+    return this.closing;
+  }
+
+  private async start(): Promise<Started> {
+    const config = this.options.config
+      ? resolveConfig(this.options.config)
+      : await loadConfig(this.options.configPath !== undefined ? { configPath: this.options.configPath } : {});
+    if (!this.options.logger) this.logger.level = config.logLevel;
+    const logger = this.logger.child({ service: config.serviceName, process: config.processName });
+    const transports = createTransports(config, logger, this.options.memoryStore);
+    const executor = new InlineExecutor(this.runner(config), this.options.concurrency ?? 64);
+    const invoker = new Invoker({
+      config,
+      transports,
+      executor,
+      logger,
+      onShutdownRequested: (reason) => {
+        logger.fatal({ err: reason }, 'a listener asked for shutdown; closing the bus');
+        process.exitCode = 1;
+        void this.close();
+      },
+    });
+    return { config, invoker };
+  }
+
+  private runner(config: ResolvedConfig): HandlerRunner {
+    return new HandlerRunner(this.registry, this.validator, config, this.logger);
+  }
+
+  /** Tasks and start hooks registered since the last call: run them now that the invoker exists. */
+  private async catchUp(invoker: Invoker): Promise<void> {
+    const tasks = [...this.registry.tasks.values()].slice(this.tasksRegistered).map((t) => t.descriptor);
+    this.tasksRegistered += tasks.length;
+    if (tasks.length > 0) await invoker.register({ apis: [], listeners: [], tasks, hasStartHooks: false, hasStopHooks: false });
+    const hooks = this.registry.startHooks.slice(this.startHooksRun);
+    this.startHooksRun += hooks.length;
+    for (const hook of hooks) {
+      try {
+        await hook();
+      } catch (error) {
+        this.logger.error({ err: error }, 'onStart hook failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { Args, Flags } from '@oclif/core';
+import { LightbusCommand } from '../cli/base-command.js';
+import { ModuleLoadError } from '../errors.js';
+import { createLogOutput } from '../logging/logger.js';
+import { BusRunner, stopOnSignals, type Feature } from '../runtime/runner.js';
+
+const FEATURES = ['rpcs', 'events', 'tasks'] as const;
+
+export default class Run extends LightbusCommand<typeof Run> {
+  static override summary = 'Serve the APIs, run the listeners and the scheduled tasks of your modules';
+  static override description = `Loads the given TypeScript or JavaScript modules (no build step) in a pool of worker threads, then serves every API they provide, runs every listener they register and every task they schedule, until stopped.
+
+The main thread owns the Redis connections and never runs your code; handlers run in the workers. SIGINT or SIGTERM stops gracefully: reading stops, handlers in flight finish within runner.shutdownGraceMs, their events are acknowledged, then the process exits 0. A second signal exits at once.
+
+Exit codes: 0 stopped by a signal; 1 a module failed to load, the config is invalid, or a listener with onError 'shutdown' failed; 2 usage error.`;
+  static override examples = [
+    '<%= config.bin %> run ./bus.ts',
+    '<%= config.bin %> run ./auth.ts ./billing.ts --workers 4',
+    '<%= config.bin %> run ./bus.ts --only rpcs --log-level debug',
+    'LIGHTBUS_REDIS_URL=redis://redis.internal:6379/0 <%= config.bin %> run ./bus.ts',
+  ];
+  static override strict = false;
+  static override args = {
+    modules: Args.string({ description: 'Modules that define and serve your APIs and listeners (one or more)', required: true }),
+  };
+  static override flags = {
+    workers: Flags.integer({ char: 'w', min: 1, max: 256, description: 'Worker threads (default: runner.workers, else available parallelism)' }),
+    only: Flags.string({ description: 'Run only these, comma-separated: rpcs,events,tasks', exclusive: ['skip'] }),
+    skip: Flags.string({ description: 'Run all but these, comma-separated: rpcs,events,tasks', exclusive: ['only'] }),
+  };
+
+  async run(): Promise<void> {
+    const { argv } = await this.parse(Run);
+    const modules = (argv as string[]).map((m) => resolve(m));
+    for (const path of modules) if (!existsSync(path)) this.error(`module not found: ${path}`, { exit: 1 });
+    const features = this.features();
+    const config = await this.loadConfig(this.flags.workers !== undefined ? { workers: this.flags.workers } : {});
+    const log = createLogOutput({ level: config.logLevel, base: { service: config.serviceName, process: config.processName } });
+    const runner = new BusRunner({ modules, config, log, features, ...(this.flags.workers ? { workers: this.flags.workers } : {}) });
+    const removeSignalHandlers = stopOnSignals(runner, log);
+    try {
+      await runner.start();
+    } catch (error) {
+      removeSignalHandlers();
+      log.logger.fatal({ err: error }, 'could not start');
+      await runner.stop(1);
+      await log.flush();
+      const message = error instanceof ModuleLoadError ? error.message : `could not start: ${(error as Error).message}`;
+      this.error(message, { exit: 1 });
+    }
+    const code = await runner.stopped;
+    removeSignalHandlers();
+    this.exit(code);
+  }
+
+  private features(): ReadonlySet<Feature> | undefined {
+    const parse = (value: string, flag: string): Feature[] =>
+      value.split(',').map((part) => {
+        const name = part.trim();
+        if (!(FEATURES as readonly string[]).includes(name)) this.error(`--${flag}: "${name}" is not one of ${FEATURES.join(', ')}`, { exit: 2 });
+        return name as Feature;
+      });
+    if (this.flags.only) return new Set(parse(this.flags.only, 'only'));
+    if (this.flags.skip) {
+      const skipped = new Set(parse(this.flags.skip, 'skip'));
+      return new Set(FEATURES.filter((f) => !skipped.has(f)));
+    }
+    return undefined;
+  }
+}

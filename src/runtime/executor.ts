@@ -1,0 +1,44 @@
+/**
+ * Where handlers run, as the invoker sees it. The invoker depends on this interface only: the
+ * worker pool runs handlers in threads (`lightbus run`), the inline executor runs them in the
+ * invoker's own thread (a single-process bus, tests, debugging).
+ */
+import type { EventMessage, RpcCall } from '../transport/types.js';
+import type { HandlerRunner } from './handler-runner.js';
+import type { Outcome } from './protocol.js';
+
+export interface Executor {
+  executeRpc(call: RpcCall, executionId: number): Promise<Outcome>;
+  /** Outcomes in order; fewer than the events when the listener's policy stopped the batch. */
+  executeEvents(listener: string, events: Array<EventMessage & { streamId: string }>, executionId: number): Promise<Outcome<null>[]>;
+  runTask(name: string, executionId: number): Promise<Outcome<null>>;
+  runHooks(phase: 'start' | 'stop'): Promise<Outcome<null>>;
+  /** How many RPC executions it can take at once. */
+  readonly rpcCapacity: number;
+  close(): Promise<void>;
+}
+
+export class InlineExecutor implements Executor {
+  constructor(
+    private readonly runner: HandlerRunner,
+    readonly rpcCapacity = 64,
+  ) {}
+
+  executeRpc(call: RpcCall, executionId: number): Promise<Outcome> {
+    return this.runner.runRpc(call, executionId);
+  }
+
+  executeEvents(listener: string, events: Array<EventMessage & { streamId: string }>, executionId: number): Promise<Outcome<null>[]> {
+    return this.runner.runEvents(listener, events, executionId);
+  }
+
+  runTask(name: string, executionId: number): Promise<Outcome<null>> {
+    return this.runner.runTask(name, executionId);
+  }
+
+  runHooks(phase: 'start' | 'stop'): Promise<Outcome<null>> {
+    return this.runner.runHooks(phase);
+  }
+
+  async close(): Promise<void> {}
+}

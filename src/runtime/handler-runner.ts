@@ -1,0 +1,178 @@
+/**
+ * Runs the user's handlers from a {@link Registry}: RPC implementations, event batches,
+ * tasks and lifecycle hooks. It is the same code in a worker thread and in a single-process
+ * bus, and it never throws: every failure becomes an {@link Outcome} carrying the error as data.
+ */
+import type { Logger } from 'pino';
+import type { RpcRef } from '../api/define.js';
+import { apiConfig, type ResolvedConfig } from '../config/schema.js';
+import { DeadlineExceededError, UnknownApiError, UnknownMemberError, serializeError } from '../errors.js';
+import type { SchemaValidator } from '../schema/validator.js';
+import type { EventMessage, RpcCall } from '../transport/types.js';
+import { toJsonValue } from '../transport/wire/json-values.js';
+import { runInExecution } from './execution-context.js';
+import type { Outcome } from './protocol.js';
+import type { BusHooks, IncomingEvent, Registry } from './registry.js';
+
+export class HandlerRunner {
+  constructor(
+    private readonly registry: Registry,
+    private readonly validator: SchemaValidator,
+    private readonly config: Pick<ResolvedConfig, 'apis'>,
+    private readonly logger: Logger,
+  ) {}
+
+  async runRpc(call: RpcCall, executionId: number): Promise<Outcome> {
+    try {
+      const served = this.registry.served.get(call.api);
+      if (!served) throw new UnknownApiError(`API "${call.api}" is not served by this process`, call.api);
+      const fn = served.implementation[call.procedure];
+      const ref = (served.api.rpcs as Record<string, RpcRef>)[call.procedure];
+      if (!fn || !ref) {
+        throw new UnknownMemberError(`API "${call.api}" has no RPC "${call.procedure}"`, call.api, call.procedure);
+      }
+      const settings = apiConfig(this.config, call.api);
+      if (settings.validate.incoming) {
+        this.validator.validate(ref.parametersSchema, call.kwargs, { api: call.api, member: call.procedure, what: 'parameters' });
+      }
+      const info = { api: call.api, procedure: call.procedure, params: call.kwargs };
+      await this.hook('beforeRpcExecution', info);
+      let result: unknown;
+      try {
+        result = await withDeadline(
+          runInExecution(executionId, () => fn(call.kwargs)),
+          served.deadlineMs,
+          () => `RPC ${call.api}.${call.procedure} ran past its deadline of ${served.deadlineMs} ms`,
+        );
+        result = toJsonValue(result === undefined ? null : result);
+        if (settings.validate.outgoing) {
+          this.validator.validate(ref.responseSchema, result, { api: call.api, member: call.procedure, what: 'response' });
+        }
+      } catch (error) {
+        await this.hook('afterRpcExecution', { ...info, error: error as Error });
+        throw error;
+      }
+      await this.hook('afterRpcExecution', { ...info, result });
+      return { ok: true, value: result };
+    } catch (error) {
+      this.logger.error({ err: error, api: call.api, procedure: call.procedure, callId: call.id }, 'RPC handler failed');
+      return { ok: false, error: serializeError(error) };
+    }
+  }
+
+  /**
+   * Runs a batch of one listener's events in order. With the `acknowledge-and-log` and
+   * `retry` policies every event runs; with `shutdown` and `stop-listener` the batch stops at
+   * the first failure, so the outcomes can be fewer than the events: the rest did not run and
+   * must not be acknowledged. `retry` retries in place (keeping order) before reporting failure.
+   */
+  async runEvents(listenerName: string, events: Array<EventMessage & { streamId: string }>, executionId: number): Promise<Outcome<null>[]> {
+    const listener = this.registry.listeners.get(listenerName);
+    const outcomes: Outcome<null>[] = [];
+    for (const message of events) {
+      if (!listener) {
+        outcomes.push({ ok: false, error: serializeError(new Error(`No listener named "${listenerName}" in this thread`)) });
+        break;
+      }
+      const policy = listener.descriptor.onError;
+      const attempts = typeof policy === 'object' ? Math.max(1, policy.retry.maxAttempts) : 1;
+      const backoffMs = typeof policy === 'object' ? (policy.retry.backoffMs ?? 100) : 0;
+      let outcome: Outcome<null> = { ok: true, value: null };
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        outcome = await this.runOneEvent(listenerName, listener.handler, listener.descriptor.deadlineMs, message, executionId);
+        if (outcome.ok || attempt === attempts) break;
+        this.logger.warn({ listener: listenerName, event: `${message.api}.${message.event}`, attempt, err: outcome.error }, 'event handler failed; retrying');
+        await sleep(backoffMs * 2 ** (attempt - 1));
+      }
+      outcomes.push(outcome);
+      if (!outcome.ok && (policy === 'shutdown' || policy === 'stop-listener')) break;
+    }
+    return outcomes;
+  }
+
+  private async runOneEvent(
+    listenerName: string,
+    handler: (event: IncomingEvent) => unknown,
+    deadlineMs: number | undefined,
+    message: EventMessage & { streamId: string },
+    executionId: number,
+  ): Promise<Outcome<null>> {
+    const event: IncomingEvent = {
+      api: message.api,
+      name: message.event,
+      id: message.id,
+      streamId: message.streamId,
+      version: message.version,
+      params: message.kwargs,
+    };
+    try {
+      const settings = apiConfig(this.config, message.api);
+      const ref = this.registry.knownEvents.get(`${message.api}.${message.event}`);
+      if (ref && settings.validate.incoming) {
+        this.validator.validate(ref.parametersSchema, message.kwargs, { api: message.api, member: message.event, what: 'parameters' });
+      }
+      await this.hook('beforeEventExecution', { listener: listenerName, event });
+      try {
+        await withDeadline(
+          runInExecution(executionId, () => handler(event)),
+          deadlineMs,
+          () => `listener "${listenerName}" ran past its deadline of ${deadlineMs} ms on ${message.api}.${message.event}`,
+        );
+      } catch (error) {
+        await this.hook('afterEventExecution', { listener: listenerName, event, error: error as Error });
+        throw error;
+      }
+      await this.hook('afterEventExecution', { listener: listenerName, event });
+      return { ok: true, value: null };
+    } catch (error) {
+      this.logger.error({ err: error, listener: listenerName, event: `${message.api}.${message.event}`, eventId: message.id }, 'event handler failed');
+      return { ok: false, error: serializeError(error) };
+    }
+  }
+
+  async runTask(name: string, executionId: number): Promise<Outcome<null>> {
+    const task = this.registry.tasks.get(name);
+    try {
+      if (!task) throw new Error(`No task named "${name}" in this thread`);
+      await runInExecution(executionId, () => task.fn());
+      return { ok: true, value: null };
+    } catch (error) {
+      this.logger.error({ err: error, task: name }, 'scheduled task failed');
+      return { ok: false, error: serializeError(error) };
+    }
+  }
+
+  async runHooks(phase: 'start' | 'stop'): Promise<Outcome<null>> {
+    const hooks = phase === 'start' ? this.registry.startHooks : this.registry.stopHooks;
+    try {
+      for (const hook of hooks) await hook();
+      return { ok: true, value: null };
+    } catch (error) {
+      this.logger.error({ err: error, phase }, `on${phase === 'start' ? 'Start' : 'Stop'} hook failed`);
+      return { ok: false, error: serializeError(error) };
+    }
+  }
+
+  private hook<K extends keyof BusHooks>(name: K, info: Parameters<NonNullable<BusHooks[K]>>[0]): Promise<void> {
+    return this.registry.runHook(name, info, this.logger);
+  }
+}
+
+async function withDeadline<T>(value: T | Promise<T>, deadlineMs: number | undefined, message: () => string): Promise<T> {
+  if (!deadlineMs || !(value instanceof Promise)) return value;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      value,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new DeadlineExceededError(message())), deadlineMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

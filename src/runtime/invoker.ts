@@ -1,0 +1,205 @@
+/**
+ * The invoker: the one owner of the transports. Bus clients (in any thread) send it commands;
+ * it calls and serves RPCs, fires events, runs listeners and publishes schemas, and hands every
+ * piece of user code to an {@link Executor}. It never runs user code itself, so no handler can
+ * stall a read, an acknowledgement or a heartbeat.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from '../config/schema.js';
+import { redactUrl } from '../config/validate.js';
+import { FireTimeoutError, LightbusError, serializeError } from '../errors.js';
+import type { Transports } from '../transport/types.js';
+import type { Executor } from './executor.js';
+import { ListenerLoop } from './listener-loop.js';
+import type { ClientCommand, ListenerDescriptor, Outcome, Registrations, ServedApiDescriptor } from './protocol.js';
+import { RpcCaller } from './rpc-caller.js';
+import { RpcServer } from './rpc-server.js';
+import { SchemaPublisher } from './schema-publisher.js';
+import { Slots } from './slots.js';
+import { TaskScheduler } from './task-scheduler.js';
+
+export interface InvokerOptions {
+  config: ResolvedConfig;
+  transports: Transports;
+  executor: Executor;
+  logger: Logger;
+  /** A listener's `shutdown` policy fired (or another fatal condition): stop and exit 1. */
+  onShutdownRequested?: (reason: Error) => void;
+}
+
+export class Invoker {
+  private readonly caller: RpcCaller;
+  private readonly server: RpcServer;
+  private readonly rpcSlots: Slots;
+  private readonly publisher: SchemaPublisher;
+  private readonly listeners = new Map<string, ListenerLoop>();
+  private readonly scheduler: TaskScheduler;
+  private executionSeq = 0;
+  private draining: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: InvokerOptions) {
+    const { transports, logger, executor, config } = options;
+    this.caller = new RpcCaller(transports.rpc, transports.result, transports.schema, logger);
+    this.rpcSlots = new Slots(executor.rpcCapacity);
+    this.server = new RpcServer({
+      rpc: transports.rpc,
+      results: transports.result,
+      executor,
+      slots: this.rpcSlots,
+      logger,
+      nextExecutionId: () => this.nextExecutionId(),
+    });
+    this.publisher = new SchemaPublisher(transports.schema, config.schema.ttlMs, logger);
+    this.scheduler = new TaskScheduler(executor, logger, () => this.nextExecutionId());
+    this.caller.start();
+  }
+
+  nextExecutionId(): number {
+    return ++this.executionSeq;
+  }
+
+  get servedApis(): string[] {
+    return this.server.servedApis;
+  }
+
+  get listenerNames(): string[] {
+    return [...this.listeners.keys()];
+  }
+
+  /** Handles one command from a bus client. Never rejects: failures are outcomes. */
+  async handle(command: ClientCommand): Promise<Outcome> {
+    if (this.closing && command.type !== 'stop-listener') {
+      return { ok: false, error: { name: 'BusClosedError', message: `cannot ${command.type}: the bus is closing` } };
+    }
+    try {
+      switch (command.type) {
+        case 'call':
+          return await this.call(command);
+        case 'fire':
+          return { ok: true, value: await this.fire(command) };
+        case 'serve':
+          await this.serve(command.api);
+          return { ok: true, value: null };
+        case 'listen':
+          await this.listen(command.listener);
+          return { ok: true, value: null };
+        case 'stop-listener':
+          await this.listeners.get(command.name)?.stop(this.options.config.runner.shutdownGraceMs);
+          this.listeners.delete(command.name);
+          return { ok: true, value: null };
+      }
+    } catch (error) {
+      return { ok: false, error: serializeError(error) };
+    }
+  }
+
+  /** Takes what a thread's modules registered (several workers report the same listeners and tasks: once each). */
+  async register(registrations: Registrations): Promise<void> {
+    for (const task of registrations.tasks) this.scheduler.add(task);
+    await Promise.all([
+      ...registrations.apis.map((api) => this.serve(api)),
+      ...registrations.listeners.map((listener) => this.listen(listener)),
+    ]);
+  }
+
+  /**
+   * Stops taking work (tasks, RPCs, events) and waits up to `graceMs` for what is in flight to
+   * finish and be acknowledged. Calls and fires still work until {@link close}.
+   */
+  drain(graceMs = this.options.config.runner.shutdownGraceMs): Promise<void> {
+    this.draining ??= (async () => {
+      this.publisher.stop();
+      await this.scheduler.stop();
+      await Promise.all([this.server.stop(graceMs), ...[...this.listeners.values()].map((l) => l.stop(graceMs))]);
+    })();
+    return this.draining;
+  }
+
+  /** Drains, then closes every connection; calls still waiting fail with `BusClosedError`. */
+  close(graceMs = this.options.config.runner.shutdownGraceMs): Promise<void> {
+    this.closing ??= (async () => {
+      await this.drain(graceMs);
+      this.caller.close();
+      await this.options.transports.close();
+      this.options.logger.debug('invoker closed');
+    })();
+    return this.closing;
+  }
+
+  private async call(command: Extract<ClientCommand, { type: 'call' }>): Promise<Outcome> {
+    const { executionId } = command;
+    // The calling handler waits on this call: lend its slot out so the callee can run, even
+    // when the callee is served by this very process and every slot is taken.
+    const lends = executionId !== undefined && this.rpcSlots.has(executionId);
+    if (lends) this.rpcSlots.suspend(executionId);
+    try {
+      return await this.caller.call(command.api, command.procedure, command.kwargs, command.timeoutMs);
+    } finally {
+      if (lends) this.rpcSlots.resume(executionId);
+    }
+  }
+
+  private async fire(command: Extract<ClientCommand, { type: 'fire' }>): Promise<{ id: string; streamId: string }> {
+    const id = randomUUID();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new FireTimeoutError(
+              `firing ${command.api}.${command.event} took longer than ${command.timeoutMs} ms: is Redis reachable at ${redactUrl(this.options.config.redis.url)}?`,
+              command.api,
+              command.event,
+            ),
+          ),
+        command.timeoutMs,
+      );
+    });
+    try {
+      const { streamId } = await Promise.race([
+        this.options.transports.event.send({ id, api: command.api, event: command.event, version: 1, kwargs: command.kwargs }),
+        timeout,
+      ]);
+      return { id, streamId };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async serve(api: ServedApiDescriptor): Promise<void> {
+    await this.server.serve(api.name);
+    await this.publisher.publish(api.name, api.schema);
+  }
+
+  private async listen(descriptor: ListenerDescriptor): Promise<void> {
+    const existing = this.listeners.get(descriptor.name);
+    if (existing) return existing.ready;
+    const { config, transports, executor, logger } = this.options;
+    if (descriptor.events.length === 0) throw new LightbusError(`listener "${descriptor.name}" listens to no events`);
+    const consumer = transports.event.consume({
+      group: `${config.serviceName}-${descriptor.name}`,
+      consumer: config.processName,
+      events: descriptor.events,
+      ...(descriptor.since !== undefined ? { since: descriptor.since } : {}),
+    });
+    const loop = new ListenerLoop({
+      descriptor,
+      consumer,
+      executor,
+      batchSize: config.events.batchSize,
+      logger,
+      nextExecutionId: () => this.nextExecutionId(),
+      onShutdownRequested: (reason) => this.requestShutdown(reason),
+    });
+    this.listeners.set(descriptor.name, loop);
+    loop.start();
+    await loop.ready;
+  }
+
+  private requestShutdown(reason: Error): void {
+    if (this.options.onShutdownRequested) this.options.onShutdownRequested(reason);
+    else void this.close();
+  }
+}

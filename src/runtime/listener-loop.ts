@@ -1,0 +1,142 @@
+/**
+ * One listener in the invoker: reads batches of events from its consumer group while it has a
+ * free slot, hands each batch to the executor, then acknowledges what succeeded and applies the
+ * listener's `onError` policy to what failed. Only the invoker acknowledges, so a handler can
+ * never stall an acknowledgement.
+ */
+import type { Logger } from 'pino';
+import { deserializeError } from '../errors.js';
+import type { DeliveredEvent, EventConsumer } from '../transport/types.js';
+import type { Executor } from './executor.js';
+import type { ListenerDescriptor, Outcome } from './protocol.js';
+import { Slots } from './slots.js';
+import { settleWithin } from './rpc-server.js';
+
+export interface ListenerLoopOptions {
+  descriptor: ListenerDescriptor;
+  consumer: EventConsumer;
+  executor: Executor;
+  batchSize: number;
+  logger: Logger;
+  nextExecutionId: () => number;
+  /** The `shutdown` policy fired: the process should stop gracefully and exit 1. */
+  onShutdownRequested: (reason: Error) => void;
+}
+
+export class ListenerLoop {
+  private readonly slots: Slots;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly logger: Logger;
+
+  constructor(private readonly options: ListenerLoopOptions) {
+    this.slots = new Slots(options.descriptor.concurrency);
+    this.logger = options.logger.child({ listener: options.descriptor.name });
+  }
+
+  get name(): string {
+    return this.options.descriptor.name;
+  }
+
+  get ready(): Promise<void> {
+    return this.options.consumer.ready;
+  }
+
+  start(): void {
+    this.loop ??= this.readLoop();
+  }
+
+  /** Stops reading; waits up to `graceMs` for batches in flight, acknowledges them, closes the consumer. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.slots.wakeAll();
+    const closing = this.options.consumer.close();
+    await this.loop;
+    await settleWithin([...this.inFlight], graceMs);
+    await closing;
+  }
+
+  private async readLoop(): Promise<void> {
+    const { consumer, batchSize } = this.options;
+    try {
+      await consumer.ready;
+    } catch (error) {
+      this.logger.error({ err: error }, 'could not set up the consumer group');
+    }
+    while (!this.stopping) {
+      if (this.slots.free === 0) {
+        await this.slots.whenFree();
+        continue;
+      }
+      let events: DeliveredEvent[];
+      try {
+        events = await consumer.next(batchSize);
+      } catch (error) {
+        this.logger.error({ err: error }, 'reading events failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      if (events.length === 0) continue;
+      if (this.stopping) {
+        consumer.release(events);
+        break;
+      }
+      this.dispatch(events);
+    }
+  }
+
+  private dispatch(events: DeliveredEvent[]): void {
+    const { executor, nextExecutionId, descriptor } = this.options;
+    const executionId = nextExecutionId();
+    this.slots.take(executionId);
+    const batch = events.map((e) => ({ ...e.message, streamId: e.streamId }));
+    const done = executor
+      .executeEvents(descriptor.name, batch, executionId)
+      .then((outcomes) => this.settle(events, outcomes))
+      .catch((error: unknown) => {
+        this.logger.error({ err: error }, 'event batch could not be settled; its events stay pending');
+        this.options.consumer.release(events);
+      })
+      .finally(() => {
+        this.slots.release(executionId);
+        this.inFlight.delete(done);
+      });
+    this.inFlight.add(done);
+  }
+
+  private async settle(events: DeliveredEvent[], outcomes: Outcome<null>[]): Promise<void> {
+    const { consumer, descriptor } = this.options;
+    const toAck: DeliveredEvent[] = [];
+    const deadLetters: Promise<void>[] = [];
+    let failure: { event: DeliveredEvent; error: Error } | undefined;
+    outcomes.forEach((outcome, i) => {
+      const event = events[i]!;
+      if (outcome.ok) return toAck.push(event);
+      const error = deserializeError(outcome.error);
+      const policy = descriptor.onError;
+      if (policy === 'acknowledge-and-log') toAck.push(event);
+      else if (typeof policy === 'object') deadLetters.push(consumer.deadLetter(event, `${policy.retry.maxAttempts} attempts failed; last error: ${error.name}: ${error.message}`));
+      else failure ??= { event, error };
+    });
+    // Events the executor did not run (the batch stopped at a failure) or that failed under
+    // `shutdown`/`stop-listener` stay pending, to be redelivered.
+    const unsettled = events.slice(outcomes.length);
+    if (failure) unsettled.unshift(failure.event);
+    if (unsettled.length > 0) consumer.release(unsettled);
+    await Promise.all([consumer.ack(toAck), ...deadLetters]);
+    if (failure) this.fail(failure.event, failure.error);
+  }
+
+  private fail(event: DeliveredEvent, error: Error): void {
+    const where = `${event.message.api}.${event.message.event}`;
+    if (this.options.descriptor.onError === 'stop-listener') {
+      this.logger.error({ err: error, event: where, streamId: event.streamId }, 'listener stopped after a failed event (onError: stop-listener); the event stays unacknowledged');
+      void this.stop(0);
+      return;
+    }
+    this.logger.fatal({ err: error, event: where, streamId: event.streamId }, 'event handler failed; shutting down (onError: shutdown); the event stays unacknowledged');
+    this.stopping = true;
+    this.options.onShutdownRequested(error);
+  }
+}

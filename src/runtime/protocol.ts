@@ -1,0 +1,152 @@
+/**
+ * The command protocol: every message that crosses between a bus client, the invoker and
+ * the worker threads. This file is the one place to read to see who talks to whom.
+ *
+ *   client (any thread) --ClientCommand--> invoker      the invoker owns every Redis connection
+ *   invoker --Reply--> client                            answers, errors as data
+ *   invoker --ToWorker--> worker                         work to run: RPCs, event batches, tasks
+ *   worker --ToInvoker--> invoker                        outcomes, registrations, log lines
+ *
+ * Every message is plain data (structured-clone safe). Requests carry a `requestId`; the
+ * answer to a request carries the same id. Errors travel as {@link SerializedError}.
+ */
+import type { SerializedError } from '../errors.js';
+import type { ApiSchema } from '../api/define.js';
+import type { EventMessage, RpcCall } from '../transport/types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Shared shapes
+
+/** How a listener treats an event whose handler threw. */
+export type OnErrorPolicy =
+  | 'shutdown'
+  | 'acknowledge-and-log'
+  | 'stop-listener'
+  | { retry: { maxAttempts: number; backoffMs?: number } };
+
+/** A listener as the invoker sees it: everything but the handler function. */
+export interface ListenerDescriptor {
+  /** The listener name; the consumer group is `{service_name}-{name}`. */
+  name: string;
+  events: Array<{ api: string; event: string }>;
+  /** `$`, `0`, a stream id, or an ISO time; only used when the group is first created. */
+  since?: string;
+  onError: OnErrorPolicy;
+  /** Events of this listener in flight at once (1 keeps them in order). */
+  concurrency: number;
+  /** Soft deadline per event; past it the event counts as failed. */
+  deadlineMs?: number;
+}
+
+/** A served API as the invoker sees it. */
+export interface ServedApiDescriptor {
+  name: string;
+  schema: ApiSchema;
+  /** Soft deadline per RPC execution. */
+  deadlineMs?: number;
+}
+
+/** A scheduled task as the invoker sees it. */
+export interface TaskDescriptor {
+  name: string;
+  /** Run every `everyMs`, or on a cron schedule. */
+  everyMs?: number;
+  cron?: string;
+  /** Run once at start too (for `every`). */
+  immediate?: boolean;
+}
+
+/** Everything a thread's user modules registered. */
+export interface Registrations {
+  apis: ServedApiDescriptor[];
+  listeners: ListenerDescriptor[];
+  tasks: TaskDescriptor[];
+  hasStartHooks: boolean;
+  hasStopHooks: boolean;
+}
+
+export type Outcome<T = unknown> = { ok: true; value: T } | { ok: false; error: SerializedError };
+
+/** What `fire` answers: the message id and the stream id. */
+export interface FiredEvent {
+  id: string;
+  streamId: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// client -> invoker
+
+export type ClientCommand =
+  | {
+      type: 'call';
+      requestId: number;
+      api: string;
+      procedure: string;
+      kwargs: Record<string, unknown>;
+      timeoutMs: number;
+      /** The handler execution that made the call, if any: its slot is lent out while it waits. */
+      executionId?: number;
+    }
+  | {
+      type: 'fire';
+      requestId: number;
+      api: string;
+      event: string;
+      kwargs: Record<string, unknown>;
+      timeoutMs: number;
+      executionId?: number;
+    }
+  | { type: 'serve'; requestId: number; api: ServedApiDescriptor }
+  | { type: 'listen'; requestId: number; listener: ListenerDescriptor }
+  | { type: 'stop-listener'; requestId: number; name: string };
+
+/** The invoker's answer to a {@link ClientCommand}. */
+export interface Reply {
+  type: 'reply';
+  requestId: number;
+  outcome: Outcome;
+}
+
+// ---------------------------------------------------------------------------------------------
+// invoker -> worker
+
+export type ToWorker =
+  | Reply
+  | { type: 'execute-rpc'; requestId: number; executionId: number; call: RpcCall }
+  | {
+      type: 'execute-events';
+      requestId: number;
+      executionId: number;
+      listener: string;
+      events: Array<EventMessage & { streamId: string }>;
+    }
+  | { type: 'run-task'; requestId: number; executionId: number; task: string }
+  | { type: 'run-hooks'; requestId: number; phase: 'start' | 'stop' }
+  /** Finish what is in flight, flush logs, then exit. */
+  | { type: 'shutdown' };
+
+// ---------------------------------------------------------------------------------------------
+// worker -> invoker
+
+export type ToInvoker =
+  | ClientCommand
+  /** The worker loaded the user's modules and can take work. */
+  | { type: 'ready'; registrations: Registrations }
+  /** A user module failed to load: the start is aborted. */
+  | { type: 'load-failed'; modulePath: string; error: SerializedError }
+  | { type: 'rpc-done'; requestId: number; outcome: Outcome }
+  /** One outcome per event of the batch, in order. */
+  | { type: 'events-done'; requestId: number; outcomes: Outcome<null>[] }
+  | { type: 'task-done'; requestId: number; outcome: Outcome<null> }
+  | { type: 'hooks-done'; requestId: number; outcome: Outcome<null> }
+  /** Serialised pino records, batched. */
+  | { type: 'log'; lines: string[] };
+
+/** The data a worker thread is started with. */
+export interface WorkerStartData {
+  workerId: number;
+  modules: string[];
+  /** The resolved config (plain data). */
+  config: unknown;
+  logLevel: string;
+}

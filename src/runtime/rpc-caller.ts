@@ -1,0 +1,119 @@
+/**
+ * The caller side of RPCs in the invoker: sends calls, and matches the results arriving on the
+ * process's one return path to the calls waiting for them (by call id), instead of holding a
+ * blocking connection per call in flight.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { BusClosedError, RemoteError, RpcTimeoutError, ValidationError, serializeError } from '../errors.js';
+import type { ResultTransport, RpcTransport, RpcResult, SchemaTransport } from '../transport/types.js';
+import { parseRemoteError } from '../transport/wire/rpc.js';
+import type { Outcome } from './protocol.js';
+
+interface PendingCall {
+  api: string;
+  procedure: string;
+  timeoutMs: number;
+  resolve: (outcome: Outcome) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class RpcCaller {
+  private readonly pending = new Map<string, PendingCall>();
+  private closed = false;
+
+  constructor(
+    private readonly rpc: RpcTransport,
+    private readonly results: ResultTransport,
+    private readonly schemas: SchemaTransport,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.results.listen((result) => this.settle(result));
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  call(api: string, procedure: string, kwargs: Record<string, unknown>, timeoutMs: number): Promise<Outcome> {
+    if (this.closed) return Promise.resolve(failure(new BusClosedError(`cannot call ${api}.${procedure}: the bus is closed`)));
+    const id = randomUUID();
+    return new Promise<Outcome>((resolve) => {
+      const timer = setTimeout(() => void this.timeOut(id), timeoutMs);
+      this.pending.set(id, { api, procedure, timeoutMs, resolve, timer });
+      this.rpc.send({ id, api, procedure, kwargs, returnPath: this.results.returnPath }).catch((error: unknown) => {
+        this.finish(id, failure(error));
+      });
+    });
+  }
+
+  /** Rejects every call still waiting: nobody will read their results any more. */
+  close(): void {
+    this.closed = true;
+    for (const [id, call] of this.pending) {
+      this.finish(id, failure(new BusClosedError(`RPC ${call.api}.${call.procedure} was abandoned: the bus closed before its result arrived`)));
+    }
+  }
+
+  private settle(result: RpcResult): void {
+    const call = this.pending.get(result.rpcMessageId);
+    if (!call) {
+      // A result for a call that already timed out, or for another instance: nothing waits for it.
+      this.logger.debug({ rpcMessageId: result.rpcMessageId }, 'result for a call nobody waits for; dropped');
+      return;
+    }
+    if (!result.error) {
+      this.finish(result.rpcMessageId, { ok: true, value: result.result });
+      return;
+    }
+    const { name, message } = parseRemoteError(String(result.result));
+    const where = `${call.api}.${call.procedure}`;
+    const error =
+      name === 'ValidationError'
+        ? new ValidationError(message, call.api, call.procedure)
+        : new RemoteError(`RPC ${where} failed remotely: ${name}: ${message}`, name, result.trace, call.api, call.procedure);
+    if (result.trace) error.stack = `${error.name}: ${error.message}\n--- remote stack ---\n${result.trace}`;
+    this.finish(result.rpcMessageId, failure(error));
+  }
+
+  private async timeOut(id: string): Promise<void> {
+    const call = this.pending.get(id);
+    if (!call) return;
+    this.pending.delete(id);
+    const served = await this.isServedSomewhere(call.api);
+    const hint =
+      served === false
+        ? `no process is serving API "${call.api}" (no schema for it on the bus): start one, or check the API name`
+        : `a process serves API "${call.api}" but did not answer in time: it may be overloaded or the handler slow; raise the timeout with { timeoutMs } or apis.${call.api}.rpcTimeoutMs`;
+    const { timeoutMs } = call;
+    call.resolve(
+      failure(new RpcTimeoutError(`RPC ${call.api}.${call.procedure} timed out after ${timeoutMs} ms: ${hint}`, call.api, call.procedure, timeoutMs)),
+    );
+  }
+
+  private async isServedSomewhere(api: string): Promise<boolean | undefined> {
+    try {
+      const schemas = await Promise.race([
+        this.schemas.load(),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 500).unref()),
+      ]);
+      return schemas === undefined ? undefined : api in schemas;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private finish(id: string, outcome: Outcome): void {
+    const call = this.pending.get(id);
+    if (!call) return;
+    this.pending.delete(id);
+    clearTimeout(call.timer);
+    call.resolve(outcome);
+  }
+}
+
+function failure(error: unknown): Outcome {
+  return { ok: false, error: serializeError(error) };
+}

@@ -1,0 +1,130 @@
+/**
+ * The server side of RPCs in the invoker: one consumer over the queues of every served API,
+ * reading only as many calls as there are free slots, handing each to the executor and
+ * pushing its outcome to the caller's return path. A failing handler is an error result for
+ * the caller, never a reason to stop.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { CallConsumer, ResultTransport, RpcCall, RpcTransport } from '../transport/types.js';
+import { formatRemoteError } from '../transport/wire/rpc.js';
+import type { Executor } from './executor.js';
+import type { Outcome } from './protocol.js';
+import type { Slots } from './slots.js';
+
+export interface RpcServerOptions {
+  rpc: RpcTransport;
+  results: ResultTransport;
+  executor: Executor;
+  slots: Slots;
+  logger: Logger;
+  nextExecutionId: () => number;
+}
+
+export class RpcServer {
+  private readonly apis = new Set<string>();
+  private consumer: CallConsumer | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly options: RpcServerOptions) {}
+
+  get servedApis(): string[] {
+    return [...this.apis];
+  }
+
+  /** Adds an API to those served; the consumer is reopened over the new set of queues. */
+  async serve(api: string): Promise<void> {
+    if (this.apis.has(api) || this.stopping) return;
+    this.apis.add(api);
+    await this.restartConsumer();
+  }
+
+  /** Stops reading new calls and waits (up to `graceMs`) for those in flight to answer. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.options.slots.wakeAll();
+    await this.consumer?.close();
+    await this.loop;
+    await settleWithin([...this.inFlight], graceMs);
+  }
+
+  private async restartConsumer(): Promise<void> {
+    const previous = this.consumer;
+    const previousLoop = this.loop;
+    this.consumer = this.options.rpc.consume([...this.apis]);
+    if (previous) {
+      this.options.slots.wakeAll();
+      await previous.close();
+      await previousLoop;
+    }
+    const consumer = this.consumer;
+    this.loop = this.readLoop(consumer);
+  }
+
+  private async readLoop(consumer: CallConsumer): Promise<void> {
+    const { slots, logger } = this.options;
+    while (!this.stopping && this.consumer === consumer) {
+      if (slots.free === 0) {
+        await slots.whenFree();
+        continue;
+      }
+      let calls: RpcCall[];
+      try {
+        calls = await consumer.next(slots.free);
+      } catch (error) {
+        logger.error({ err: error }, 'reading RPC calls failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      for (const call of calls) this.dispatch(call);
+    }
+  }
+
+  private dispatch(call: RpcCall): void {
+    const { slots, executor, nextExecutionId } = this.options;
+    const executionId = nextExecutionId();
+    slots.take(executionId);
+    const done = executor
+      .executeRpc(call, executionId)
+      .then((outcome) => this.answer(call, outcome))
+      .catch((error: unknown) => this.options.logger.error({ err: error, callId: call.id }, 'could not answer an RPC call'))
+      .finally(() => {
+        slots.release(executionId);
+        this.inFlight.delete(done);
+      });
+    this.inFlight.add(done);
+  }
+
+  private answer(call: RpcCall, outcome: Outcome): Promise<void> {
+    const id = randomUUID();
+    return this.options.results.send(
+      call.returnPath,
+      outcome.ok
+        ? { id, rpcMessageId: call.id, result: outcome.value, error: false }
+        : {
+            id,
+            rpcMessageId: call.id,
+            result: formatRemoteError(outcome.error.name, outcome.error.message),
+            error: true,
+            ...(outcome.error.stack ? { trace: outcome.error.stack } : {}),
+          },
+    );
+  }
+}
+
+/** Waits for the promises, but no longer than `ms`. */
+export async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<boolean> {
+  if (promises.length === 0) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const all = Promise.allSettled(promises).then(() => true);
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([all, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

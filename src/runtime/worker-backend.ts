@@ -1,0 +1,65 @@
+/**
+ * The backend of a bus inside a worker thread of `lightbus run`: it owns no connection. Every
+ * call, fire and registration becomes a command posted to the invoker in the main thread, and
+ * the reply comes back on the same port, matched by request id.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { BusBackend, CommandRequest } from '../client/backend.js';
+import type { ResolvedConfig } from '../config/schema.js';
+import { deserializeError } from '../errors.js';
+import { SchemaValidator } from '../schema/validator.js';
+import type { ClientCommand, Reply, ToInvoker } from './protocol.js';
+import { Registry } from './registry.js';
+
+export class WorkerBackend implements BusBackend {
+  readonly kind = 'worker' as const;
+  readonly registry = new Registry();
+  readonly validator = new SchemaValidator();
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private requestSeq = 0;
+  /** Until the worker reported ready, registrations travel with the ready message instead. */
+  private announced = false;
+
+  constructor(
+    private readonly port: MessagePort,
+    private readonly resolvedConfig: ResolvedConfig,
+    readonly logger: Logger,
+  ) {}
+
+  config(): Promise<ResolvedConfig> {
+    return Promise.resolve(this.resolvedConfig);
+  }
+
+  request(command: CommandRequest): Promise<unknown> {
+    if (!this.announced && (command.type === 'serve' || command.type === 'listen')) return Promise.resolve(null);
+    const requestId = ++this.requestSeq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(requestId, { resolve, reject });
+      this.post({ ...command, requestId } as ClientCommand);
+    });
+  }
+
+  /** The invoker answered a command. */
+  settle(reply: Reply): void {
+    const waiter = this.pending.get(reply.requestId);
+    if (!waiter) return;
+    this.pending.delete(reply.requestId);
+    if (reply.outcome.ok) waiter.resolve(reply.outcome.value);
+    else waiter.reject(deserializeError(reply.outcome.error));
+  }
+
+  /** The worker reported ready: from now on registrations are sent as commands. */
+  markAnnounced(): void {
+    this.announced = true;
+  }
+
+  registered(): void {}
+
+  /** The invoker shuts workers down; a handler closing "its" bus only stops its own use of it. */
+  async close(): Promise<void> {}
+
+  post(message: ToInvoker): void {
+    this.port.postMessage(message);
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The main thread's view of one worker thread: it starts the thread, numbers the work it
+ * posts, and keeps the work in flight on this thread, so that when the thread dies exactly
+ * that work is failed or handed elsewhere (as Piscina's WorkerInfo and Temporal's
+ * WorkerThreadClient do).
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from '../config/schema.js';
+import type { ClientCommand, Outcome, Registrations, ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
+
+/** Work posted to a worker and not yet answered. */
+export interface InFlight {
+  kind: 'rpc' | 'events' | 'task' | 'hooks';
+  /** The message that was posted, to re-post it elsewhere if this thread dies. */
+  message: ToWorker;
+  startedAt: number;
+  /** Past this time the worker is terminated (a handler stuck in synchronous code). */
+  hardDeadlineAt?: number;
+  resolve: (outcome: unknown) => void;
+}
+
+export interface WorkerHandleOptions {
+  workerId: number;
+  modules: string[];
+  config: ResolvedConfig;
+  memoryLimitMb?: number;
+  logger: Logger;
+  /** Writes one log record of the worker to the process's output. */
+  writeLog: (line: string) => void;
+  /** A command from the bus inside the worker, for the invoker. */
+  onCommand: (command: ClientCommand) => Promise<Outcome>;
+  /** The thread ended; `inFlight` is what it left unanswered. */
+  onExit: (handle: WorkerHandle, code: number, inFlight: InFlight[], error: Error | undefined) => void;
+}
+
+const workerEntry = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+// Both src/runtime and dist/runtime are two levels below the package root.
+const tsxPreload = new URL('../../src/runtime/tsx-preload.mjs', import.meta.url).href;
+
+export class WorkerHandle {
+  readonly id: number;
+  readonly ready: Promise<Registrations>;
+  private readonly worker: Worker;
+  private readonly inFlight = new Map<number, InFlight>();
+  private requestSeq = 0;
+  private lastError: Error | undefined;
+  private exited = false;
+  /** Set when the pool terminates the thread on purpose (hard deadline), to explain the failures. */
+  terminationReason: string | undefined;
+
+  constructor(private readonly options: WorkerHandleOptions) {
+    this.id = options.workerId;
+    const data: WorkerStartData = {
+      workerId: options.workerId,
+      modules: options.modules,
+      config: options.config,
+      logLevel: options.config.logLevel,
+    };
+    this.worker = new Worker(workerEntry, {
+      workerData: data,
+      execArgv: ['--import', tsxPreload],
+      ...(options.memoryLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: options.memoryLimitMb } } : {}),
+    });
+    this.ready = new Promise<Registrations>((resolve, reject) => {
+      this.worker.on('message', (message: ToInvoker) => {
+        if (message.type === 'ready') resolve(message.registrations);
+        else if (message.type === 'load-failed') reject(Object.assign(new Error(message.error.message), { modulePath: message.modulePath, cause: message.error }));
+        else this.receive(message);
+      });
+      this.worker.once('exit', (code) => reject(this.lastError ?? new Error(`worker ${this.id} exited with code ${code} before it was ready`)));
+    });
+    this.ready.catch(() => undefined);
+    this.worker.on('error', (error) => {
+      this.lastError = error;
+      options.logger.error({ err: error, worker: this.id }, 'worker thread failed');
+    });
+    this.worker.on('exit', (code) => {
+      this.exited = true;
+      const left = [...this.inFlight.values()];
+      this.inFlight.clear();
+      options.onExit(this, code, left, this.lastError);
+    });
+  }
+
+  get load(): number {
+    return this.inFlight.size;
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  /** Posts work and resolves with the worker's answer. */
+  run<T>(kind: InFlight['kind'], build: (requestId: number) => ToWorker, hardDeadlineMs?: number): Promise<T> {
+    const requestId = ++this.requestSeq;
+    const message = build(requestId);
+    return new Promise<T>((resolve) => {
+      this.inFlight.set(requestId, {
+        kind,
+        message,
+        startedAt: Date.now(),
+        ...(hardDeadlineMs !== undefined ? { hardDeadlineAt: Date.now() + hardDeadlineMs } : {}),
+        resolve: resolve as (v: unknown) => void,
+      });
+      this.worker.postMessage(message);
+    });
+  }
+
+  /** The oldest work past its hard deadline, if any. */
+  overdue(now: number): InFlight | undefined {
+    for (const work of this.inFlight.values()) if (work.hardDeadlineAt !== undefined && now > work.hardDeadlineAt) return work;
+    return undefined;
+  }
+
+  post(message: ToWorker): void {
+    if (!this.exited) this.worker.postMessage(message);
+  }
+
+  terminate(reason?: string): Promise<number> {
+    if (reason) this.terminationReason = reason;
+    return this.worker.terminate();
+  }
+
+  /** Resolves when the thread has ended. */
+  exitedPromise(): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise((resolve) => this.worker.once('exit', () => resolve()));
+  }
+
+  private receive(message: ToInvoker): void {
+    switch (message.type) {
+      case 'log':
+        for (const line of message.lines) this.options.writeLog(line);
+        return;
+      case 'rpc-done':
+      case 'task-done':
+      case 'hooks-done':
+        return this.settle(message.requestId, message.outcome);
+      case 'events-done':
+        return this.settle(message.requestId, message.outcomes);
+      case 'ready':
+      case 'load-failed':
+        return;
+      default: {
+        // A command from the bus inside the worker: answer on the same port.
+        const command = message;
+        void this.options.onCommand(command).then((outcome) => this.post({ type: 'reply', requestId: command.requestId, outcome }));
+      }
+    }
+  }
+
+  private settle(requestId: number, outcome: unknown): void {
+    const work = this.inFlight.get(requestId);
+    if (!work) return;
+    this.inFlight.delete(requestId);
+    work.resolve(outcome);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The entry of every worker thread of `lightbus run`. It installs the worker backend (so the
+ * user's `createBus()` talks to the invoker), imports the user's modules, reports what they
+ * registered with one `ready` message, then runs what the invoker sends until told to stop.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import pino from 'pino';
+import { kWorkerBackend } from '../client/create-bus.js';
+import type { ResolvedConfig } from '../config/schema.js';
+import { serializeError } from '../errors.js';
+import { HandlerRunner } from './handler-runner.js';
+import type { ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
+import { WorkerBackend } from './worker-backend.js';
+
+if (isMainThread || !parentPort) {
+  throw new Error('src/runtime/worker is the entry of lightbus worker threads and cannot run on the main thread');
+}
+
+const port = parentPort;
+const start = workerData as WorkerStartData;
+const config = start.config as ResolvedConfig;
+const post = (message: ToInvoker) => port.postMessage(message);
+
+// Each record is posted as soon as it is written: a record still buffered when a handler
+// blocks the thread, or when the thread is terminated, would be lost.
+const logger = pino(
+  { level: start.logLevel, base: { worker: start.workerId }, timestamp: pino.stdTimeFunctions.isoTime },
+  { write: (line: string) => post({ type: 'log', lines: [line] }) },
+);
+
+const backend = new WorkerBackend(port, config, logger);
+(globalThis as Record<symbol, unknown>)[kWorkerBackend] = backend;
+const runner = new HandlerRunner(backend.registry, backend.validator, config, logger);
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'reply':
+      backend.settle(message);
+      break;
+    case 'execute-rpc':
+      void runner.runRpc(message.call, message.executionId).then((outcome) => post({ type: 'rpc-done', requestId: message.requestId, outcome }));
+      break;
+    case 'execute-events':
+      void runner
+        .runEvents(message.listener, message.events, message.executionId)
+        .then((outcomes) => post({ type: 'events-done', requestId: message.requestId, outcomes }));
+      break;
+    case 'run-task':
+      void runner.runTask(message.task, message.executionId).then((outcome) => post({ type: 'task-done', requestId: message.requestId, outcome }));
+      break;
+    case 'run-hooks':
+      void runner.runHooks(message.phase).then((outcome) => post({ type: 'hooks-done', requestId: message.requestId, outcome }));
+      break;
+    case 'shutdown':
+      // Nothing is in flight by now (the invoker drained first): let the thread end.
+      port.close();
+      break;
+  }
+});
+
+for (const modulePath of start.modules) {
+  try {
+    await import(pathToFileURL(modulePath).href);
+  } catch (error) {
+    post({ type: 'load-failed', modulePath, error: serializeError(error) });
+    // Stay alive until terminated: exiting here could race the message above.
+    await new Promise(() => undefined);
+  }
+}
+backend.markAnnounced();
+post({ type: 'ready', registrations: backend.registry.registrations() });
