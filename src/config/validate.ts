@@ -1,0 +1,219 @@
+/**
+ * Checks a config (from a file, the environment or flags) against `LightbusConfigSchema` and
+ * explains every problem in the user's terms: the key path, what that key takes, what was
+ * found, and a guess at the intended key when one is unknown. Secrets never reach a message.
+ */
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { createAjv, renderValue } from '../schema/validator.js';
+import { LightbusConfigSchema } from './schema.js';
+
+/** One thing wrong with a config. */
+export interface ConfigProblem {
+  /** The key as the user wrote it: `apis.auth.rpcTimeoutMs`, or `LIGHTBUS_REDIS_URL`. */
+  keyPath: string;
+  /** What is wrong, starting with the key: `apis.auth.rpcTimeoutMs must be ..., got "5s"`. */
+  text: string;
+}
+
+/** A good URL to show next to a bad one. */
+export const REDIS_URL_EXAMPLE = 'redis://:password@127.0.0.1:6379/0';
+
+let compiledSchema: ValidateFunction | undefined;
+
+function configSchemaCheck(): ValidateFunction {
+  compiledSchema ??= createAjv().compile(LightbusConfigSchema);
+  return compiledSchema;
+}
+
+/**
+ * Every problem of `values` (a whole config or an overlay of some keys), in the order found.
+ * `keyName` renames a dotted key path into the source's own name (an env var, a flag).
+ */
+export function findConfigProblems(values: unknown, keyName: (keyPath: string) => string = (p) => p): ConfigProblem[] {
+  const check = configSchemaCheck();
+  const problems: ConfigProblem[] = [];
+  if (!check(values)) problems.push(...explainErrors(check.errors ?? [], keyName));
+  const url = (values as { redis?: { url?: unknown } } | null)?.redis?.url;
+  if (typeof url === 'string') {
+    const problem = redisUrlProblem(url);
+    if (problem) {
+      const key = keyName('redis.url');
+      problems.push({
+        keyPath: key,
+        text: `${key} must be a Redis URL such as ${REDIS_URL_EXAMPLE} (rediss:// for TLS), got ${renderValue(redactUrl(url))}: ${problem}`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** Why `url` is not a usable Redis URL, or undefined when it is. */
+export function redisUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'it does not parse as a URL';
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') return `the scheme is "${parsed.protocol.slice(0, -1)}", not redis or rediss`;
+  if (!parsed.hostname) return 'it has no host';
+  if (parsed.pathname !== '' && parsed.pathname !== '/' && !/^\/\d+$/.test(parsed.pathname)) {
+    return 'the path may only be a database number, like /0';
+  }
+  return undefined;
+}
+
+/**
+ * `text` with the password of any URL in it replaced by `***`:
+ * `redis://user:secret@host` becomes `redis://user:***@host`. Works on text that does not
+ * parse as a URL too, since that is exactly what error messages show.
+ */
+export function redactUrl(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s"']*)@/gi, (_match, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return colon === -1 ? `${scheme}${userinfo}@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
+  });
+}
+
+/**
+ * Ajv reports a failing union once per branch and once for the union itself, and a bad
+ * integer once per broken constraint; the user needs one line per key, saying everything
+ * the key takes. So errors are grouped by key, and the outermost schema of each key describes
+ * what was expected.
+ */
+function explainErrors(errors: readonly ErrorObject[], keyName: (keyPath: string) => string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const byPath = new Map<string, ErrorObject>();
+  for (const error of errors) {
+    if (error.keyword === 'additionalProperties') {
+      problems.push(unknownKey(error, keyName));
+      continue;
+    }
+    // The URL check says more about a bad redis.url than the schema's pattern does.
+    if (error.keyword === 'pattern' && error.instancePath === '/redis/url') continue;
+    const outermost = byPath.get(error.instancePath);
+    if (!outermost || error.schemaPath.length < outermost.schemaPath.length) byPath.set(error.instancePath, error);
+  }
+  for (const [instancePath, error] of byPath) {
+    const key = keyName(keyPathOf(pointerSegments(instancePath)));
+    const subject = instancePath === '' ? 'the configuration' : key;
+    const expected = error.keyword === 'required' ? undefined : describeSchema(error.parentSchema);
+    const text =
+      expected === undefined
+        ? `${subject} ${error.message ?? 'is invalid'}`
+        : `${subject} must be ${expected}, got ${renderSafely(error.data)}`;
+    problems.push({ keyPath: instancePath === '' ? '' : key, text });
+  }
+  return problems;
+}
+
+function unknownKey(error: ErrorObject, keyName: (keyPath: string) => string): ConfigProblem {
+  const unknown = String((error.params as { additionalProperty: unknown }).additionalProperty);
+  const key = keyName(keyPathOf([...pointerSegments(error.instancePath), unknown]));
+  const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+  const guess = closestKey(unknown, known);
+  const hint = guess ? ` (did you mean "${guess}"?)` : known.length > 0 ? ` (known keys here: ${known.join(', ')})` : '';
+  return { keyPath: key, text: `unknown key "${key}"${hint}` };
+}
+
+/** A human description of what a schema accepts: `an integer >= 1 (milliseconds)`. */
+export function describeSchema(schema: unknown): string | undefined {
+  if (typeof schema !== 'object' || schema === null) return undefined;
+  const s = schema as Record<string, unknown>;
+  const unit = typeof s['description'] === 'string' && s['description'].includes('milliseconds') ? ' (milliseconds)' : '';
+  const branches = (s['anyOf'] ?? s['oneOf']) as unknown[] | undefined;
+  if (Array.isArray(branches)) {
+    if (branches.every((b) => typeof b === 'object' && b !== null && 'const' in b)) {
+      return `one of ${branches.map((b) => renderValue((b as { const: unknown }).const)).join(', ')}`;
+    }
+    const parts = branches.map(describeSchema);
+    return parts.every((p) => p !== undefined) ? parts.join(' or ') + unit : undefined;
+  }
+  if ('const' in s) return renderValue(s['const']);
+  if (Array.isArray(s['enum'])) return `one of ${s['enum'].map((v) => renderValue(v)).join(', ')}`;
+  switch (s['type']) {
+    case 'integer':
+      return `an integer${range(s)}${unit}`;
+    case 'number':
+      return `a number${range(s)}${unit}`;
+    case 'string':
+      if (typeof s['pattern'] === 'string') return `a string matching ${s['pattern']}`;
+      return s['minLength'] === 1 ? 'a non-empty string' : 'a string';
+    case 'boolean':
+      return 'true or false';
+    case 'object':
+      return 'an object';
+    case 'array':
+      return 'a list';
+    case 'null':
+      return 'null';
+    default:
+      return undefined;
+  }
+}
+
+function range(s: Record<string, unknown>): string {
+  const min = s['minimum'];
+  const max = s['maximum'];
+  if (typeof min === 'number' && typeof max === 'number') return ` from ${min} to ${max}`;
+  if (typeof min === 'number') return ` >= ${min}`;
+  if (typeof max === 'number') return ` <= ${max}`;
+  return '';
+}
+
+/** Values shown in config messages may be URLs with passwords in them. */
+function renderSafely(value: unknown): string {
+  return renderValue(typeof value === 'string' ? redactUrl(value) : value);
+}
+
+function pointerSegments(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** `['apis', 'my.api', 'rpcTimeoutMs']` → `apis["my.api"].rpcTimeoutMs`. */
+export function keyPathOf(segments: readonly string[]): string {
+  let path = '';
+  for (const segment of segments) {
+    if (/^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(segment)) path += path === '' ? segment : `.${segment}`;
+    else path += `[${JSON.stringify(segment)}]`;
+  }
+  return path;
+}
+
+/**
+ * The known key the user most likely meant. Case and underscores are ignored first, so
+ * Python-style `batch_size` finds `batchSize`; then small typos (edit distance up to a third
+ * of the word) are forgiven.
+ */
+export function closestKey(unknown: string, known: readonly string[]): string | undefined {
+  const normal = (k: string) => k.toLowerCase().replace(/_/g, '');
+  const target = normal(unknown);
+  const exact = known.find((k) => normal(k) === target);
+  if (exact) return exact;
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(target.length / 3)) + 1;
+  for (const candidate of known) {
+    const distance = editDistance(target, normal(candidate));
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
