@@ -1,0 +1,128 @@
+/**
+ * RPC results over Redis lists (wire contract, "RPC and results"). Servers push results to
+ * the list their caller named (`LPUSH` + `EXPIRE`); a calling process listens on ONE list of
+ * its own for all its calls and matches results by call id. The contract allows this: nothing
+ * ties a return path to a call.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from '../../config/schema.js';
+import { BusClosedError } from '../../errors.js';
+import type { ResultTransport, RpcResult } from '../types.js';
+import { decodeResult, encodeResult, redisReturnPath, returnPathKey } from '../wire/rpc.js';
+import { CommandBatcher } from './command-batcher.js';
+import { closeConnection, createConnection, type RedisConnection } from './connection.js';
+import { Backoff, settleWithin } from './waits.js';
+
+/** What {@link RedisResultTransport} needs; the names go into this process's return path. */
+export interface RedisResultTransportOptions {
+  redis: ResolvedConfig['redis'];
+  rpc: ResolvedConfig['rpc'];
+  logger: Logger;
+  serviceName: string;
+  processName: string;
+}
+
+/** How long one BLPOP blocks before the loop goes round again. */
+const BLOCK_SECONDS = 2;
+/** How many further results one LPOP takes once a BLPOP woke up. */
+const DRAIN_COUNT = 500;
+/** How long close waits on Redis (queued sends, deleting the list) before giving up. */
+const CLOSE_WAIT_MS = 1000;
+const LOGGED_BLOB_CHARS = 500;
+
+/** The result side of RPC over Redis: sends results to callers and receives this process's own. */
+export class RedisResultTransport implements ResultTransport {
+  /** `redis+key://lightbus:results:{service}:{process}:{random}`; the random part keeps two instances sharing a process name apart. */
+  readonly returnPath: string;
+  private readonly resultKey: string;
+  private readonly logger: Logger;
+  private readonly backoff = new Backoff();
+  private sender: { connection: RedisConnection; batcher: CommandBatcher } | undefined;
+  private listenConnection: RedisConnection | undefined;
+  private listening: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: RedisResultTransportOptions) {
+    this.resultKey = `lightbus:results:${options.serviceName}:${options.processName}:${randomBytes(6).toString('hex')}`;
+    this.returnPath = redisReturnPath(this.resultKey);
+    this.logger = options.logger.child({ component: 'rpc-results' });
+  }
+
+  /**
+   * Pushes a result to `redis+key://{key}` (LPUSH, then PEXPIRE: the contract's EXPIRE at a
+   * finer grain), in the same pipeline as every other send of this tick.
+   */
+  async send(returnPath: string, result: RpcResult): Promise<void> {
+    if (this.closed) throw new BusClosedError('Cannot send an RPC result: the result transport is closed');
+    const key = returnPathKey(returnPath);
+    const blob = encodeResult(result);
+    const { batcher } = this.connectSender();
+    await Promise.all([batcher.call('lpush', [key, blob]), batcher.call('pexpire', [key, this.options.rpc.resultTtlMs])]);
+  }
+
+  listen(onResult: (result: RpcResult) => void): void {
+    if (this.closed) throw new BusClosedError('Cannot listen for RPC results: the result transport is closed');
+    if (this.listening) throw new Error('listen() was already called on this result transport');
+    this.listenConnection = createConnection({ redis: this.options.redis, logger: this.logger, role: 'rpc:results' });
+    this.listening = this.receive(this.listenConnection, onResult);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.backoff.interrupt();
+    if (this.listenConnection) await closeConnection(this.listenConnection, true);
+    await this.listening;
+    if (this.listening) {
+      // Results that arrive for this process after it stopped listening have no reader.
+      const { batcher } = this.connectSender();
+      await settleWithin(batcher.call('del', [this.resultKey]), CLOSE_WAIT_MS);
+    }
+    if (this.sender) {
+      await settleWithin(this.sender.batcher.drain(), CLOSE_WAIT_MS);
+      await closeConnection(this.sender.connection, false);
+    }
+  }
+
+  private connectSender(): { connection: RedisConnection; batcher: CommandBatcher } {
+    if (!this.sender) {
+      const connection = createConnection({ redis: this.options.redis, logger: this.logger, role: 'rpc:send-results' });
+      this.sender = { connection, batcher: new CommandBatcher(connection) };
+    }
+    return this.sender;
+  }
+
+  private async receive(connection: RedisConnection, onResult: (result: RpcResult) => void): Promise<void> {
+    while (!this.closed) {
+      try {
+        const popped = await connection.blpop(this.resultKey, BLOCK_SECONDS);
+        this.backoff.reset();
+        if (!popped) continue;
+        this.deliver(popped[1], onResult);
+        // A burst of results: take the rest without one round trip each.
+        for (let more = await connection.lpop(this.resultKey, DRAIN_COUNT); more; ) {
+          for (const blob of more) this.deliver(blob, onResult);
+          more = more.length === DRAIN_COUNT ? await connection.lpop(this.resultKey, DRAIN_COUNT) : null;
+        }
+      } catch (error) {
+        if (this.closed) break;
+        this.logger.warn({ err: (error as Error).message }, 'receiving RPC results failed; retrying after a pause');
+        await this.backoff.wait();
+      }
+    }
+  }
+
+  private deliver(blob: string, onResult: (result: RpcResult) => void): void {
+    const decoded = decodeResult(blob);
+    if ('malformed' in decoded) {
+      this.logger.warn({ key: this.resultKey, reason: decoded.malformed, blob: blob.slice(0, LOGGED_BLOB_CHARS) }, 'skipped a malformed RPC result');
+      return;
+    }
+    try {
+      onResult(decoded);
+    } catch (error) {
+      this.logger.error({ err: error, rpcMessageId: decoded.rpcMessageId }, 'the RPC result handler threw');
+    }
+  }
+}

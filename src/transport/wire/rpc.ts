@@ -1,0 +1,216 @@
+/**
+ * The RPC and result wire codec: key names, return paths and the JSON blobs that travel in
+ * the call queues and result lists (see `shared/spec/wire-format.md`, "RPC and results").
+ * Pure: no I/O, and the decoders never throw on bad input.
+ *
+ * What Python Lightbus 1.x writes and requires (read in `lightbus/message.py`,
+ * `lightbus/serializers/blob.py` and `base.py`, `lightbus/transports/redis/rpc.py`, `result.py`):
+ *
+ * - A blob is `{"metadata": {...}, "kwargs": {...}}`. Readers take `decoded.get("metadata", {})`
+ *   and `decoded.get("kwargs", {})`, so extra TOP-LEVEL fields are ignored.
+ * - Calls: Python writes metadata `id`, `api_name`, `procedure_name`, `return_path`, and
+ *   requires all four to be present and non-empty. It then builds the message with
+ *   `RpcMessage(**metadata, kwargs=kwargs)`: an EXTRA METADATA FIELD is an unexpected keyword
+ *   argument and makes the Python server fail on the call. So we write exactly those four.
+ * - Results: Python writes metadata `id`, `rpc_message_id`, `error` (a JSON boolean) and, only
+ *   when `error` is true, `trace`; the value goes in `kwargs.result`. It requires `id` and
+ *   `rpc_message_id` (non-empty) and builds `ResultMessage(**metadata, api_name=...,
+ *   procedure_name=..., result=kwargs.get("result"))`: an extra metadata field, and in
+ *   particular `api_name`/`procedure_name` (given twice), makes the Python caller fail. A
+ *   missing `error` means false, a missing `result` means None.
+ * - Python's caller pipelines RPUSH, SET, EXPIRE in that order, so a fast server can pop a call
+ *   before its marker exists; we write the marker first, as the contract asks.
+ * - Python writes JSON with `sort_keys=True` and the default `", "`/`": "` separators; readers
+ *   only parse it, so our compact JSON is read the same.
+ * - An error result's `result` is the `repr` of the Python exception (`ValueError('bad')`);
+ *   ours is `"{Name}: {message}"`. {@link parseRemoteError} reads both.
+ */
+import type { RpcCall, RpcResult } from '../types.js';
+import { toJsonValue } from './json-values.js';
+
+/** A blob that could not be decoded, with the reason in words (for logs). */
+export interface Malformed {
+  malformed: string;
+}
+
+/** The Redis list an API's calls are queued in. */
+export function rpcQueueKey(api: string): string {
+  return `${api}:rpc_queue`;
+}
+
+/** The key whose existence says a call has not expired yet. */
+export function expiryMarkerKey(callId: string): string {
+  return `rpc_expiry_key:${callId}`;
+}
+
+/** The only return-path scheme on the Redis wire: the result goes to the list named after it. */
+export const REDIS_RETURN_PATH_SCHEME = 'redis+key://';
+
+/** `redis+key://{key}` for a result list. */
+export function redisReturnPath(key: string): string {
+  return REDIS_RETURN_PATH_SCHEME + key;
+}
+
+/**
+ * The list key of a return path with the given scheme, or an error naming the path when the
+ * scheme is another one (or the key is empty).
+ */
+export function returnPathKey(returnPath: string, scheme: string = REDIS_RETURN_PATH_SCHEME): string {
+  if (!returnPath.startsWith(scheme) || returnPath.length === scheme.length) {
+    throw new Error(`Unsupported return path "${returnPath}": this transport only delivers results to ${scheme}{key}`);
+  }
+  return returnPath.slice(scheme.length);
+}
+
+/**
+ * Encodes a call as Python writes it: the four metadata fields and the kwargs, nothing else.
+ * Values JSON cannot carry are converted first (see `toJsonValue`).
+ *
+ * @throws TypeError when the kwargs contain a reference cycle.
+ */
+export function encodeCall(call: RpcCall): string {
+  return JSON.stringify({
+    kwargs: toJsonValue(call.kwargs),
+    metadata: {
+      api_name: call.api,
+      id: call.id,
+      procedure_name: call.procedure,
+      return_path: call.returnPath,
+    },
+  });
+}
+
+/** Decodes a call blob; anything a Python server would also reject comes back as malformed. */
+export function decodeCall(blob: string): RpcCall | Malformed {
+  const envelope = parseEnvelope(blob);
+  if ('malformed' in envelope) return envelope;
+  const { metadata, kwargs } = envelope;
+  const missing = ['id', 'api_name', 'procedure_name', 'return_path'].filter((field) => !nonEmptyString(metadata[field]));
+  if (missing.length > 0) return { malformed: `call metadata lacks a non-empty string ${missing.join(', ')}` };
+  return {
+    id: metadata['id'] as string,
+    api: metadata['api_name'] as string,
+    procedure: metadata['procedure_name'] as string,
+    kwargs,
+    returnPath: metadata['return_path'] as string,
+  };
+}
+
+/**
+ * Encodes a result as Python writes it; `trace` is only written for errors, and an undefined
+ * result is written as null (Python's None).
+ *
+ * @throws TypeError when the result contains a reference cycle.
+ */
+export function encodeResult(result: RpcResult): string {
+  const metadata: Record<string, unknown> = {
+    error: result.error,
+    id: result.id,
+    rpc_message_id: result.rpcMessageId,
+  };
+  if (result.error) metadata['trace'] = result.trace ?? '';
+  return JSON.stringify({ kwargs: { result: toJsonValue(result.result) ?? null }, metadata });
+}
+
+/** Decodes a result blob (ours or Python's). */
+export function decodeResult(blob: string): RpcResult | Malformed {
+  const envelope = parseEnvelope(blob);
+  if ('malformed' in envelope) return envelope;
+  const { metadata, kwargs } = envelope;
+  const missing = ['id', 'rpc_message_id'].filter((field) => !nonEmptyString(metadata[field]));
+  if (missing.length > 0) return { malformed: `result metadata lacks a non-empty string ${missing.join(', ')}` };
+  const error = metadata['error'] ?? false;
+  if (typeof error !== 'boolean') return { malformed: `result metadata "error" is ${JSON.stringify(error)}, not a boolean` };
+  const trace = metadata['trace'];
+  if (trace !== undefined && trace !== null && typeof trace !== 'string') {
+    return { malformed: 'result metadata "trace" is not a string' };
+  }
+  const decoded: RpcResult = {
+    id: metadata['id'] as string,
+    rpcMessageId: metadata['rpc_message_id'] as string,
+    result: kwargs['result'] ?? null,
+    error,
+  };
+  if (error && typeof trace === 'string') decoded.trace = trace;
+  return decoded;
+}
+
+/** The `result` text our servers write for a failed call: `"{Name}: {message}"`. */
+export function formatRemoteError(name: string, message: string): string {
+  return `${name}: ${message}`;
+}
+
+const OUR_ERROR_FORM = /^([A-Za-z_$][\w$.]*): ([\s\S]*)$/;
+const PYTHON_REPR_FORM = /^([A-Za-z_][\w.]*)\(([\s\S]*)\)$/;
+
+/**
+ * Rebuilds an error's name and message from the `result` text of an error result: either our
+ * `"{Name}: {message}"` or Python's `repr` (`ValueError('bad value')`, `KeyError("x")`,
+ * `ValueError()`, `Custom('a', 2)`). Anything else is an `Error` with the whole text as message.
+ */
+export function parseRemoteError(text: string): { name: string; message: string } {
+  const ours = OUR_ERROR_FORM.exec(text);
+  if (ours) return { name: ours[1]!, message: ours[2]! };
+  const repr = PYTHON_REPR_FORM.exec(text.trim());
+  if (repr) {
+    const args = repr[2]!.trim();
+    // A single string argument is the common case; several arguments stay as Python printed them.
+    const single = parsePythonStringLiteral(args.endsWith(',') ? args.slice(0, -1).trimEnd() : args);
+    return { name: repr[1]!, message: single ?? args };
+  }
+  return { name: 'Error', message: text };
+}
+
+/** The value of one Python string literal (`'...'` or `"..."`, as `repr` writes it), or null. */
+function parsePythonStringLiteral(literal: string): string | null {
+  const quote = literal[0];
+  if ((quote !== "'" && quote !== '"') || literal.length < 2 || literal[literal.length - 1] !== quote) return null;
+  let out = '';
+  for (let i = 1; i < literal.length - 1; i++) {
+    const ch = literal[i]!;
+    if (ch === quote) return null; // an unescaped quote: more than one literal
+    if (ch !== '\\') {
+      out += ch;
+      continue;
+    }
+    const next = literal[++i];
+    if (next === undefined || i >= literal.length - 1) return null;
+    const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '0': '\0' };
+    if (next in simple) {
+      out += simple[next];
+      continue;
+    }
+    const width = next === 'x' ? 2 : next === 'u' ? 4 : next === 'U' ? 8 : 0;
+    const hex = literal.slice(i + 1, i + 1 + width);
+    if (width === 0 || !/^[0-9a-fA-F]+$/.test(hex) || hex.length !== width) {
+      out += '\\' + next; // Python keeps unknown escapes as written
+      continue;
+    }
+    out += String.fromCodePoint(parseInt(hex, 16));
+    i += width;
+  }
+  return out;
+}
+
+function parseEnvelope(blob: string): { metadata: Record<string, unknown>; kwargs: Record<string, unknown> } | Malformed {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(blob);
+  } catch (error) {
+    return { malformed: `not JSON (${(error as Error).message})` };
+  }
+  if (!isPlainObject(decoded)) return { malformed: 'not a JSON object' };
+  const metadata = decoded['metadata'];
+  if (!isPlainObject(metadata)) return { malformed: 'no "metadata" object' };
+  const kwargs = decoded['kwargs'] ?? {};
+  if (!isPlainObject(kwargs)) return { malformed: '"kwargs" is not an object' };
+  return { metadata, kwargs };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}

@@ -1,0 +1,201 @@
+/**
+ * The Redis RPC and result transports against the real Redis on 6379: the shared behaviour
+ * suite, then what travels on the wire, checked key by key with a plain client.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { CONFIG_DEFAULTS } from '../../src/config/defaults.js';
+import type { ResolvedConfig } from '../../src/config/schema.js';
+import { createTransports } from '../../src/transport/index.js';
+import { RedisResultTransport } from '../../src/transport/redis/result-transport.js';
+import { RedisRpcTransport } from '../../src/transport/redis/rpc-transport.js';
+import { RedisSchemaTransport } from '../../src/transport/redis/schema-transport.js';
+import { SCHEMA_SET_KEY, schemaKey } from '../../src/transport/wire/schemas.js';
+import { capturingLogger, eventually, newCall, rpcConformance, within, type RpcHarness } from './rpc-conformance.js';
+
+const REDIS = { url: 'redis://127.0.0.1:6379/0' };
+const prefix = `t_${randomUUID().slice(0, 8)}`;
+let apiCount = 0;
+
+/** JSON as Python's `json.dumps(..., sort_keys=True)` writes it: `", "`/`": "` separators, `\uXXXX` escapes. */
+function pythonJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value).sort().map((key) => `${pythonJson(key)}: ${pythonJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(', ')}}`;
+  }
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function redisHarness(raw: Redis) {
+  return async (settings: { expiryMs: number; resultTtlMs: number }): Promise<RpcHarness> => {
+    const { logger, records } = capturingLogger();
+    const serviceName = `${prefix}_svc`;
+    const rpc = new RedisRpcTransport({ redis: REDIS, rpc: settings, logger });
+    const result = new RedisResultTransport({ redis: REDIS, rpc: settings, logger, serviceName, processName: 'proc' });
+    const schema = new RedisSchemaTransport({ redis: REDIS, logger });
+    const apis: string[] = [];
+    return {
+      rpc,
+      result,
+      schema,
+      records,
+      newApi() {
+        const api = `${prefix}_api${apiCount++}`;
+        apis.push(api);
+        return api;
+      },
+      async pushRawCall(api, blob, markerId) {
+        if (markerId) await raw.set(`rpc_expiry_key:${markerId}`, '1', 'EX', 5);
+        await raw.rpush(`${api}:rpc_queue`, blob);
+      },
+      async pushRawResult(returnPath, blob) {
+        await raw.lpush(returnPath.slice('redis+key://'.length), blob);
+      },
+      async forgetSchema(api) {
+        await raw.srem(SCHEMA_SET_KEY, api);
+        await raw.del(schemaKey(api));
+      },
+      async close() {
+        await Promise.all([rpc.close(), result.close(), schema.close()]);
+        if (apis.length > 0) await raw.del(...apis.map((api) => `${api}:rpc_queue`));
+      },
+    };
+  };
+}
+
+const raw = new Redis(REDIS.url, { lazyConnect: true });
+before(() => raw.connect());
+after(async () => {
+  const leftovers = await raw.keys(`*${prefix}*`);
+  if (leftovers.length > 0) await raw.del(...leftovers);
+  await raw.quit();
+});
+
+rpcConformance('redis', (settings) => redisHarness(raw)(settings));
+
+describe('redis: what travels on the wire', () => {
+  const logger = capturingLogger().logger;
+  const settings = { expiryMs: 5000, resultTtlMs: 60000 };
+
+  test('a call is RPUSHed to {api}:rpc_queue as {kwargs, metadata}, its marker set to 1 with the expiry', async () => {
+    const rpc = new RedisRpcTransport({ redis: REDIS, rpc: settings, logger });
+    const api = `${prefix}.wire_api`;
+    const call = newCall(api, 'check_password', { username: 'admin', n: 1n }, 'redis+key://somewhere');
+    try {
+      await rpc.send(call);
+      const blobs = await raw.lrange(`${api}:rpc_queue`, 0, -1);
+      assert.equal(blobs.length, 1);
+      const decoded = JSON.parse(blobs[0]!) as Record<string, Record<string, unknown>>;
+      assert.deepEqual(Object.keys(decoded).sort(), ['kwargs', 'metadata']);
+      assert.deepEqual(decoded['kwargs'], { username: 'admin', n: 1 });
+      // Exactly these four: Python builds RpcMessage(**metadata), so any other field breaks it.
+      assert.deepEqual(decoded['metadata'], { api_name: api, id: call.id, procedure_name: 'check_password', return_path: 'redis+key://somewhere' });
+      assert.equal(await raw.get(`rpc_expiry_key:${call.id}`), '1');
+      const ttl = await raw.pttl(`rpc_expiry_key:${call.id}`);
+      assert.ok(ttl > 0 && ttl <= 5000, `marker ttl ${ttl}`);
+    } finally {
+      await raw.del(`${api}:rpc_queue`, `rpc_expiry_key:${call.id}`);
+      await rpc.close();
+    }
+  });
+
+  test('a Python-style call (RPUSH, SET, EXPIRE, sort_keys JSON) is consumed and its marker deleted', async () => {
+    const rpc = new RedisRpcTransport({ redis: REDIS, rpc: settings, logger });
+    const api = `${prefix}.python_api`;
+    const id = randomUUID();
+    const blob = pythonJson({
+      metadata: { api_name: api, id, procedure_name: 'check_password', return_path: `redis+key://${api}.check_password:result:${id}` },
+      kwargs: { username: 'adäm', tags: ['a', 'b'], nested: { x: null } },
+    });
+    assert.ok(blob.includes('"kwargs": {"nested": {"x": null}, "tags": ["a", "b"], "username": "ad\\u00e4m"}'));
+    const consumer = rpc.consume([api]);
+    try {
+      await raw.pipeline().rpush(`${api}:rpc_queue`, blob).set(`rpc_expiry_key:${id}`, '1').expire(`rpc_expiry_key:${id}`, 5).exec();
+      const calls = await within(consumer.next(10), 5000, 'next()');
+      assert.deepEqual(calls, [
+        {
+          id,
+          api,
+          procedure: 'check_password',
+          kwargs: { username: 'adäm', tags: ['a', 'b'], nested: { x: null } },
+          returnPath: `redis+key://${api}.check_password:result:${id}`,
+        },
+      ]);
+      assert.equal(await raw.exists(`rpc_expiry_key:${id}`), 0);
+    } finally {
+      await rpc.close();
+      await raw.del(`${api}:rpc_queue`, `rpc_expiry_key:${id}`);
+    }
+  });
+
+  test('a result is LPUSHed to the return path key with the result ttl; an error result adds the trace', async () => {
+    const result = new RedisResultTransport({ redis: REDIS, rpc: settings, logger, serviceName: prefix, processName: 'p' });
+    const key = `${prefix}.auth.check:result:${randomUUID()}`;
+    try {
+      await result.send(`redis+key://${key}`, { id: 'r1', rpcMessageId: 'c1', result: { ok: true, at: new Date(0) }, error: false });
+      await result.send(`redis+key://${key}`, { id: 'r2', rpcMessageId: 'c2', result: 'Error: boom', error: true, trace: 'Error: boom\n  at x' });
+      const blobs = (await raw.lrange(key, 0, -1)).map((blob) => JSON.parse(blob) as unknown);
+      assert.deepEqual(blobs, [
+        { kwargs: { result: 'Error: boom' }, metadata: { error: true, id: 'r2', rpc_message_id: 'c2', trace: 'Error: boom\n  at x' } },
+        { kwargs: { result: { ok: true, at: '1970-01-01T00:00:00.000Z' } }, metadata: { error: false, id: 'r1', rpc_message_id: 'c1' } },
+      ]);
+      const ttl = await raw.pttl(key);
+      assert.ok(ttl > 0 && ttl <= 60000, `result list ttl ${ttl}`);
+    } finally {
+      await raw.del(key);
+      await result.close();
+    }
+  });
+
+  test('the return path is one list per transport instance, deleted on close', async () => {
+    const first = new RedisResultTransport({ redis: REDIS, rpc: settings, logger, serviceName: prefix, processName: 'same' });
+    const second = new RedisResultTransport({ redis: REDIS, rpc: settings, logger, serviceName: prefix, processName: 'same' });
+    assert.match(first.returnPath, new RegExp(`^redis\\+key://lightbus:results:${prefix}:same:[0-9a-f]+$`));
+    assert.notEqual(first.returnPath, second.returnPath);
+    first.listen(() => undefined);
+    const key = first.returnPath.slice('redis+key://'.length);
+    await second.send(first.returnPath, { id: 'r', rpcMessageId: 'nobody-waits', result: null, error: false });
+    await first.close();
+    await second.close();
+    assert.equal(await raw.exists(key), 0);
+  });
+
+  test('closed transports leave no open handles', async () => {
+    const sockets = () => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length;
+    const before = sockets();
+    const rpc = new RedisRpcTransport({ redis: REDIS, rpc: settings, logger });
+    const result = new RedisResultTransport({ redis: REDIS, rpc: settings, logger, serviceName: prefix, processName: 'h' });
+    const schema = new RedisSchemaTransport({ redis: REDIS, logger });
+    const api = `${prefix}_handles`;
+    const consumer = rpc.consume([api]);
+    result.listen(() => undefined);
+    const call = newCall(api, 'x', {}, result.returnPath);
+    await rpc.send(call);
+    assert.equal((await within(consumer.next(1), 5000, 'next()')).length, 1);
+    await result.send(result.returnPath, { id: 'r', rpcMessageId: call.id, result: 1, error: false });
+    await schema.load();
+    const blocked = consumer.next(1);
+    await Promise.all([rpc.close(), result.close(), schema.close()]);
+    assert.deepEqual(await blocked, []);
+    await eventually(() => sockets() <= before, 5000, 'sockets closed');
+  });
+
+  test('createTransports(redis) builds transports that talk over Redis and close cleanly', async () => {
+    const config: ResolvedConfig = { ...CONFIG_DEFAULTS, serviceName: prefix, processName: 'factory', apis: {} };
+    const transports = createTransports(config, logger);
+    const api = `${prefix}_factory`;
+    try {
+      const consumer = transports.rpc.consume([api]);
+      const call = newCall(api, 'x', {}, transports.result.returnPath);
+      await transports.rpc.send(call);
+      assert.deepEqual(await within(consumer.next(1), 5000, 'next()'), [call]);
+      assert.match(transports.result.returnPath, /^redis\+key:\/\/lightbus:results:/);
+    } finally {
+      await within(transports.close(), 5000, 'close()');
+      await raw.del(`${api}:rpc_queue`);
+    }
+  });
+});
