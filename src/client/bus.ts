@@ -4,6 +4,7 @@
  * call, fire and registration into a command for the invoker (see `runtime/protocol.ts`).
  */
 import type { Api, EventRef, Implementation, ParamsOf, ResultOf, RpcRef } from '../api/define.js';
+import type { RemoteEvents, RemoteRpcs, UntypedName } from '../api/remote.js';
 import { apiConfig } from '../config/schema.js';
 import { currentExecutionId } from '../runtime/execution-context.js';
 import type { FiredEvent, ListenerDescriptor, OnErrorPolicy } from '../runtime/protocol.js';
@@ -90,7 +91,8 @@ export class Bus {
 
   /** Calls an RPC and resolves with its result. `rpc` is a reference (`auth.rpcs.check_password`) or `"api.procedure"`. */
   call<R extends RpcRef<any, any>>(rpc: R, params: ParamsOf<R>, options?: CallOptions): Promise<ResultOf<R>>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  call(rpc: string, params: Record<string, unknown>, options?: CallOptions): Promise<unknown>;
+  call<N extends keyof RemoteRpcs & string>(rpc: N, params: RemoteRpcs[N]['params'], options?: CallOptions): Promise<RemoteRpcs[N]['result']>;
+  call<N extends string>(rpc: UntypedName<N, RemoteRpcs>, params: Record<string, unknown>, options?: CallOptions): Promise<unknown>;
   async call(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions = {}): Promise<unknown> {
     const { api, name } = this.target(rpc);
     const ref = typeof rpc === 'string' ? this.knownMember<RpcRef>(api, name, 'rpcs') : rpc;
@@ -124,7 +126,8 @@ export class Bus {
 
   /** Fires an event; resolves with its message id and stream id once Redis has it. */
   fire<E extends AnyEventRef>(event: E, params: ParamsOf<E>, options?: FireOptions): Promise<FiredEvent>;
-  fire(event: string, params: Record<string, unknown>, options?: FireOptions): Promise<FiredEvent>;
+  fire<N extends keyof RemoteEvents & string>(event: N, params: RemoteEvents[N]['params'], options?: FireOptions): Promise<FiredEvent>;
+  fire<N extends string>(event: UntypedName<N, RemoteEvents>, params: Record<string, unknown>, options?: FireOptions): Promise<FiredEvent>;
   async fire(event: EventRef | string, params: Record<string, unknown>, options: FireOptions = {}): Promise<FiredEvent> {
     const { api, name } = this.target(event);
     const ref = typeof event === 'string' ? this.knownMember<EventRef>(api, name, 'events') : event;
