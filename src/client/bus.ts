@@ -5,7 +5,8 @@
  */
 import type { Api, EventRef, Implementation, ParamsOf, ResultOf, RpcRef } from '../api/define.js';
 import type { RemoteEvents, RemoteRpcs, UntypedName } from '../api/remote.js';
-import { apiConfig } from '../config/schema.js';
+import { apiConfig, type ResolvedConfig } from '../config/schema.js';
+import { MessageChecks } from '../schema/message-checks.js';
 import { currentExecutionId } from '../runtime/execution-context.js';
 import type { FiredEvent, ListenerDescriptor, OnErrorPolicy } from '../runtime/protocol.js';
 import type { BusHooks, IncomingEvent, LifecycleHook, RpcFunction } from '../runtime/registry.js';
@@ -65,6 +66,8 @@ type EventOf<R> = R extends EventRef<infer P, infer N> ? IncomingEvent<P> & { na
 type EventsOf<E> = E extends readonly (infer R)[] ? EventOf<R> : EventOf<E>;
 
 export class Bus {
+  private readiness: Promise<{ config: ResolvedConfig; checks: MessageChecks }> | undefined;
+
   constructor(private readonly backend: BusBackend) {}
 
   /** The logger of this process (in a worker, records reach the main thread's output tagged with the worker id). */
@@ -95,27 +98,26 @@ export class Bus {
   call<N extends string>(rpc: UntypedName<N, RemoteRpcs>, params: Record<string, unknown>, options?: CallOptions): Promise<unknown>;
   async call(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions = {}): Promise<unknown> {
     const { api, name } = this.target(rpc);
-    const ref = typeof rpc === 'string' ? this.knownMember<RpcRef>(api, name, 'rpcs') : rpc;
-    const settings = apiConfig(await this.backend.config(), api);
-    const kwargs = toJsonValue(params) as Record<string, unknown>;
-    if (ref && settings.validate.outgoing) {
-      this.backend.validator.validate(ref.parametersSchema, kwargs, { api, member: name, what: 'parameters' });
-    }
+    if (typeof rpc !== 'string') this.backend.registry.knowRpc(rpc);
+    const { checks, config } = await this.ready();
+    const kwargs = checks.rpcParameters('outgoing', api, name, toJsonValue(params) as Record<string, unknown>);
     const info = { api, procedure: name, params: kwargs };
     await this.hook('beforeRpcCall', info);
     try {
       const executionId = currentExecutionId();
-      const result = await this.backend.request({
-        type: 'call',
+      const result = checks.rpcResult(
+        'incoming',
         api,
-        procedure: name,
-        kwargs,
-        timeoutMs: options.timeoutMs ?? settings.rpcTimeoutMs,
-        ...(executionId !== undefined ? { executionId } : {}),
-      });
-      if (ref && settings.validate.incoming) {
-        this.backend.validator.validate(ref.responseSchema, result, { api, member: name, what: 'response' });
-      }
+        name,
+        await this.backend.request({
+          type: 'call',
+          api,
+          procedure: name,
+          kwargs,
+          timeoutMs: options.timeoutMs ?? apiConfig(config, api).rpcTimeoutMs,
+          ...(executionId !== undefined ? { executionId } : {}),
+        }),
+      );
       await this.hook('afterRpcCall', { ...info, result });
       return result;
     } catch (error) {
@@ -130,12 +132,9 @@ export class Bus {
   fire<N extends string>(event: UntypedName<N, RemoteEvents>, params: Record<string, unknown>, options?: FireOptions): Promise<FiredEvent>;
   async fire(event: EventRef | string, params: Record<string, unknown>, options: FireOptions = {}): Promise<FiredEvent> {
     const { api, name } = this.target(event);
-    const ref = typeof event === 'string' ? this.knownMember<EventRef>(api, name, 'events') : event;
-    const settings = apiConfig(await this.backend.config(), api);
-    const kwargs = toJsonValue(params) as Record<string, unknown>;
-    if (ref && settings.validate.outgoing) {
-      this.backend.validator.validate(ref.parametersSchema, kwargs, { api, member: name, what: 'parameters' });
-    }
+    if (typeof event !== 'string') this.backend.registry.knowEvent(event);
+    const { checks, config } = await this.ready();
+    const kwargs = checks.eventParameters('outgoing', api, name, toJsonValue(params) as Record<string, unknown>);
     const info = { api, event: name, params: kwargs };
     await this.hook('beforeEventSend', info);
     try {
@@ -145,7 +144,7 @@ export class Bus {
         api,
         event: name,
         kwargs,
-        timeoutMs: options.timeoutMs ?? settings.fireTimeoutMs,
+        timeoutMs: options.timeoutMs ?? apiConfig(config, api).fireTimeoutMs,
         ...(executionId !== undefined ? { executionId } : {}),
       })) as FiredEvent;
       await this.hook('afterEventSend', info);
@@ -242,9 +241,13 @@ export class Bus {
     return { api: ref.slice(0, dot), name: ref.slice(dot + 1) };
   }
 
-  private knownMember<T>(api: string, name: string, kind: 'rpcs' | 'events'): T | undefined {
-    const known = kind === 'rpcs' ? this.backend.registry.knownRpcs : this.backend.registry.knownEvents;
-    return known.get(`${api}.${name}`) as T | undefined;
+  /** The config and the message checks, once the backend knows its config. */
+  private ready(): Promise<{ config: ResolvedConfig; checks: MessageChecks }> {
+    this.readiness ??= this.backend.config().then((config) => ({
+      config,
+      checks: new MessageChecks(this.backend.registry, this.backend.validator, config, this.backend.logger),
+    }));
+    return this.readiness;
   }
 
   private hook<K extends keyof BusHooks>(name: K, info: Parameters<NonNullable<BusHooks[K]>>[0]): Promise<void> {

@@ -99,12 +99,14 @@ export class ProcessBackend implements BusBackend {
       transports,
       executor,
       logger,
+      onRemoteSchemas: (schemas) => this.registry.setRemoteSchemas(schemas),
       onShutdownRequested: (reason) => {
         logger.fatal({ err: reason }, 'a listener asked for shutdown; closing the bus');
         process.exitCode = 1;
         void this.close();
       },
     });
+    await invoker.start();
     return { config, invoker };
   }
 

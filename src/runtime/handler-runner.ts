@@ -4,8 +4,8 @@
  * bus, and it never throws: every failure becomes an {@link Outcome} carrying the error as data.
  */
 import type { Logger } from 'pino';
-import type { RpcRef } from '../api/define.js';
-import { apiConfig, type ResolvedConfig } from '../config/schema.js';
+import type { ResolvedConfig } from '../config/schema.js';
+import { MessageChecks } from '../schema/message-checks.js';
 import { DeadlineExceededError, UnknownApiError, UnknownMemberError, serializeError } from '../errors.js';
 import type { SchemaValidator } from '../schema/validator.js';
 import type { EventMessage, RpcCall } from '../transport/types.js';
@@ -15,39 +15,36 @@ import type { Outcome } from './protocol.js';
 import type { BusHooks, IncomingEvent, Registry } from './registry.js';
 
 export class HandlerRunner {
+  private readonly checks: MessageChecks;
+
   constructor(
     private readonly registry: Registry,
-    private readonly validator: SchemaValidator,
-    private readonly config: Pick<ResolvedConfig, 'apis'>,
+    validator: SchemaValidator,
+    config: Pick<ResolvedConfig, 'apis'>,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.checks = new MessageChecks(registry, validator, config, logger);
+  }
 
   async runRpc(call: RpcCall, executionId: number): Promise<Outcome> {
     try {
       const served = this.registry.served.get(call.api);
       if (!served) throw new UnknownApiError(`API "${call.api}" is not served by this process`, call.api);
       const fn = served.implementation[call.procedure];
-      const ref = (served.api.rpcs as Record<string, RpcRef>)[call.procedure];
-      if (!fn || !ref) {
+      if (!fn || !Object.hasOwn(served.api.rpcs, call.procedure)) {
         throw new UnknownMemberError(`API "${call.api}" has no RPC "${call.procedure}"`, call.api, call.procedure);
       }
-      const settings = apiConfig(this.config, call.api);
-      if (settings.validate.incoming) {
-        this.validator.validate(ref.parametersSchema, call.kwargs, { api: call.api, member: call.procedure, what: 'parameters' });
-      }
-      const info = { api: call.api, procedure: call.procedure, params: call.kwargs };
+      const params = this.checks.rpcParameters('incoming', call.api, call.procedure, call.kwargs);
+      const info = { api: call.api, procedure: call.procedure, params };
       await this.hook('beforeRpcExecution', info);
       let result: unknown;
       try {
         result = await withDeadline(
-          runInExecution(executionId, () => fn(call.kwargs)),
+          runInExecution(executionId, () => fn(params)),
           served.deadlineMs,
           () => `RPC ${call.api}.${call.procedure} ran past its deadline of ${served.deadlineMs} ms`,
         );
-        result = toJsonValue(result === undefined ? null : result);
-        if (settings.validate.outgoing) {
-          this.validator.validate(ref.responseSchema, result, { api: call.api, member: call.procedure, what: 'response' });
-        }
+        result = this.checks.rpcResult('outgoing', call.api, call.procedure, toJsonValue(result === undefined ? null : result));
       } catch (error) {
         await this.hook('afterRpcExecution', { ...info, error: error as Error });
         throw error;
@@ -97,20 +94,15 @@ export class HandlerRunner {
     message: EventMessage & { streamId: string },
     executionId: number,
   ): Promise<Outcome<null>> {
-    const event: IncomingEvent = {
-      api: message.api,
-      name: message.event,
-      id: message.id,
-      streamId: message.streamId,
-      version: message.version,
-      params: message.kwargs,
-    };
     try {
-      const settings = apiConfig(this.config, message.api);
-      const ref = this.registry.knownEvents.get(`${message.api}.${message.event}`);
-      if (ref && settings.validate.incoming) {
-        this.validator.validate(ref.parametersSchema, message.kwargs, { api: message.api, member: message.event, what: 'parameters' });
-      }
+      const event: IncomingEvent = {
+        api: message.api,
+        name: message.event,
+        id: message.id,
+        streamId: message.streamId,
+        version: message.version,
+        params: this.checks.eventParameters('incoming', message.api, message.event, message.kwargs),
+      };
       await this.hook('beforeEventExecution', { listener: listenerName, event });
       try {
         await withDeadline(

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { ApiSchema } from '../api/define.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { redactUrl } from '../config/validate.js';
 import { FireTimeoutError, LightbusError, serializeError } from '../errors.js';
@@ -14,6 +15,7 @@ import type { Executor } from './executor.js';
 import { ListenerLoop } from './listener-loop.js';
 import type { ClientCommand, ListenerDescriptor, Outcome, Registrations, ServedApiDescriptor } from './protocol.js';
 import { RpcCaller } from './rpc-caller.js';
+import { RemoteSchemaWatcher } from './remote-schemas.js';
 import { RpcServer } from './rpc-server.js';
 import { SchemaPublisher } from './schema-publisher.js';
 import { Slots } from './slots.js';
@@ -26,7 +28,12 @@ export interface InvokerOptions {
   logger: Logger;
   /** A listener's `shutdown` policy fired (or another fatal condition): stop and exit 1. */
   onShutdownRequested?: (reason: Error) => void;
+  /** The schemas on the bus changed (and once at start): hand them to the threads that validate. */
+  onRemoteSchemas?: (schemas: Record<string, ApiSchema>) => void;
 }
+
+/** How often the schemas on the bus are reloaded (more often when schemas live shorter). */
+const SCHEMA_RELOAD_MS = 10_000;
 
 export class Invoker {
   private readonly caller: RpcCaller;
@@ -35,6 +42,7 @@ export class Invoker {
   private readonly publisher: SchemaPublisher;
   private readonly listeners = new Map<string, ListenerLoop>();
   private readonly scheduler: TaskScheduler;
+  private readonly remoteSchemas: RemoteSchemaWatcher;
   private executionSeq = 0;
   private draining: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -53,7 +61,20 @@ export class Invoker {
     });
     this.publisher = new SchemaPublisher(transports.schema, config.schema.ttlMs, logger);
     this.scheduler = new TaskScheduler(executor, logger, () => this.nextExecutionId());
+    this.remoteSchemas = new RemoteSchemaWatcher(transports.schema, Math.min(SCHEMA_RELOAD_MS, config.schema.ttlMs / 2), logger, (schemas) =>
+      options.onRemoteSchemas?.(schemas),
+    );
     this.caller.start();
+  }
+
+  /** Loads the schemas on the bus (and keeps them fresh); callers validate against them. */
+  start(): Promise<void> {
+    return this.remoteSchemas.start();
+  }
+
+  /** The schemas on the bus as last loaded. */
+  get schemasOnBus(): Record<string, ApiSchema> {
+    return this.remoteSchemas.schemas;
   }
 
   nextExecutionId(): number {
@@ -111,6 +132,7 @@ export class Invoker {
   drain(graceMs = this.options.config.runner.shutdownGraceMs): Promise<void> {
     this.draining ??= (async () => {
       this.publisher.stop();
+      this.remoteSchemas.stop();
       await this.scheduler.stop();
       await Promise.all([this.server.stop(graceMs), ...[...this.listeners.values()].map((l) => l.stop(graceMs))]);
     })();
@@ -171,6 +193,7 @@ export class Invoker {
   private async serve(api: ServedApiDescriptor): Promise<void> {
     await this.server.serve(api.name);
     await this.publisher.publish(api.name, api.schema);
+    await this.remoteSchemas.reload();
   }
 
   private async listen(descriptor: ListenerDescriptor): Promise<void> {

@@ -6,6 +6,7 @@
  * stuck in synchronous code past the hard deadline is terminated and replaced.
  */
 import type { Logger } from 'pino';
+import type { ApiSchema } from '../api/define.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { DeadlineExceededError, ModuleLoadError, WorkerCrashedError, serializeError } from '../errors.js';
 import type { EventMessage, RpcCall } from '../transport/types.js';
@@ -43,6 +44,8 @@ export class WorkerPool implements Executor {
   private closing = false;
   private watchdog: NodeJS.Timeout | undefined;
   private registrations: Registrations | undefined;
+  /** The latest schemas on the bus, sent to every thread, including replacements. */
+  private schemas: Record<string, ApiSchema> | undefined;
 
   constructor(private readonly options: WorkerPoolOptions) {}
 
@@ -97,6 +100,12 @@ export class WorkerPool implements Executor {
     return this.dispatch<Outcome<null>>('hooks', (requestId) => ({ type: 'run-hooks', requestId, phase }));
   }
 
+  /** Hands the schemas on the bus to every thread (and to threads started later). */
+  setSchemas(schemas: Record<string, ApiSchema>): void {
+    this.schemas = schemas;
+    for (const worker of this.workers.values()) worker.post({ type: 'schemas', schemas });
+  }
+
   /** Asks every thread to end, and terminates those that do not within `graceMs`. */
   async close(graceMs = 2000): Promise<void> {
     this.closing = true;
@@ -125,6 +134,7 @@ export class WorkerPool implements Executor {
       onExit: (h, code, inFlight, error) => this.onExit(h, code, inFlight, error),
     });
     this.workers.set(handle.id, handle);
+    if (this.schemas) handle.post({ type: 'schemas', schemas: this.schemas });
     handle.ready.then(
       () => {
         this.readyWorkers.add(handle);

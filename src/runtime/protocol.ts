@@ -122,6 +122,8 @@ export type ToWorker =
     }
   | { type: 'run-task'; requestId: number; executionId: number; task: string }
   | { type: 'run-hooks'; requestId: number; phase: 'start' | 'stop' }
+  /** The schemas on the bus changed: validate against these from now on. */
+  | { type: 'schemas'; schemas: Record<string, ApiSchema> }
   /** Finish what is in flight, flush logs, then exit. */
   | { type: 'shutdown' };
 

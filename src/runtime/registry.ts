@@ -4,7 +4,7 @@
  * sees the serialisable descriptors ({@link Registrations}).
  */
 import type { Logger } from 'pino';
-import { apiSchema, type Api, type EventRef, type RpcRef } from '../api/define.js';
+import { apiSchema, type Api, type ApiSchema, type EventRef, type RpcRef } from '../api/define.js';
 import type { ListenerDescriptor, Registrations, ServedApiDescriptor, TaskDescriptor } from './protocol.js';
 
 /** An event as a listener's handler receives it. */
@@ -54,6 +54,8 @@ export class Registry {
   /** RPCs and events this thread knows (served, called or listened to), by `api.member`, for validation. */
   readonly knownRpcs = new Map<string, RpcRef>();
   readonly knownEvents = new Map<string, EventRef>();
+  /** Schemas other processes published on the bus, kept fresh by the invoker. */
+  readonly remoteSchemas = new Map<string, ApiSchema>();
   readonly startHooks: LifecycleHook[] = [];
   readonly stopHooks: LifecycleHook[] = [];
   readonly hooks: Array<BusHooks> = [];
@@ -63,8 +65,40 @@ export class Registry {
     for (const ref of Object.values(api.events) as EventRef[]) this.knowEvent(ref);
   }
 
+  knowRpc(ref: RpcRef): void {
+    this.knownRpcs.set(`${ref.api}.${ref.name}`, ref);
+  }
+
   knowEvent(ref: EventRef): void {
     this.knownEvents.set(`${ref.api}.${ref.name}`, ref);
+  }
+
+  /** Replaces the remote schemas with those now on the bus. */
+  setRemoteSchemas(schemas: Record<string, ApiSchema>): void {
+    this.remoteSchemas.clear();
+    for (const [api, schema] of Object.entries(schemas)) this.remoteSchemas.set(api, schema);
+  }
+
+  /** The schemas of an RPC: from a local definition, else from the bus. */
+  rpcSchemas(api: string, name: string): { parameters: object; response: object } | undefined {
+    const ref = this.knownRpcs.get(`${api}.${name}`);
+    if (ref) return { parameters: ref.parametersSchema, response: ref.responseSchema };
+    return this.remoteSchemas.get(api)?.rpcs[name];
+  }
+
+  /** The parameter schema of an event: from a local definition, else from the bus. */
+  eventSchema(api: string, name: string): object | undefined {
+    const ref = this.knownEvents.get(`${api}.${name}`);
+    if (ref) return ref.parametersSchema;
+    return this.remoteSchemas.get(api)?.events[name]?.parameters;
+  }
+
+  /** Whether any schema of the API is known here. */
+  knowsApi(api: string): boolean {
+    if (this.remoteSchemas.has(api) || this.served.has(api)) return true;
+    for (const key of this.knownRpcs.keys()) if (key.startsWith(`${api}.`) && !key.slice(api.length + 1).includes('.')) return true;
+    for (const key of this.knownEvents.keys()) if (key.startsWith(`${api}.`) && !key.slice(api.length + 1).includes('.')) return true;
+    return false;
   }
 
   /** Runs one kind of hook; a failing hook is logged and never fails the work it wraps. */

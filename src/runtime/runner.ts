@@ -70,11 +70,13 @@ export class BusRunner {
       executor: pool,
       logger,
       onShutdownRequested: () => void this.stop(1),
+      onRemoteSchemas: (schemas) => pool.setSchemas(schemas),
     });
     this.invoker = invoker;
     this.pool = pool;
     let registrations: Registrations;
     try {
+      await invoker.start();
       registrations = await pool.start();
     } catch (error) {
       await invoker.close(0);

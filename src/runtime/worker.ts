@@ -52,6 +52,9 @@ port.on('message', (message: ToWorker) => {
     case 'run-hooks':
       void runner.runHooks(message.phase).then((outcome) => post({ type: 'hooks-done', requestId: message.requestId, outcome }));
       break;
+    case 'schemas':
+      backend.registry.setRemoteSchemas(message.schemas);
+      break;
     case 'shutdown':
       // Nothing is in flight by now (the invoker drained first): let the thread end.
       port.close();
