@@ -15,6 +15,8 @@ export interface Executor {
   runHooks(phase: 'start' | 'stop'): Promise<Outcome<null>>;
   /** How many RPC executions it can take at once. */
   readonly rpcCapacity: number;
+  /** Worker threads running handlers (0 when they run inline). */
+  readonly workerCount: number;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,8 @@ export class InlineExecutor implements Executor {
     private readonly runner: HandlerRunner,
     readonly rpcCapacity = 64,
   ) {}
+
+  readonly workerCount = 0;
 
   executeRpc(call: RpcCall, executionId: number): Promise<Outcome> {
     return this.runner.runRpc(call, executionId);

@@ -12,6 +12,7 @@ import { redactUrl } from '../config/validate.js';
 import { FireTimeoutError, LightbusError, serializeError } from '../errors.js';
 import type { Transports } from '../transport/types.js';
 import type { Executor } from './executor.js';
+import { Heartbeat } from './heartbeat.js';
 import { ListenerLoop } from './listener-loop.js';
 import type { ClientCommand, ListenerDescriptor, Outcome, Registrations, ServedApiDescriptor } from './protocol.js';
 import { RpcCaller } from './rpc-caller.js';
@@ -43,6 +44,7 @@ export class Invoker {
   private readonly listeners = new Map<string, ListenerLoop>();
   private readonly scheduler: TaskScheduler;
   private readonly remoteSchemas: RemoteSchemaWatcher;
+  private readonly heartbeat: Heartbeat;
   private executionSeq = 0;
   private draining: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -64,11 +66,23 @@ export class Invoker {
     this.remoteSchemas = new RemoteSchemaWatcher(transports.schema, Math.min(SCHEMA_RELOAD_MS, config.schema.ttlMs / 2), logger, (schemas) =>
       options.onRemoteSchemas?.(schemas),
     );
+    this.heartbeat = new Heartbeat(
+      transports.presence,
+      {
+        service: config.serviceName,
+        process: config.processName,
+        apis: () => this.servedApis,
+        listeners: () => this.listenerNames,
+        workers: () => executor.workerCount,
+      },
+      logger,
+    );
     this.caller.start();
   }
 
   /** Loads the schemas on the bus (and keeps them fresh); callers validate against them. */
   start(): Promise<void> {
+    this.heartbeat.start();
     return this.remoteSchemas.start();
   }
 
@@ -143,6 +157,7 @@ export class Invoker {
   close(graceMs = this.options.config.runner.shutdownGraceMs): Promise<void> {
     this.closing ??= (async () => {
       await this.drain(graceMs);
+      await this.heartbeat.stop();
       this.caller.close();
       await this.options.transports.close();
       this.options.logger.debug('invoker closed');

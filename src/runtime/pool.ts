@@ -53,7 +53,7 @@ export class WorkerPool implements Executor {
     return this.options.size * this.options.concurrencyPerWorker;
   }
 
-  get size(): number {
+  get workerCount(): number {
     return this.readyWorkers.size;
   }
 

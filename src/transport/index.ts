@@ -9,12 +9,14 @@ import { MemoryResultTransport } from './memory/result-transport.js';
 import { MemoryRpcStore } from './memory/rpc-store.js';
 import { MemoryRpcTransport } from './memory/rpc-transport.js';
 import { MemorySchemaTransport } from './memory/schema-transport.js';
+import { MemoryPresenceTransport } from './memory/presence-transport.js';
 import type { MemoryStore } from './memory/store.js';
 import { RedisEventTransport } from './redis/event-transport.js';
 import { RedisResultTransport } from './redis/result-transport.js';
 import { RedisRpcTransport } from './redis/rpc-transport.js';
 import { RedisSchemaTransport } from './redis/schema-transport.js';
-import type { EventTransport, ResultTransport, RpcTransport, SchemaTransport, Transports } from './types.js';
+import { RedisPresenceTransport } from './redis/presence-transport.js';
+import type { EventTransport, PresenceTransport, ResultTransport, RpcTransport, SchemaTransport, Transports } from './types.js';
 
 export type * from './types.js';
 
@@ -35,6 +37,7 @@ export function createTransports(config: ResolvedConfig, logger: Logger, memoryS
       result: new MemoryResultTransport({ rpc: config.rpc, logger, serviceName, processName, store }),
       event: new MemoryEventTransport({ events: config.events, logger, store: memoryStore }),
       schema: new MemorySchemaTransport({ logger, store }),
+      presence: new MemoryPresenceTransport(store),
     });
   }
   return bundle({
@@ -42,16 +45,23 @@ export function createTransports(config: ResolvedConfig, logger: Logger, memoryS
     result: new RedisResultTransport({ redis: config.redis, rpc: config.rpc, logger, serviceName, processName }),
     event: new RedisEventTransport({ redis: config.redis, events: config.events, logger }),
     schema: new RedisSchemaTransport({ redis: config.redis, logger }),
+    presence: new RedisPresenceTransport({ redis: config.redis, logger }),
   });
 }
 
-function bundle(parts: { rpc: RpcTransport; result: ResultTransport; event: EventTransport; schema: SchemaTransport }): Transports {
+function bundle(parts: {
+  rpc: RpcTransport;
+  result: ResultTransport;
+  event: EventTransport;
+  schema: SchemaTransport;
+  presence: PresenceTransport;
+}): Transports {
   let closing: Promise<void> | undefined;
   return {
     ...parts,
     close() {
       // Every transport is closed even when another one fails to; the first failure is reported.
-      closing ??= Promise.allSettled([parts.rpc.close(), parts.result.close(), parts.event.close(), parts.schema.close()]).then(
+      closing ??= Promise.allSettled([parts.rpc.close(), parts.result.close(), parts.event.close(), parts.schema.close(), parts.presence.close()]).then(
         (outcomes) => {
           const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
           if (failed) throw failed.reason;

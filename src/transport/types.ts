@@ -119,11 +119,39 @@ export interface SchemaTransport {
   close(): Promise<void>;
 }
 
+/** What a running process says about itself in its heartbeat. */
+export interface ProcessInfo {
+  service: string;
+  process: string;
+  host: string;
+  pid: number;
+  /** The lightbus version. */
+  version: string;
+  apis: string[];
+  listeners: string[];
+  workers: number;
+  startedAt: string;
+  /** When this heartbeat was written (ISO time). */
+  lastSeen: string;
+  /** How often the process writes its heartbeat, so readers can tell when it went silent. */
+  intervalMs: number;
+}
+
+/** Heartbeats of running processes, for `lightbus inspect`. */
+export interface PresenceTransport {
+  beat(info: ProcessInfo): Promise<void>;
+  /** Removes this process's entry (on a clean stop). */
+  leave(service: string, process: string): Promise<void>;
+  list(): Promise<ProcessInfo[]>;
+  close(): Promise<void>;
+}
+
 /** The transports a bus process owns: built together from one config. */
 export interface Transports {
   rpc: RpcTransport;
   result: ResultTransport;
   event: EventTransport;
   schema: SchemaTransport;
+  presence: PresenceTransport;
   close(): Promise<void>;
 }
