@@ -3,7 +3,7 @@
  * validates what it sends and receives against the API definitions it knows, and turns every
  * call, fire and registration into a command for the invoker (see `runtime/protocol.ts`).
  */
-import type { Api, EventRef, Implementation, ParamsOf, ResultOf, RpcRef } from '../api/define.js';
+import { apiSchema, type Api, type ApiSchema, type EventRef, type Implementation, type ParamsOf, type ResultOf, type RpcRef } from '../api/define.js';
 import type { RemoteEvents, RemoteRpcs, UntypedName } from '../api/remote.js';
 import { apiConfig, type ResolvedConfig } from '../config/schema.js';
 import { MessageChecks } from '../schema/message-checks.js';
@@ -225,6 +225,17 @@ export class Bus {
   /** Adds hooks around calls, fires and executions (metrics, tracing). */
   addHooks(hooks: BusHooks): void {
     this.backend.registry.hooks.push(hooks);
+  }
+
+  /**
+   * The schemas this bus knows, by API: those published on the bus (by any process, in any
+   * language) and those of the APIs it serves itself.
+   */
+  async schemas(): Promise<Record<string, ApiSchema>> {
+    await this.ready();
+    const out: Record<string, ApiSchema> = Object.fromEntries(this.backend.registry.remoteSchemas);
+    for (const served of this.backend.registry.served.values()) out[served.api.name] = apiSchema(served.api);
+    return out;
   }
 
   /** Stops serving and listening (in-flight handlers finish), closes every connection. */
