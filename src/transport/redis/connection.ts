@@ -1,0 +1,84 @@
+/**
+ * Redis connections for the transports. Every blocking loop gets a connection of its own (a
+ * command queued behind a BLPOP waits for the block to end), and every connection reconnects
+ * with capped exponential backoff, logging each loss and each recovery once.
+ */
+import { readFileSync } from 'node:fs';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from '../../config/schema.js';
+
+export type RedisConnection = Redis;
+
+export interface ConnectionOptions {
+  redis: ResolvedConfig['redis'];
+  logger: Logger;
+  /** What the connection is for, in logs and in `CLIENT LIST` (e.g. `events:send_welcome_email`). */
+  role: string;
+}
+
+const MAX_BACKOFF_MS = 5000;
+
+export function createConnection({ redis, logger, role }: ConnectionOptions): RedisConnection {
+  const options: RedisOptions = {
+    connectionName: `lightbus:${role}`.replace(/\s/g, '_'),
+    // Commands wait for a reconnect instead of failing after a few retries: losing Redis
+    // delays work, it does not drop it.
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), MAX_BACKOFF_MS),
+    lazyConnect: false,
+  };
+  if (redis.tls) {
+    options.tls = {
+      ...(redis.tls.ca ? { ca: readFileSync(redis.tls.ca) } : {}),
+      ...(redis.tls.cert ? { cert: readFileSync(redis.tls.cert) } : {}),
+      ...(redis.tls.key ? { key: readFileSync(redis.tls.key) } : {}),
+      ...(redis.tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: redis.tls.rejectUnauthorized } : {}),
+      ...(redis.tls.servername ? { servername: redis.tls.servername } : {}),
+    };
+  }
+  const connection = new Redis(redis.url, options);
+  let lost = false;
+  let closing = false;
+  connection.on('error', (error: Error) => {
+    if (!lost && !closing) logger.warn({ role, err: error.message }, 'redis connection error; reconnecting');
+    lost = true;
+  });
+  connection.on('close', () => {
+    if (!closing && !lost) logger.warn({ role }, 'redis connection lost; reconnecting with backoff');
+    lost = true;
+  });
+  connection.on('ready', () => {
+    if (lost) logger.info({ role }, 'redis connection restored');
+    lost = false;
+  });
+  const quit = connection.quit.bind(connection);
+  connection.quit = (async (...args: Parameters<typeof quit>) => {
+    closing = true;
+    return quit(...args);
+  }) as typeof connection.quit;
+  const disconnect = connection.disconnect.bind(connection);
+  connection.disconnect = ((reconnect?: boolean) => {
+    if (!reconnect) closing = true;
+    disconnect(reconnect);
+  }) as typeof connection.disconnect;
+  return connection;
+}
+
+/**
+ * Closes a connection without waiting on a blocked command: a BLPOP/XREADGROUP BLOCK in
+ * flight would hold `QUIT` until its timeout, so blocking connections are disconnected.
+ */
+export async function closeConnection(connection: RedisConnection, blocking: boolean): Promise<void> {
+  if (connection.status === 'end') return;
+  if (blocking || connection.status !== 'ready') {
+    connection.disconnect();
+    return;
+  }
+  try {
+    await connection.quit();
+  } catch {
+    connection.disconnect();
+  }
+}

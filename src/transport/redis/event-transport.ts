@@ -1,0 +1,104 @@
+/**
+ * Events over Redis streams and consumer groups, wire-compatible with Python Lightbus. Sends
+ * are pipelined across concurrent callers on one shared connection; every consumer gets a
+ * blocking connection of its own and runs the shared {@link GroupConsumer} algorithm.
+ */
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from '../../config/schema.js';
+import { BusClosedError } from '../../errors.js';
+import { GroupConsumer } from '../group-consumer.js';
+import type { EventConsumer, EventConsumerSpec, EventMessage, EventTransport } from '../types.js';
+import { encodeEvent, sinceToStreamId, streamKey } from '../wire/events.js';
+import { CommandBatcher } from './command-batcher.js';
+import { closeConnection, createConnection, type RedisConnection } from './connection.js';
+import { RedisGroupBackend } from './event-consumer.js';
+
+/** How long `close` waits for queued sends and acks to reach Redis. */
+const CLOSE_DRAIN_TIMEOUT_MS = 5000;
+
+export interface RedisEventTransportOptions {
+  redis: ResolvedConfig['redis'];
+  events: ResolvedConfig['events'];
+  logger: Logger;
+}
+
+/** The {@link EventTransport} over Redis streams: `send` appends with XADD, `consume` starts a consumer-group reader. */
+export class RedisEventTransport implements EventTransport {
+  private readonly options: RedisEventTransportOptions;
+  private readonly commands: RedisConnection;
+  private readonly batcher: CommandBatcher;
+  private readonly consumers = new Set<GroupConsumer>();
+  private closing: Promise<void> | undefined;
+
+  constructor(options: RedisEventTransportOptions) {
+    this.options = options;
+    this.commands = createConnection({ redis: options.redis, logger: options.logger, role: 'events' });
+    this.batcher = new CommandBatcher(this.commands);
+  }
+
+  /** `XADD {stream} MAXLEN ~ N * fields`, pipelined with every other send of the same tick. */
+  async send(message: EventMessage): Promise<{ streamId: string }> {
+    if (this.closing) throw new BusClosedError(`cannot send ${message.api}.${message.event}: the event transport is closed`);
+    const { maxStreamLength, streamUse } = this.options.events;
+    const trim = maxStreamLength === null ? [] : ['MAXLEN', '~', maxStreamLength];
+    const stream = streamKey(message.api, message.event, streamUse);
+    const streamId = (await this.batcher.call('xadd', [stream, ...trim, '*', ...encodeEvent(message)])) as string;
+    return { streamId };
+  }
+
+  /**
+   * Starts a consumer; its `ready` resolves once every group exists.
+   *
+   * @throws TypeError when the spec lists no events or `since` is not a valid start.
+   */
+  consume(spec: EventConsumerSpec): EventConsumer {
+    if (this.closing) throw new BusClosedError('cannot consume: the event transport is closed');
+    if (spec.events.length === 0) throw new TypeError(`consumer group ${spec.group} listens for no events`);
+    const since = sinceToStreamId(spec.since ?? '$');
+    const { events, logger, redis } = this.options;
+    const streams = [...new Set(spec.events.map(({ api, event }) => streamKey(api, event, events.streamUse)))];
+    const wanted = new Set(spec.events.map(({ api, event }) => eventKey(api, event)));
+    const blocking = createConnection({ redis, logger, role: `events:${spec.group}` });
+    const backend = new RedisGroupBackend({
+      group: spec.group,
+      consumer: spec.consumer,
+      commands: this.commands,
+      batcher: this.batcher,
+      blocking,
+      maxStreamLength: events.maxStreamLength,
+    });
+    const consumer: GroupConsumer = new GroupConsumer({
+      backend,
+      group: spec.group,
+      consumer: spec.consumer,
+      streams,
+      wants: (api, event) => wanted.has(eventKey(api, event)),
+      since,
+      batchSize: events.batchSize,
+      acknowledgementTimeoutMs: events.acknowledgementTimeoutMs,
+      deadLetterStream: events.deadLetterStream,
+      logger,
+      onClosed: () => this.consumers.delete(consumer),
+    });
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  /** Closes every consumer (flushing their acks), sends what is queued, then closes the connection. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.consumers].map((consumer) => consumer.close()));
+      // Bounded: with Redis unreachable the queue never drains, and closing must still finish.
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_DRAIN_TIMEOUT_MS)));
+      await Promise.race([this.batcher.drain(), gaveUp]);
+      clearTimeout(timer);
+      await closeConnection(this.commands, false);
+    })();
+    return this.closing;
+  }
+}
+
+function eventKey(api: string, event: string): string {
+  return `${api}\u0000${event}`;
+}
