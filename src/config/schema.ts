@@ -97,6 +97,7 @@ export const RunnerConfigSchema = Type.Object(
 
 export const LightbusConfigSchema = Type.Object(
   {
+    $schema: Type.Optional(Type.String({ description: 'The JSON Schema of this file, for editors (ignored)' })),
     serviceName: Type.Optional(
       Type.String({ minLength: 1, description: 'Names consumer groups; stable across restarts (default: package name)' }),
     ),

@@ -26,32 +26,32 @@ export class MessageChecks {
   ) {}
 
   rpcParameters(direction: Direction, api: string, procedure: string, kwargs: Record<string, unknown>): Record<string, unknown> {
-    const schema = this.find(direction, api, procedure, 'rpc')?.parameters;
-    return this.check(direction, schema, kwargs, api, procedure, 'parameters') as Record<string, unknown>;
+    return this.check(direction, this.find(direction, api, procedure, 'rpc'), 'parameters', kwargs, api, procedure) as Record<string, unknown>;
   }
 
   rpcResult(direction: Direction, api: string, procedure: string, result: unknown): unknown {
-    const schema = this.find(direction, api, procedure, 'rpc')?.response;
-    return this.check(direction, schema, result, api, procedure, 'response');
+    return this.check(direction, this.find(direction, api, procedure, 'rpc'), 'response', result, api, procedure);
   }
 
   eventParameters(direction: Direction, api: string, event: string, kwargs: Record<string, unknown>): Record<string, unknown> {
-    const schema = this.find(direction, api, event, 'event')?.parameters;
-    return this.check(direction, schema, kwargs, api, event, 'parameters') as Record<string, unknown>;
+    return this.check(direction, this.find(direction, api, event, 'event'), 'parameters', kwargs, api, event) as Record<string, unknown>;
   }
 
-  private check(direction: Direction, schema: object | undefined, value: unknown, api: string, member: string, what: string): unknown {
+  private check(direction: Direction, schemas: Found | undefined, key: 'parameters' | 'response', value: unknown, api: string, member: string): unknown {
+    const schema = schemas?.[key];
     if (!schema) return value;
-    this.validator.validate(schema, value, { api, member, what });
+    if (schemas.validate) this.validator.validate(schema, value, { api, member, what: key });
+    // Revival does not depend on validation: a handler typed to take a Date gets one either way.
     return direction === 'incoming' ? reviveValue(schema, value) : value;
   }
 
-  /** The schemas to check against, or undefined when this direction is off or none is known. */
-  private find(direction: Direction, api: string, member: string, kind: 'rpc' | 'event'): { parameters?: object; response?: object } | undefined {
+  /** The schemas for a member, and whether to validate against them in this direction. */
+  private find(direction: Direction, api: string, member: string, kind: 'rpc' | 'event'): Found | undefined {
     const settings = apiConfig(this.config, api);
-    if (!settings.validate[direction]) return undefined;
+    const validate = settings.validate[direction];
     const found = kind === 'rpc' ? this.registry.rpcSchemas(api, member) : wrap(this.registry.eventSchema(api, member));
-    if (found) return found;
+    if (found) return { ...found, validate };
+    if (!validate) return undefined;
     const apiKnown = this.registry.knowsApi(api);
     if (settings.strictValidation) {
       if (apiKnown) throw new UnknownMemberError(`API "${api}" has no ${kind === 'rpc' ? 'RPC' : 'event'} "${member}" (strict validation is on)`, api, member);
@@ -67,6 +67,12 @@ export class MessageChecks {
     }
     return undefined;
   }
+}
+
+interface Found {
+  parameters?: object;
+  response?: object;
+  validate: boolean;
 }
 
 function wrap(parameters: object | undefined): { parameters: object } | undefined {
