@@ -1,0 +1,154 @@
+/**
+ * What the operating commands (`call`, `fire`, `inspect ...`) share: `--json`, exit codes
+ * that scripts can rely on, a logger that keeps stdout for results, and connecting to Redis
+ * with a clear failure instead of the bus's patient reconnecting.
+ */
+import { Flags, type Command } from '@oclif/core';
+import pino, { type Logger } from 'pino';
+import type { LightbusConfigInput, ResolvedConfig } from '../config/schema.js';
+import {
+  ConfigError,
+  DeadlineExceededError,
+  FireTimeoutError,
+  LightbusError,
+  RemoteError,
+  RpcTimeoutError,
+  UnknownApiError,
+  UnknownMemberError,
+  ValidationError,
+  WorkerCrashedError,
+} from '../errors.js';
+import { Inspector } from '../inspect/inspector.js';
+import { parseMemberPattern, type MemberPattern } from '../inspect/patterns.js';
+import { LightbusCommand } from './base-command.js';
+import { Printer } from './output.js';
+import { UsageError } from './params.js';
+
+/** The exit codes of `call`, `fire` and `inspect`. */
+export const ExitCode = {
+  ok: 0,
+  /** The remote handler failed (it threw, its worker crashed, it ran past its deadline). */
+  remoteError: 1,
+  /** The command line was wrong. */
+  usage: 2,
+  /** No result (or no acknowledgement from Redis) in time. */
+  timeout: 3,
+  /** Parameters or result do not match the API's schema, or the API has no such member. */
+  validation: 4,
+  /** Redis cannot be reached, the config is invalid, or anything else. */
+  failure: 5,
+} as const;
+
+/** The exit codes as `--help` and the README state them. */
+export const EXIT_CODES_HELP = `Exit codes:
+  0  success
+  1  remote error: the handler failed (threw, crashed, or ran past its deadline)
+  2  usage error: wrong arguments or flags
+  3  timeout: no result in time
+  4  validation error: the parameters (or the result) do not match the API's schema, or it has no such RPC or event
+  5  cannot reach Redis, invalid config, or any other failure`;
+
+const REMOTE_VALIDATION_ERRORS = new Set(['ValidationError', 'UnknownMemberError', 'UnknownApiError']);
+
+/** The exit code for an error. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof UsageError) return ExitCode.usage;
+  // The server rejected the call as not matching its own definition: a validation failure, not the handler's.
+  if (error instanceof RemoteError && REMOTE_VALIDATION_ERRORS.has(error.remoteName)) return ExitCode.validation;
+  if (error instanceof RemoteError || error instanceof WorkerCrashedError || error instanceof DeadlineExceededError) return ExitCode.remoteError;
+  if (error instanceof RpcTimeoutError || error instanceof FireTimeoutError) return ExitCode.timeout;
+  if (error instanceof ValidationError || error instanceof UnknownMemberError || error instanceof UnknownApiError) return ExitCode.validation;
+  return ExitCode.failure;
+}
+
+/** The resolved config as `createBus({ config })` takes it. */
+export function busConfigInput(config: ResolvedConfig): LightbusConfigInput {
+  const { source: _source, ...input } = config;
+  return input as LightbusConfigInput;
+}
+
+export abstract class OpsCommand<T extends typeof Command> extends LightbusCommand<T> {
+  static override baseFlags = {
+    ...LightbusCommand.baseFlags,
+    json: Flags.boolean({ description: 'Print one JSON object per line (for scripts) instead of tables', helpGroup: 'OUTPUT' }),
+  };
+
+  private printerInstance: Printer | undefined;
+  private stderrLogger: Logger | undefined;
+
+  protected get printer(): Printer {
+    this.printerInstance ??= new Printer(this.jsonOutput());
+    return this.printerInstance;
+  }
+
+  override async init(): Promise<void> {
+    // `lightbus inspect events --json | head -1` closes the pipe early: that is a normal end.
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(ExitCode.ok);
+    });
+    await super.init();
+  }
+
+  /** The config, as `run` loads it; an invalid one exits with {@link ExitCode.failure}. */
+  protected async opsConfig(): Promise<ResolvedConfig> {
+    try {
+      return await this.loadConfig();
+    } catch (error) {
+      const exit = (error as { oclif?: { exit?: number } }).oclif?.exit;
+      if (exit === 1) throw new ConfigError((error as Error).message);
+      throw error;
+    }
+  }
+
+  /** Logs go to stderr, so stdout holds only results; silent unless `--log-level` asks. */
+  protected opsLogger(): Logger {
+    const level = (this.flags as { 'log-level'?: string })['log-level'] ?? 'silent';
+    this.stderrLogger ??= pino({ level, base: {} }, pino.destination({ dest: 2, sync: true }));
+    return this.stderrLogger;
+  }
+
+  /** Opens an {@link Inspector} on the configured Redis, runs `use`, and closes it whatever happens. */
+  protected async withInspector<R>(use: (inspector: Inspector) => Promise<R>): Promise<R> {
+    const inspector = await Inspector.open(await this.opsConfig(), this.opsLogger());
+    try {
+      return await use(inspector);
+    } finally {
+      await inspector.close();
+    }
+  }
+
+  /** `API.MEMBER` patterns given as arguments (`auth.*`, `*.user_*`). */
+  protected memberPatterns(texts: readonly string[]): MemberPattern[] {
+    return texts.map((text) => this.parseArg(`pattern "${text}"`, () => parseMemberPattern(text)));
+  }
+
+  /** Runs a parser, turning its complaint (a TypeError) into a usage error. */
+  protected parseArg<R>(what: string, parse: () => R): R {
+    try {
+      return parse();
+    } catch (error) {
+      if (error instanceof TypeError || error instanceof UsageError) throw new UsageError(`${what}: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /** Prints the error (as JSON on stderr with `--json`) and exits with its code. */
+  protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
+    if ((error as { oclif?: unknown }).oclif) return super.catch(error);
+    const code = exitCodeFor(error);
+    if (this.jsonOutput()) {
+      const data = error instanceof LightbusError ? error.toData() : undefined;
+      this.logToStderr(JSON.stringify({ error: { name: error.name, message: error.message, exitCode: code, ...(data ? { data } : {}) } }));
+    } else {
+      this.logToStderr(`Error: ${error.message}`);
+      const level = (this.flags as { 'log-level'?: string } | undefined)?.['log-level'];
+      if ((level === 'debug' || level === 'trace') && error.stack) this.logToStderr(error.stack);
+    }
+    return this.exit(code);
+  }
+
+  private jsonOutput(): boolean {
+    if (this.flags) return Boolean((this.flags as { json?: boolean }).json);
+    return this.argv.includes('--json');
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * The dead-letter stream (config `events.deadLetterStream`): entries a listener gave up on,
+ * each with the stream and id it came from, the group, the reason and the original field
+ * list (`encodeDeadLetter` in the wire codec). Listing reads it newest first; `replay` puts
+ * the original entry back on its stream and `delete` drops it.
+ */
+import type { RedisConnection } from '../transport/redis/connection.js';
+import { decodeEvent, isMalformed } from '../transport/wire/events.js';
+import { globToRegExp, matchesMember, type MemberPattern } from './patterns.js';
+import { isStreamId } from './time.js';
+
+/** A dead letter as shown. */
+export interface DeadLetterRow {
+  /** Its id in the dead-letter stream: what `replay` and `delete` take. */
+  id: string;
+  /** When it was dead-lettered, ISO-8601. */
+  time: string;
+  /** Where it came from, and its id there. */
+  stream: string;
+  streamId: string;
+  group: string;
+  reason: string;
+  /** The original entry's flat field list, as it will be replayed. */
+  fields: string[];
+  /** The original event, when its fields read as one. */
+  api?: string;
+  event?: string;
+  messageId?: string;
+  params?: Record<string, unknown>;
+  /** Why the original fields are not a readable event (replaying them would fail again). */
+  malformed?: string;
+}
+
+/** What listing shows. */
+export interface DeadLetterFilter {
+  patterns: readonly MemberPattern[];
+  /** Glob over the group that gave up. */
+  group?: string;
+}
+
+/** No dead letter has this id (it may have been replayed or deleted already). */
+export class DeadLetterNotFoundError extends Error {
+  override name = 'DeadLetterNotFoundError';
+}
+
+/** The dead letter cannot be replayed (its entry is unreadable). */
+export class DeadLetterUnreplayableError extends Error {
+  override name = 'DeadLetterUnreplayableError';
+}
+
+const PAGE = 200;
+
+/** Reads one dead-letter entry; undefined when it lacks the fields every dead letter has. */
+export function decodeDeadLetter(id: string, flat: readonly string[]): DeadLetterRow | undefined {
+  const f = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) f.set(flat[i]!, flat[i + 1]!);
+  const stream = f.get('stream');
+  const streamId = f.get('stream_id');
+  if (!stream || !streamId) return undefined;
+  let fields: string[] = [];
+  let malformed: string | undefined;
+  try {
+    const decoded = JSON.parse(f.get('fields') ?? '') as unknown;
+    if (!Array.isArray(decoded) || !decoded.every((v) => typeof v === 'string')) throw new Error('not an array of strings');
+    fields = decoded;
+  } catch (error) {
+    malformed = `its "fields" cannot be read: ${(error as Error).message}`;
+  }
+  const row: DeadLetterRow = {
+    id,
+    time: f.get('time') ?? new Date(Number(id.split('-')[0])).toISOString(),
+    stream,
+    streamId,
+    group: f.get('group') ?? '',
+    reason: f.get('reason') ?? '',
+    fields,
+  };
+  if (malformed !== undefined) return { ...row, malformed };
+  const event = decodeEvent(fields);
+  if (isMalformed(event)) return { ...row, malformed: event.malformed };
+  return { ...row, api: event.api, event: event.event, messageId: event.id, params: event.kwargs };
+}
+
+/** The newest `limit` dead letters passing the filter, newest first. */
+export async function listDeadLetters(redis: RedisConnection, deadLetterStream: string, filter: DeadLetterFilter, limit: number): Promise<DeadLetterRow[]> {
+  const group = filter.group === undefined ? undefined : globToRegExp(filter.group);
+  const rows: DeadLetterRow[] = [];
+  let end = '+';
+  // Bounded by the stream's length: every page moves `end` past what it read.
+  while (rows.length < limit) {
+    const page = (await redis.xrevrange(deadLetterStream, end, '-', 'COUNT', PAGE)) as Array<[string, string[]]>;
+    for (const [id, flat] of page) {
+      const row = decodeDeadLetter(id, flat);
+      if (!row || (group && !group.test(row.group))) continue;
+      if (filter.patterns.length > 0 && (row.api === undefined || !matchesMember(filter.patterns, row.api, row.event!))) continue;
+      rows.push(row);
+      if (rows.length >= limit) break;
+    }
+    if (page.length < PAGE) break;
+    end = `(${page[page.length - 1]![0]}`;
+  }
+  return rows;
+}
+
+/** One dead letter by id. @throws DeadLetterNotFoundError */
+export async function getDeadLetter(redis: RedisConnection, deadLetterStream: string, id: string): Promise<DeadLetterRow> {
+  checkDeadLetterId(id);
+  const [entry] = (await redis.xrange(deadLetterStream, id, id)) as Array<[string, string[]]>;
+  const row = entry && decodeDeadLetter(entry[0], entry[1]);
+  if (!row) throw new DeadLetterNotFoundError(`no dead letter ${id} in ${deadLetterStream}`);
+  return row;
+}
+
+/**
+ * Checks the entry is there, appends its fields to its stream and deletes it, in one Lua
+ * script so two operators replaying the same letter cannot both succeed.
+ */
+const REPLAY_SCRIPT = `
+local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
+if #entry == 0 then return false end
+local flat = entry[1][2]
+local stream, fields
+for i = 1, #flat - 1, 2 do
+  if flat[i] == 'stream' then stream = flat[i + 1] elseif flat[i] == 'fields' then fields = flat[i + 1] end
+end
+if stream ~= KEYS[2] or not fields then return redis.error_reply('the dead letter changed while it was being replayed') end
+local args = {'XADD', KEYS[2]}
+if ARGV[2] ~= '' then
+  args[#args + 1] = 'MAXLEN'; args[#args + 1] = '~'; args[#args + 1] = ARGV[2]
+end
+args[#args + 1] = '*'
+for _, value in ipairs(cjson.decode(fields)) do args[#args + 1] = value end
+local id = redis.call(unpack(args))
+redis.call('XDEL', KEYS[1], ARGV[1])
+return id
+`;
+
+/** What a replay did. */
+export interface Replayed {
+  /** The dead letter's id (now deleted). */
+  id: string;
+  stream: string;
+  /** The id of the new entry on the original stream. */
+  streamId: string;
+}
+
+/**
+ * Puts a dead letter's original entry back at the end of its stream (as a new entry, so
+ * every consumer group of the stream gets it again, not only the one that gave up) and
+ * deletes the dead letter.
+ *
+ * @throws DeadLetterNotFoundError, or DeadLetterUnreplayableError for an entry that is not a
+ *   readable event (unless `force`; an entry without fields never replays).
+ */
+export async function replayDeadLetter(
+  redis: RedisConnection,
+  deadLetterStream: string,
+  id: string,
+  options: { maxStreamLength: number | null; force?: boolean },
+): Promise<Replayed> {
+  const letter = await getDeadLetter(redis, deadLetterStream, id);
+  if (letter.fields.length === 0 || letter.fields.length % 2 !== 0) {
+    throw new DeadLetterUnreplayableError(`dead letter ${id} cannot be replayed: ${letter.malformed ?? 'it holds no fields'}`);
+  }
+  if (letter.malformed !== undefined && !options.force) {
+    throw new DeadLetterUnreplayableError(`dead letter ${id} is not a readable event (${letter.malformed}); replaying it would only fail again (--force replays it anyway)`);
+  }
+  const { maxStreamLength } = options;
+  const streamId = (await redis.eval(REPLAY_SCRIPT, 2, deadLetterStream, letter.stream, id, maxStreamLength === null ? '' : String(maxStreamLength))) as
+    | string
+    | null;
+  if (streamId === null) throw new DeadLetterNotFoundError(`no dead letter ${id} in ${deadLetterStream} (replayed or deleted meanwhile)`);
+  return { id, stream: letter.stream, streamId };
+}
+
+/** Deletes a dead letter. @throws DeadLetterNotFoundError */
+export async function deleteDeadLetter(redis: RedisConnection, deadLetterStream: string, id: string): Promise<void> {
+  checkDeadLetterId(id);
+  if ((await redis.xdel(deadLetterStream, id)) === 0) throw new DeadLetterNotFoundError(`no dead letter ${id} in ${deadLetterStream}`);
+}
+
+/** @throws TypeError when `id` is not shaped like a stream id. */
+export function checkDeadLetterId(id: string): void {
+  if (!isStreamId(id)) throw new TypeError(`"${id}" is not a dead-letter id: it looks like 1714557600000-0 (the ID column of inspect dead-letters)`);
+}

@@ -1,0 +1,97 @@
+/**
+ * Finding the keys of the bus in Redis: event streams (`{api}.*:stream` per API,
+ * `{api}.{event}:stream` per event) and RPC queues (`{api}:rpc_queue`), by SCAN (never KEYS,
+ * which blocks the server while it walks every key).
+ */
+import type { RedisConnection } from '../transport/redis/connection.js';
+import { streamKey, type StreamLayout } from '../transport/wire/events.js';
+import { matchesApi, type MemberPattern } from './patterns.js';
+
+/** An event stream and what its name says it carries. */
+export interface EventStream {
+  key: string;
+  api: string;
+  /** The event of a `per_event` stream; undefined for a `per_api` stream (all the API's events). */
+  event: string | undefined;
+}
+
+const STREAM_SUFFIX = ':stream';
+/** What `rpcQueueKey` in the wire codec appends to an API name. */
+const RPC_QUEUE_SUFFIX = ':rpc_queue';
+const SCAN_COUNT = 1000;
+/** A guard only: SCAN ends when its cursor comes back to 0. */
+const MAX_SCAN_CALLS = 1_000_000;
+
+/** Reads a stream key as the event stream it names, or undefined when it names none. */
+export function parseStreamKey(key: string): EventStream | undefined {
+  if (!key.endsWith(STREAM_SUFFIX)) return undefined;
+  const base = key.slice(0, -STREAM_SUFFIX.length);
+  if (base.endsWith('.*')) return base.length > 2 ? { key, api: base.slice(0, -2), event: undefined } : undefined;
+  const dot = base.lastIndexOf('.');
+  if (dot <= 0 || dot === base.length - 1) return undefined;
+  return { key, api: base.slice(0, dot), event: base.slice(dot + 1) };
+}
+
+/** Whether a stream may hold events that match one of the patterns (no patterns: every stream). */
+export function streamMayMatch(stream: EventStream, patterns: readonly MemberPattern[]): boolean {
+  if (patterns.length === 0) return true;
+  return patterns.some((p) => p.api.test(stream.api) && (stream.event === undefined || p.member.test(stream.event)));
+}
+
+/** Every key matching a glob (and of a type), sorted. */
+export async function scanKeys(redis: RedisConnection, match: string, type: 'stream' | 'list'): Promise<string[]> {
+  const keys = new Set<string>();
+  let cursor = '0';
+  for (let calls = 0; calls < MAX_SCAN_CALLS; calls++) {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT, 'TYPE', type);
+    for (const key of batch) keys.add(key);
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  return [...keys].sort();
+}
+
+/**
+ * The event streams in Redis that may hold events matching the patterns, sorted by key. The
+ * dead-letter stream is not an event stream and is left out.
+ */
+export async function findEventStreams(redis: RedisConnection, patterns: readonly MemberPattern[], deadLetterStream: string): Promise<EventStream[]> {
+  const out: EventStream[] = [];
+  for (const key of await scanKeys(redis, `*${STREAM_SUFFIX}`, 'stream')) {
+    if (key === deadLetterStream) continue;
+    const stream = parseStreamKey(key);
+    if (stream && streamMayMatch(stream, patterns)) out.push(stream);
+  }
+  return out;
+}
+
+/**
+ * The streams the patterns name exactly (an API without wildcard; with the `per_event` layout
+ * also the event), whether or not they exist yet: a follower blocks on them so their first
+ * event wakes it.
+ */
+export function namedStreams(patterns: readonly MemberPattern[], layout: StreamLayout): EventStream[] {
+  const out = new Map<string, EventStream>();
+  for (const p of patterns) {
+    if (p.exactApi === undefined) continue;
+    if (layout === 'per_api') out.set(streamKey(p.exactApi, '*', layout), { key: streamKey(p.exactApi, '*', layout), api: p.exactApi, event: undefined });
+    else if (p.exactMember !== undefined) {
+      const key = streamKey(p.exactApi, p.exactMember, layout);
+      out.set(key, { key, api: p.exactApi, event: p.exactMember });
+    }
+  }
+  return [...out.values()];
+}
+
+/** An RPC queue and the API it belongs to. */
+export interface RpcQueueKey {
+  key: string;
+  api: string;
+}
+
+/** The RPC queues that exist (a queue with no calls waiting has no key), for APIs matching the patterns. */
+export async function findRpcQueues(redis: RedisConnection, patterns: readonly MemberPattern[]): Promise<RpcQueueKey[]> {
+  return (await scanKeys(redis, `*${RPC_QUEUE_SUFFIX}`, 'list'))
+    .map((key) => ({ key, api: key.slice(0, -RPC_QUEUE_SUFFIX.length) }))
+    .filter(({ api }) => api !== '' && matchesApi(patterns, api));
+}
