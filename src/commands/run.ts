@@ -44,6 +44,8 @@ Exit codes: 0 stopped by a signal; 1 a module failed to load, the config is inva
       await runner.start();
     } catch (error) {
       removeSignalHandlers();
+      // Stopped while starting (a signal): the start failing is the stop's doing, not an error.
+      if (runner.stopRequested) this.exit(await runner.stopped);
       log.logger.fatal({ err: error }, 'could not start');
       await runner.stop(1);
       await log.flush();

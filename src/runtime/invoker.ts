@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { ApiSchema } from '../api/define.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { redactUrl } from '../config/validate.js';
-import { FireTimeoutError, LightbusError, serializeError } from '../errors.js';
+import { BusClosedError, FireTimeoutError, LightbusError, serializeError } from '../errors.js';
 import type { Transports } from '../transport/types.js';
 import type { Executor } from './executor.js';
 import { Heartbeat } from './heartbeat.js';
@@ -206,6 +206,8 @@ export class Invoker {
   }
 
   private async serve(api: ServedApiDescriptor): Promise<void> {
+    // Drained loops are not restarted: something registered while stopping must not outlive the stop.
+    if (this.draining) throw new BusClosedError(`cannot serve ${api.name}: the bus is stopping`);
     await this.server.serve(api.name);
     await this.publisher.publish(api.name, api.schema);
     await this.remoteSchemas.reload();
@@ -214,6 +216,7 @@ export class Invoker {
   private async listen(descriptor: ListenerDescriptor): Promise<void> {
     const existing = this.listeners.get(descriptor.name);
     if (existing) return existing.ready;
+    if (this.draining) throw new BusClosedError(`cannot listen as "${descriptor.name}": the bus is stopping`);
     const { config, transports, executor, logger } = this.options;
     if (descriptor.events.length === 0) throw new LightbusError(`listener "${descriptor.name}" listens to no events`);
     const consumer = transports.event.consume({

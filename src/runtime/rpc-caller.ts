@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { BusClosedError, RemoteError, RpcTimeoutError, ValidationError, serializeError } from '../errors.js';
+import { BusClosedError, DeadlineExceededError, RemoteError, RpcTimeoutError, ValidationError, WorkerCrashedError, serializeError } from '../errors.js';
 import type { ResultTransport, RpcTransport, RpcResult, SchemaTransport } from '../transport/types.js';
 import { parseRemoteError } from '../transport/wire/rpc.js';
 import type { Outcome } from './protocol.js';
@@ -69,11 +69,7 @@ export class RpcCaller {
       return;
     }
     const { name, message } = parseRemoteError(String(result.result));
-    const where = `${call.api}.${call.procedure}`;
-    const error =
-      name === 'ValidationError'
-        ? new ValidationError(message, call.api, call.procedure)
-        : new RemoteError(`RPC ${where} failed remotely: ${name}: ${message}`, name, result.trace, call.api, call.procedure);
+    const error = remoteFailure(name, message, call.api, call.procedure, result.trace);
     if (result.trace) error.stack = `${error.name}: ${error.message}\n--- remote stack ---\n${result.trace}`;
     this.finish(result.rpcMessageId, failure(error));
   }
@@ -111,6 +107,25 @@ export class RpcCaller {
     this.pending.delete(id);
     clearTimeout(call.timer);
     call.resolve(outcome);
+  }
+}
+
+/**
+ * The error a caller gets for an error result. Failures the serving runtime itself reports
+ * (bad parameters, a crashed worker, a deadline) come back as their own classes, so callers
+ * can tell them from the handler's own errors, which are {@link RemoteError}s.
+ */
+function remoteFailure(name: string, message: string, api: string, procedure: string, trace: string | undefined): Error {
+  const where = `${api}.${procedure}`;
+  switch (name) {
+    case 'ValidationError':
+      return new ValidationError(message, api, procedure);
+    case 'WorkerCrashedError':
+      return new WorkerCrashedError(`RPC ${where}: ${message}`);
+    case 'DeadlineExceededError':
+      return new DeadlineExceededError(`RPC ${where}: ${message}`);
+    default:
+      return new RemoteError(`RPC ${where} failed remotely: ${name}: ${message}`, name, trace, api, procedure);
   }
 }
 

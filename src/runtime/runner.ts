@@ -31,6 +31,8 @@ const POOL_CLOSE_GRACE_MS = 2000;
 export class BusRunner {
   private invoker: Invoker | undefined;
   private pool: WorkerPool | undefined;
+  /** What the modules registered; unset until every worker loaded them. */
+  private registrations: Registrations | undefined;
   private stopping: Promise<number> | undefined;
   private startedAt = 0;
   /** Resolves with the exit code once the runner stopped, whatever stopped it. */
@@ -39,6 +41,11 @@ export class BusRunner {
 
   constructor(private readonly options: RunOptions) {
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+  }
+
+  /** Whether {@link stop} was called (a signal, a fatal condition), possibly while still starting. */
+  get stopRequested(): boolean {
+    return this.stopping !== undefined;
   }
 
   async start(): Promise<Registrations> {
@@ -78,6 +85,7 @@ export class BusRunner {
     try {
       await invoker.start();
       registrations = await pool.start();
+      this.registrations = registrations;
     } catch (error) {
       await invoker.close(0);
       throw error;
@@ -118,8 +126,12 @@ export class BusRunner {
       logger.info({ graceMs: grace }, 'stopping: finishing the handlers in flight');
       try {
         await this.invoker?.drain(grace);
-        const outcome = await this.pool?.runHooks('stop');
-        if (outcome && !outcome.ok) exitCode ||= 1;
+        // Only a pool whose workers loaded the modules can run hooks: after a failed start, a
+        // hook would wait for a worker forever.
+        if (this.registrations?.hasStopHooks) {
+          const outcome = await this.pool!.runHooks('stop');
+          if (!outcome.ok) exitCode ||= 1;
+        }
         await this.invoker?.close(0);
         await this.pool?.close(POOL_CLOSE_GRACE_MS);
       } catch (error) {

@@ -1,0 +1,103 @@
+// SIGTERM: in-flight handlers finish and are acknowledged, nothing is lost across a restart;
+// a second signal exits at once.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, afterEach, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { createBus, type Bus } from '../../src/index.js';
+import { waitFor } from '../helpers/wait.js';
+import { REDIS_URL, cleanUpNames, fixtureEnv, groupOf, pendingIds, readTally, streamOf, testNames, type TestNames } from './helpers/bus-state.js';
+import { cleanUpRunners, startRunner, tempDir, type RunnerOptions } from './helpers/runner-process.js';
+
+const redis = new Redis(REDIS_URL);
+const used: TestNames[] = [];
+const buses: Bus[] = [];
+
+afterEach(async () => {
+  await Promise.all(buses.splice(0).map((bus) => bus.close()));
+  await cleanUpRunners();
+});
+
+after(async () => {
+  for (const names of used) await cleanUpNames(names);
+  redis.disconnect();
+});
+
+function setUp(graceMs: number) {
+  const names = testNames('sigterm');
+  used.push(names);
+  const bus = createBus({ config: { serviceName: names.caller, logLevel: 'silent' } });
+  buses.push(bus);
+  const options: RunnerOptions = {
+    modules: ['slow-listener.ts'],
+    serviceName: names.service,
+    // A stable process name: the restarted runner is the same consumer and finishes what it had taken.
+    processName: `${names.service}-p1`,
+    workers: 1,
+    config: { events: { batchSize: 5, acknowledgementTimeoutMs: 60_000 }, runner: { shutdownGraceMs: graceMs } },
+    env: fixtureEnv(names),
+  };
+  const handled = async () => Object.entries(await readTally(redis, names)).filter(([k]) => k.startsWith('handled:'));
+  return { names, bus, options, handled };
+}
+
+test('SIGTERM with events in flight: exit 0, every handled event acknowledged, none lost after a restart', async () => {
+  const { names, bus, options, handled } = setUp(10_000);
+  const total = 30;
+  let runner = await startRunner(options);
+  await runner.ready();
+  const ids = Array.from({ length: total }, (_, i) => `e${i}`);
+  for (const id of ids) await bus.fire(`${names.api}.item`, { id, ms: 100 });
+
+  await waitFor(async () => (await handled()).length >= 5, 'some events to be handled', 20_000);
+  const exit = await runner.stop(30_000);
+  assert.deepEqual(exit, { code: 0, signal: null }, runner.tail());
+  const handledBefore = await handled();
+  assert.ok(handledBefore.length < total, 'the SIGTERM came while events were still waiting (raise the total if this fails)');
+  assert.deepEqual(await pendingIds(redis, streamOf(names.api), groupOf(names.service, 'steady')), [], 'everything handled was acknowledged');
+
+  runner = await startRunner(options);
+  await runner.ready();
+  await waitFor(async () => (await handled()).length === total, 'every event to be handled after the restart', 30_000);
+  assert.deepEqual(await runner.stop(30_000), { code: 0, signal: null }, runner.tail());
+
+  const counts = Object.fromEntries(await handled());
+  for (const id of ids) assert.equal(counts[`handled:${id}`], 1, `event ${id} handled ${counts[`handled:${id}`] ?? 0} times`);
+  assert.deepEqual(await pendingIds(redis, streamOf(names.api), groupOf(names.service, 'steady')), []);
+});
+
+test('a second SIGTERM exits at once, leaving the unfinished event pending for later', async () => {
+  const { names, bus, options } = setUp(60_000);
+  const runner = await startRunner(options);
+  await runner.ready();
+  const { streamId } = await bus.fire(`${names.api}.item`, { id: 'forever', ms: 120_000 });
+  await waitFor(async () => (await readTally(redis, names))['started:forever'] === 1, 'the handler to start', 10_000);
+
+  runner.signal('SIGTERM');
+  await runner.waitForLog((r) => /signal received/.test(r.msg), 10_000, 'the first signal to be taken');
+  runner.signal('SIGTERM');
+  // The grace period is 60 s and the handler needs 120 s: only the second signal ends it within this bound.
+  const exit = await runner.exit(15_000);
+  assert.deepEqual(exit, { code: 130, signal: null }, runner.tail());
+  assert.ok(runner.records.some((r) => /second signal/.test(r.msg)));
+  assert.deepEqual(await pendingIds(redis, streamOf(names.api), groupOf(names.service, 'steady')), [streamId]);
+});
+
+test('SIGTERM while the modules are still loading: a clean stop with exit 0, not a start failure', async () => {
+  const names = testNames('sigterm');
+  used.push(names);
+  const goFile = join(await tempDir(), 'never');
+  const runner = await startRunner({
+    modules: ['slow-start.ts'],
+    serviceName: names.service,
+    workers: 1,
+    env: fixtureEnv(names, REDIS_URL, { FIXTURE_GO_FILE: goFile }),
+  });
+  await runner.waitForLog((r) => r.msg === 'importing', 30_000, 'the worker to be importing');
+  runner.signal('SIGTERM');
+  const exit = await runner.exit(20_000);
+  assert.deepEqual(exit, { code: 0, signal: null }, runner.tail());
+  assert.ok(!runner.records.some((r) => r.msg === 'lightbus is running'));
+  assert.deepEqual(runner.records.filter((r) => r.level >= 50), [], 'nothing is reported as an error');
+  assert.equal(runner.stderr.trim(), '');
+});
