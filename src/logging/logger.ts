@@ -42,19 +42,24 @@ export function createLogOutput(options: LogOptions = {}): LogOutput {
     write(line: string) {
       destination.write(line.endsWith('\n') ? line : line + '\n');
     },
-    flush() {
-      return new Promise<void>((resolve) => {
-        const d = destination as { flushSync?: () => void; flush?: (cb?: (err?: Error) => void) => void };
-        try {
-          if (typeof d.flushSync === 'function') d.flushSync();
-          else if (typeof d.flush === 'function') return d.flush(() => resolve());
-        } catch {
-          // A destination that is not ready yet has nothing to flush.
-        }
-        resolve();
-      });
+    async flush() {
+      // SonicBoom's flushSync() while an asynchronous write is still in flight (stdout is a
+      // full pipe) drops that write's chunk: wait for it to finish first, boundedly.
+      const d = destination as { flushSync?: () => void; _writing?: boolean };
+      for (let waited = 0; d._writing && waited < FLUSH_WAIT_MS; waited += 5) await sleep(5);
+      try {
+        d.flushSync?.();
+      } catch {
+        // A destination that is not ready yet, or already closed, has nothing to flush.
+      }
     },
   };
+}
+
+const FLUSH_WAIT_MS = 5000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A logger that writes nowhere, for library use without config and for tests. */

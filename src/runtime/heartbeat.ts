@@ -35,6 +35,11 @@ export class Heartbeat {
     this.timer.unref();
   }
 
+  /** Writes a heartbeat now (what the process serves changed), so inspect need not wait for the next one. */
+  beatNow(): void {
+    if (this.timer) void this.beat();
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;

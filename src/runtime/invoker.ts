@@ -211,6 +211,7 @@ export class Invoker {
     await this.server.serve(api.name);
     await this.publisher.publish(api.name, api.schema);
     await this.remoteSchemas.reload();
+    this.heartbeat.beatNow();
   }
 
   private async listen(descriptor: ListenerDescriptor): Promise<void> {
@@ -237,6 +238,7 @@ export class Invoker {
     this.listeners.set(descriptor.name, loop);
     loop.start();
     await loop.ready;
+    this.heartbeat.beatNow();
   }
 
   private requestShutdown(reason: Error): void {

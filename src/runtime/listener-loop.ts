@@ -77,7 +77,8 @@ export class ListenerLoop {
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
-      if (events.length === 0) continue;
+      // A consumer answers with nothing only once it is closed.
+      if (events.length === 0) break;
       if (this.stopping) {
         consumer.release(events);
         break;

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { ApiSchema } from '../api/define.js';
 import type { ResolvedConfig } from '../config/schema.js';
-import { DeadlineExceededError, ModuleLoadError, WorkerCrashedError, serializeError } from '../errors.js';
+import { BusClosedError, DeadlineExceededError, ModuleLoadError, WorkerCrashedError, serializeError } from '../errors.js';
 import type { EventMessage, RpcCall } from '../transport/types.js';
 import type { Executor } from './executor.js';
 import type { ClientCommand, Outcome, Registrations } from './protocol.js';
@@ -65,11 +65,11 @@ export class WorkerPool implements Executor {
     if (failed) {
       this.closing = true;
       await Promise.all(handles.map((h) => h.terminate()));
-      const reason = failed.reason as Error & { modulePath?: string; cause?: { stack?: string } };
+      const reason = failed.reason as Error & { modulePath?: string };
+      // The user's error is the cause; the message says it once, with the module's path.
       throw new ModuleLoadError(
-        reason.modulePath ? `could not load ${reason.modulePath}: ${reason.message}` : `a worker failed to start: ${reason.message}`,
+        reason.modulePath ? `could not load ${reason.modulePath}: ${reason.name}: ${reason.message}` : `a worker failed to start: ${reason.message}`,
         reason.modulePath ?? '',
-        { cause: reason },
       );
     }
     this.watchdog = setInterval(() => this.checkDeadlines(), WATCHDOG_INTERVAL_MS);
@@ -148,6 +148,11 @@ export class WorkerPool implements Executor {
   private dispatch<T>(kind: InFlight['kind'], build: Parameters<WorkerHandle['run']>[1], hardDeadlineMs?: number): Promise<T> {
     const worker = this.leastLoaded();
     if (worker) return worker.run<T>(kind, build, hardDeadlineMs);
+    if (this.closing) {
+      // No thread will come: answer now rather than wait forever.
+      const failed: Outcome<never> = { ok: false, error: serializeError(new BusClosedError(`cannot run this ${kind}: the worker pool is closed`)) };
+      return Promise.resolve((kind === 'events' ? [failed] : failed) as T);
+    }
     return new Promise<WorkerHandle>((resolve) => this.waiting.push(resolve)).then((w) => w.run<T>(kind, build, hardDeadlineMs));
   }
 

@@ -78,6 +78,8 @@ export class RpcServer {
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
+      // A consumer answers with nothing only once it is closed.
+      if (calls.length === 0) break;
       for (const call of calls) this.dispatch(call);
     }
   }

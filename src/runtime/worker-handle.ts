@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
+import { deserializeError } from '../errors.js';
 import type { ClientCommand, Outcome, Registrations, ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
 
 /** Work posted to a worker and not yet answered. */
@@ -65,7 +66,7 @@ export class WorkerHandle {
     this.ready = new Promise<Registrations>((resolve, reject) => {
       this.worker.on('message', (message: ToInvoker) => {
         if (message.type === 'ready') resolve(message.registrations);
-        else if (message.type === 'load-failed') reject(Object.assign(new Error(message.error.message), { modulePath: message.modulePath, cause: message.error }));
+        else if (message.type === 'load-failed') reject(Object.assign(deserializeError(message.error), { modulePath: message.modulePath }));
         else this.receive(message);
       });
       this.worker.once('exit', (code) => reject(this.lastError ?? new Error(`worker ${this.id} exited with code ${code} before it was ready`)));

@@ -44,11 +44,6 @@ test('worker log records reach stdout as JSON lines with a worker field, none lo
 
 test(
   'log records still buffered when the runner stops are written before it exits, even when stdout is slow',
-  {
-    todo:
-      'known bug in src/logging/logger.ts: flush() calls SonicBoom flushSync() while an async write is in flight ' +
-      '(a full pipe retries it later); the process exits and that chunk (~16 KB) is lost',
-  },
   async () => {
     const runner = await startRunner({ modules: ['chatty.ts'], serviceName: names.service, workers: 1, env: fixtureEnv(names) });
     await runner.ready();
