@@ -5,7 +5,7 @@
  */
 import { Flags, type Command } from '@oclif/core';
 import pino, { type Logger } from 'pino';
-import type { LightbusConfigInput, ResolvedConfig } from '../config/schema.js';
+import type { ResolvedConfig } from '../config/schema.js';
 import {
   ConfigError,
   DeadlineExceededError,
@@ -59,12 +59,6 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof RpcTimeoutError || error instanceof FireTimeoutError) return ExitCode.timeout;
   if (error instanceof ValidationError || error instanceof UnknownMemberError || error instanceof UnknownApiError) return ExitCode.validation;
   return ExitCode.failure;
-}
-
-/** The resolved config as `createBus({ config })` takes it. */
-export function busConfigInput(config: ResolvedConfig): LightbusConfigInput {
-  const { source: _source, ...input } = config;
-  return input as LightbusConfigInput;
 }
 
 export abstract class OpsCommand<T extends typeof Command> extends LightbusCommand<T> {

@@ -19,6 +19,8 @@ import type { BusBackend, CommandRequest } from './backend.js';
 export interface ProcessBusOptions {
   /** A config object; when given, no config file is read. */
   config?: LightbusConfigInput;
+  /** A config already resolved by `loadConfig()`, used as it is (tools that loaded it themselves). */
+  resolvedConfig?: ResolvedConfig;
   /** A config file to read instead of searching for one. */
   configPath?: string;
   /** Defaults to JSON lines on stdout at the config's `logLevel`. */
@@ -87,9 +89,11 @@ export class ProcessBackend implements BusBackend {
   }
 
   private async start(): Promise<Started> {
-    const config = this.options.config
-      ? resolveConfig(this.options.config)
-      : await loadConfig(this.options.configPath !== undefined ? { configPath: this.options.configPath } : {});
+    const config =
+      this.options.resolvedConfig ??
+      (this.options.config
+        ? resolveConfig(this.options.config)
+        : await loadConfig(this.options.configPath !== undefined ? { configPath: this.options.configPath } : {}));
     if (!this.options.logger) this.logger.level = config.logLevel;
     const logger = this.logger.child({ service: config.serviceName, process: config.processName });
     const transports = createTransports(config, logger, this.options.memoryStore);

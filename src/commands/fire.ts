@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { createBus } from '../client/create-bus.js';
-import { busConfigInput, EXIT_CODES_HELP, OpsCommand } from '../cli/ops-command.js';
+import { EXIT_CODES_HELP, OpsCommand } from '../cli/ops-command.js';
 import type { Column } from '../cli/output.js';
 import { parseMemberName, parseParams, preferSchemaTypes } from '../cli/params.js';
 import { checkReachable } from '../inspect/connection.js';
@@ -52,7 +52,7 @@ ${EXIT_CODES_HELP}`;
     const config = await this.opsConfig();
     const logger = this.opsLogger();
     await checkReachable(config.redis, logger);
-    const bus = createBus({ config: busConfigInput(config), logger });
+    const bus = createBus({ resolvedConfig: config, logger });
     try {
       const schema = memberSchema(await bus.schemas(), api, 'events', member)?.parameters;
       const params = preferSchemaTypes(parsed, schema);

@@ -25,10 +25,10 @@ When stdin is not a terminal, its lines run one after the other, each once the p
   ];
 
   async run(): Promise<void> {
-    const { source: _source, ...config } = await this.loadConfig();
+    const config = await this.loadConfig();
     // Logs go to stderr, one short line each, so they never mix with results on stdout.
     const logger = pino({ level: config.logLevel, base: null }, shortLogLines(process.stderr, process.stderr.isTTY === true));
-    const bus = createBus({ config, logger });
+    const bus = createBus({ resolvedConfig: config, logger });
     const slow = setTimeout(() => process.stderr.write(`Waiting for Redis at ${redactUrl(config.redis.url)} (Ctrl-C to give up)...\n`), SLOW_CONNECT_NOTICE_MS);
     try {
       const apis = Object.keys(await bus.schemas()).sort();
