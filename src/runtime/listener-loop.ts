@@ -10,7 +10,7 @@ import type { DeliveredEvent, EventConsumer } from '../transport/types.js';
 import type { Executor } from './executor.js';
 import type { ListenerDescriptor, Outcome } from './protocol.js';
 import { Slots } from './slots.js';
-import { settleWithin } from './rpc-server.js';
+import { settleWithin } from '../util/timeouts.js';
 
 export interface ListenerLoopOptions {
   descriptor: ListenerDescriptor;
@@ -53,7 +53,7 @@ export class ListenerLoop {
     this.slots.wakeAll();
     const closing = this.options.consumer.close();
     await this.loop;
-    await settleWithin([...this.inFlight], graceMs);
+    await settleWithin(Promise.all([...this.inFlight]), graceMs);
     await closing;
   }
 

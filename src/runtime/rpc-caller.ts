@@ -9,6 +9,7 @@ import { BusClosedError, DeadlineExceededError, RemoteError, RpcTimeoutError, Va
 import type { ResultTransport, RpcTransport, RpcResult, SchemaTransport } from '../transport/types.js';
 import { parseRemoteError } from '../transport/wire/rpc.js';
 import type { Outcome } from './protocol.js';
+import { withTimeout } from '../util/timeouts.js';
 
 interface PendingCall {
   api: string;
@@ -91,10 +92,7 @@ export class RpcCaller {
 
   private async isServedSomewhere(api: string): Promise<boolean | undefined> {
     try {
-      const schemas = await Promise.race([
-        this.schemas.load(),
-        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 500).unref()),
-      ]);
+      const schemas = await withTimeout<Record<string, unknown> | undefined>(this.schemas.load(), 500, undefined);
       return schemas === undefined ? undefined : api in schemas;
     } catch {
       return undefined;

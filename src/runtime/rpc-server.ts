@@ -11,6 +11,7 @@ import { formatRemoteError } from '../transport/wire/rpc.js';
 import type { Executor } from './executor.js';
 import type { Outcome } from './protocol.js';
 import type { Slots } from './slots.js';
+import { settleWithin } from '../util/timeouts.js';
 
 export interface RpcServerOptions {
   rpc: RpcTransport;
@@ -47,7 +48,7 @@ export class RpcServer {
     this.options.slots.wakeAll();
     await this.consumer?.close();
     await this.loop;
-    await settleWithin([...this.inFlight], graceMs);
+    await settleWithin(Promise.all([...this.inFlight]), graceMs);
   }
 
   private async restartConsumer(): Promise<void> {
@@ -113,20 +114,5 @@ export class RpcServer {
             ...(outcome.error.stack ? { trace: outcome.error.stack } : {}),
           },
     );
-  }
-}
-
-/** Waits for the promises, but no longer than `ms`. */
-export async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<boolean> {
-  if (promises.length === 0) return true;
-  let timer: NodeJS.Timeout | undefined;
-  const all = Promise.allSettled(promises).then(() => true);
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([all, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { DeliveredEvent, EventConsumer } from './types.js';
 import type { GroupBackend, PendingInfo, StreamEntry } from './group-backend.js';
 import { classifyEntry, encodeDeadLetter, encodeEvent } from './wire/events.js';
+import { withTimeout } from '../util/timeouts.js';
 
 export interface GroupConsumerOptions {
   backend: GroupBackend;
@@ -380,18 +381,6 @@ function groupByStream(events: DeliveredEvent[]): Array<[string, string[]]> {
     byStream.set(event.stream, ids);
   }
   return [...byStream];
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(onTimeout), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A short text of any thrown value, for logs. */

@@ -12,7 +12,8 @@ import type { ResultTransport, RpcResult } from '../types.js';
 import { decodeResult, encodeResult, redisReturnPath, returnPathKey } from '../wire/rpc.js';
 import { CommandBatcher } from './command-batcher.js';
 import { closeConnection, createConnection, type RedisConnection } from './connection.js';
-import { Backoff, settleWithin } from './waits.js';
+import { settleWithin } from '../../util/timeouts.js';
+import { Backoff } from './waits.js';
 
 /** What {@link RedisResultTransport} needs; the names go into this process's return path. */
 export interface RedisResultTransportOptions {

@@ -10,7 +10,8 @@ import type { CallConsumer, RpcCall, RpcTransport } from '../types.js';
 import { decodeCall, encodeCall, expiryMarkerKey, rpcQueueKey } from '../wire/rpc.js';
 import { CommandBatcher } from './command-batcher.js';
 import { closeConnection, createConnection, type RedisConnection } from './connection.js';
-import { Backoff, settleWithin } from './waits.js';
+import { settleWithin } from '../../util/timeouts.js';
+import { Backoff } from './waits.js';
 
 /** What {@link RedisRpcTransport} needs: where Redis is, the call expiry, where to log. */
 export interface RedisRpcTransportOptions {

@@ -41,23 +41,3 @@ export class Backoff {
     this.wake?.();
   }
 }
-
-/**
- * Resolves true when `promise` settles within `timeoutMs`, false otherwise. Its rejection is
- * consumed either way, so a command abandoned at close never becomes an unhandled rejection.
- */
-export function settleWithin(promise: Promise<unknown>, timeoutMs: number): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-    );
-  });
-}
