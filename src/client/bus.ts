@@ -67,6 +67,8 @@ type EventsOf<E> = E extends readonly (infer R)[] ? EventOf<R> : EventOf<E>;
 
 export class Bus {
   private readiness: Promise<{ config: ResolvedConfig; checks: MessageChecks }> | undefined;
+  /** The same once resolved: the hot paths skip a wait on every call. */
+  private readyValue: { config: ResolvedConfig; checks: MessageChecks } | undefined;
 
   constructor(private readonly backend: BusBackend) {}
 
@@ -99,7 +101,7 @@ export class Bus {
   async call(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions = {}): Promise<unknown> {
     const { api, name } = this.target(rpc);
     if (typeof rpc !== 'string') this.backend.registry.knowRpc(rpc);
-    const { checks, config } = await this.ready();
+    const { checks, config } = this.readyValue ?? (await this.ready());
     const kwargs = checks.rpcParameters('outgoing', api, name, toJsonValue(params) as Record<string, unknown>);
     const info = { api, procedure: name, params: kwargs };
     await this.hook('beforeRpcCall', info);
@@ -133,7 +135,7 @@ export class Bus {
   async fire(event: EventRef | string, params: Record<string, unknown>, options: FireOptions = {}): Promise<FiredEvent> {
     const { api, name } = this.target(event);
     if (typeof event !== 'string') this.backend.registry.knowEvent(event);
-    const { checks, config } = await this.ready();
+    const { checks, config } = this.readyValue ?? (await this.ready());
     const kwargs = checks.eventParameters('outgoing', api, name, toJsonValue(params) as Record<string, unknown>);
     const info = { api, event: name, params: kwargs };
     await this.hook('beforeEventSend', info);
@@ -254,14 +256,16 @@ export class Bus {
 
   /** The config and the message checks, once the backend knows its config. */
   private ready(): Promise<{ config: ResolvedConfig; checks: MessageChecks }> {
-    this.readiness ??= this.backend.config().then((config) => ({
-      config,
-      checks: new MessageChecks(this.backend.registry, this.backend.validator, config, this.backend.logger),
-    }));
+    this.readiness ??= this.backend.config().then((config) => {
+      this.readyValue = { config, checks: new MessageChecks(this.backend.registry, this.backend.validator, config, this.backend.logger) };
+      return this.readyValue;
+    });
     return this.readiness;
   }
 
-  private hook<K extends keyof BusHooks>(name: K, info: Parameters<NonNullable<BusHooks[K]>>[0]): Promise<void> {
+  private hook<K extends keyof BusHooks>(name: K, info: Parameters<NonNullable<BusHooks[K]>>[0]): Promise<void> | undefined {
+    // Most buses have no hooks: then there is nothing to wait for on the hot path.
+    if (this.backend.registry.hooks.length === 0) return undefined;
     return this.backend.registry.runHook(name, info, this.backend.logger);
   }
 }

@@ -44,6 +44,7 @@ export class ProcessBackend implements BusBackend {
   readonly registry = new Registry();
   readonly validator = new SchemaValidator();
   private readonly started: Promise<Started>;
+  private startedValue: Started | undefined;
   private startHooksRun = 0;
   private tasksRegistered = 0;
   private closing: Promise<void> | undefined;
@@ -51,6 +52,7 @@ export class ProcessBackend implements BusBackend {
 
   constructor(private readonly options: ProcessBusOptions = {}) {
     this.started = this.start();
+    void this.started.then((value) => (this.startedValue = value), () => undefined);
     // Failures surface on the first operation; an unused bus must not crash the process.
     this.started.catch(() => undefined);
   }
@@ -64,7 +66,7 @@ export class ProcessBackend implements BusBackend {
   }
 
   async request(command: CommandRequest): Promise<unknown> {
-    const { invoker } = await this.started;
+    const { invoker } = this.startedValue ?? (await this.started);
     const outcome = await invoker.handle({ ...command, requestId: 0 } as Parameters<Invoker['handle']>[0]);
     if (outcome.ok) return outcome.value;
     throw deserializeError(outcome.error);
