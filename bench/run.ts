@@ -1,0 +1,97 @@
+/**
+ * `npm run bench`: measures lightbus against the local Redis with a real `lightbus run` child
+ * (`--workers 2`), beside raw Redis floors measured in the same run, prints the tables and
+ * writes bench/results.json. See docs/benchmark.md for what each figure means.
+ *
+ * BENCH_CHILD_CONFIG (JSON) adds top-level settings to the child's config, to try one out:
+ * `BENCH_CHILD_CONFIG='{"events":{"batchSize":100}}' npm run bench`.
+ */
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { LightbusConfig } from 'lightbus';
+import { repoRoot } from './lib/children.js';
+import { calibrationMs, machineBusyPercent } from './lib/cpu.js';
+import { round, sleep } from './lib/measure.js';
+import { renderCpuTable, renderTable, writeResults } from './lib/report.js';
+import { Session, WORKERS } from './lib/session.js';
+import { buildRows, cpuRows, floorRows, type Measured } from './targets.js';
+import { measureListFloor } from './scenarios/floor-lists.js';
+import { measureStreamFloor } from './scenarios/floor-streams.js';
+import { measureIdleRss } from './scenarios/idle-rss.js';
+import { measureRpcLatency } from './scenarios/rpc-latency.js';
+import { measureRpcThroughput } from './scenarios/rpc-throughput.js';
+import { measureValidationCost } from './scenarios/validation-cost.js';
+import { measureEventThroughput } from './scenarios/event-throughput.js';
+import { measureCrashRedelivery } from './scenarios/crash-redelivery.js';
+
+const session = new Session(170_000);
+
+async function main(): Promise<void> {
+  const extraConfig = JSON.parse(process.env['BENCH_CHILD_CONFIG'] ?? '{}') as LightbusConfig;
+  const redisVersion = await session.redisVersion();
+  // Other programs busy on this machine lower every rate: say so next to the figures.
+  const busyBefore = await machineBusyPercent(1000);
+  const speedBefore = calibrationMs();
+  const ctx = await session.step(`starting lightbus run --workers ${WORKERS}`, 60_000, () => session.start(extraConfig));
+  if (!ctx) throw new Error('lightbus run did not start; see the errors above');
+
+  const m: Measured = {};
+  m.listFloor = await session.step('floor: list ping-pong between two processes', 30_000, () => measureListFloor(ctx));
+  m.streamFloor = await session.step('floor: pipelined XADD, XREADGROUP + XACK', 30_000, () => measureStreamFloor(ctx));
+  m.idleRss = await session.step('idle RSS of lightbus run', 10_000, () => measureIdleRss(ctx.child, ctx.childReadyAt));
+  m.rpcLatency = await session.step('RPC round trip, 1 in flight', 30_000, () => measureRpcLatency(ctx));
+  m.rpcThroughput = await session.step('RPC throughput, 64 in flight', 30_000, () => measureRpcThroughput(ctx));
+  m.validation = await session.step('validation on vs off', 60_000, () => measureValidationCost(ctx));
+  m.events = await session.step('event throughput, fire to handled', 90_000, () => measureEventThroughput(ctx));
+  m.crash = await session.step('redelivery after a worker crash', 40_000, () => measureCrashRedelivery(ctx));
+  await sleep(200);
+  m.rssAfterRun = ctx.child.alive() ? ctx.child.rssMb() : undefined;
+  const cleaned = await session.finish();
+  const speedAfter = calibrationMs();
+
+  const machine = `${cpus().length} x ${cpus()[0]?.model.trim()}, Node ${process.version}, Redis ${redisVersion}`;
+  const notes = [
+    `machine busy before the run: ${busyBefore.toFixed(0)} % of ${cpus().length} cores${busyBefore > 10 ? ' (WARNING: other programs were running; rates will be low, CPU time per operation is less affected)' : ''}`,
+    `machine speed (100,000 JSON round trips, best of 3): ${speedBefore.toFixed(0)} ms before the run, ${speedAfter.toFixed(0)} ms after (lower is faster; compare runs with similar values)`,
+    ...(Object.keys(extraConfig).length > 0 ? [`BENCH_CHILD_CONFIG: ${JSON.stringify(extraConfig)}`] : []),
+  ];
+  const rows = buildRows(m);
+  const title = [`lightbus benchmark, ${new Date().toISOString()}: ${machine}, lightbus run --workers ${WORKERS}`, ...notes].join('\n');
+  console.log(`\n${renderTable(title, floorRows(m), rows)}\n\n${renderCpuTable(cpuRows(m), cpus().length)}\n`);
+  if (session.errors.length > 0) console.log(`errors:\n${session.errors.map((e) => `  ${e.step}: ${e.error}`).join('\n')}\n`);
+  const resultsPath = join(repoRoot, 'bench/results.json');
+  writeResults(resultsPath, {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim(),
+      memoryMb: Math.round(totalmem() / 2 ** 20),
+      node: process.version,
+      redis: redisVersion,
+      busyPercentBefore: round(busyBefore, 1),
+      calibrationMsBefore: round(speedBefore, 1),
+      calibrationMsAfter: round(speedAfter, 1),
+    },
+    runId: session.runId,
+    workers: WORKERS,
+    childConfigExtra: extraConfig,
+    figures: rows.map((row) => ({
+      ...row,
+      label: row.label.trim(),
+      value: round(row.value),
+      ...(row.floor ? { floor: { ...row.floor, value: round(row.floor.value) }, ratio: round(row.value / row.floor.value) } : {}),
+    })),
+    raw: m,
+    redisCleanup: cleaned,
+    errors: session.errors,
+  });
+  console.log(`results written to ${resultsPath}; removed ${cleaned?.keys ?? '?'} Redis keys of this run`);
+}
+
+main().then(
+  () => process.exit(0),
+  async (error: unknown) => {
+    console.error(`bench: ${(error as Error).stack ?? String(error)}`);
+    await session.abort(1);
+  },
+);

@@ -1,0 +1,141 @@
+/**
+ * The project's targets, in one place, and how each measured figure is laid out beside its
+ * floor: RPC p50 within 2x of the list ping-pong p50, >= 25,000 RPC/s with 64 in flight,
+ * >= 40,000 events/s, redelivery after a worker crash < 1000 ms, idle RSS with 2 workers
+ * < 150 MB, validation < 5 % of an RPC round trip.
+ */
+import type { CpuPerOperation } from './lib/cpu.js';
+import type { LatencySummary } from './lib/measure.js';
+import { formatMs, formatRate, type CpuRow, type FloorRow, type Row } from './lib/report.js';
+import type { ListFloor } from './scenarios/floor-lists.js';
+import type { StreamFloor } from './scenarios/floor-streams.js';
+import type { ValidationCost } from './scenarios/validation-cost.js';
+import type { EventThroughput } from './scenarios/event-throughput.js';
+import type { CrashRedelivery } from './scenarios/crash-redelivery.js';
+import type { RpcThroughput } from './scenarios/rpc-throughput.js';
+
+export const TARGETS = {
+  rpcP50TimesFloor: 2,
+  rpcPerSecond: 25_000,
+  eventsPerSecond: 40_000,
+  redeliveryMs: 1000,
+  idleRssMb: 150,
+  validationPercent: 5,
+};
+
+/** What the scenarios returned; a scenario that failed leaves its entry out. */
+export interface Measured {
+  listFloor?: ListFloor | undefined;
+  streamFloor?: StreamFloor | undefined;
+  idleRss?: { rssMb: number; idleMs: number } | undefined;
+  rpcLatency?: (LatencySummary & { cpu: CpuPerOperation }) | undefined;
+  rpcThroughput?: RpcThroughput | undefined;
+  validation?: ValidationCost | undefined;
+  events?: EventThroughput | undefined;
+  crash?: CrashRedelivery | undefined;
+  rssAfterRun?: number | undefined;
+}
+
+export function floorRows(m: Measured): FloorRow[] {
+  const rows: FloorRow[] = [];
+  if (m.listFloor) {
+    const { serial, batched } = m.listFloor;
+    rows.push({
+      label: 'list ping-pong between 2 processes, 1 in flight',
+      text: `p50 ${formatMs(serial.p50)}, p99 ${formatMs(serial.p99)}, ${formatRate(serial.perSecond)} serial`,
+    });
+    rows.push({ label: `list ping-pong, ${batched.inFlight} in flight, drained in bulk`, text: formatRate(batched.perSecond) });
+  }
+  if (m.streamFloor) {
+    rows.push({ label: '20,000 XADD in one pipeline', text: formatRate(m.streamFloor.xaddPipelinePerSecond) });
+    rows.push({ label: `XREADGROUP COUNT ${m.streamFloor.readCount} + XACK, one after another`, text: formatRate(m.streamFloor.readAckPerSecond) });
+  }
+  return rows;
+}
+
+export function cpuRows(m: Measured): CpuRow[] {
+  const rows: CpuRow[] = [];
+  if (m.listFloor) {
+    rows.push({ label: 'floor: list ping-pong, 1 in flight', cpu: m.listFloor.serial.cpu });
+    rows.push({ label: `floor: list ping-pong, ${m.listFloor.batched.inFlight} in flight`, cpu: m.listFloor.batched.cpu });
+  }
+  if (m.rpcLatency) rows.push({ label: 'RPC, 1 in flight (per call)', cpu: m.rpcLatency.cpu });
+  if (m.rpcThroughput) rows.push({ label: `RPC, ${m.rpcThroughput.inFlight} in flight (per call)`, cpu: m.rpcThroughput.cpu });
+  if (m.events) rows.push({ label: 'event, fire to handled (per event)', cpu: m.events.cpu });
+  return rows;
+}
+
+export function buildRows(m: Measured): Row[] {
+  const rows: Row[] = [];
+  const floorP50 = m.listFloor?.serial.p50;
+  if (m.rpcLatency) {
+    rows.push({
+      id: 'rpc_p50_ms',
+      label: '1. RPC round trip p50, 1 in flight',
+      value: m.rpcLatency.p50,
+      unit: 'ms',
+      ...(floorP50 !== undefined ? { floor: { value: floorP50, label: 'list p50' } } : {}),
+      ...(floorP50 !== undefined ? { target: { text: `<= ${TARGETS.rpcP50TimesFloor}x floor`, pass: m.rpcLatency.p50 <= TARGETS.rpcP50TimesFloor * floorP50 } } : {}),
+    });
+    rows.push({
+      id: 'rpc_p99_ms',
+      label: '   RPC round trip p99, 1 in flight',
+      value: m.rpcLatency.p99,
+      unit: 'ms',
+      ...(m.listFloor ? { floor: { value: m.listFloor.serial.p99, label: 'list p99' } } : {}),
+    });
+  }
+  if (m.rpcThroughput) {
+    rows.push({
+      id: 'rpc_per_s_64',
+      label: `2. RPC throughput, ${m.rpcThroughput.inFlight} in flight`,
+      value: m.rpcThroughput.perSecond,
+      unit: '/s',
+      ...(m.listFloor ? { floor: { value: m.listFloor.serial.perSecond, label: 'list serial' } } : {}),
+      target: { text: `>= ${formatRate(TARGETS.rpcPerSecond)}`, pass: m.rpcThroughput.perSecond >= TARGETS.rpcPerSecond },
+      ...(m.listFloor ? { note: `(list ping-pong with ${m.listFloor.batched.inFlight} in flight, drained in bulk: ${formatRate(m.listFloor.batched.perSecond)}; ratio to it ${(m.rpcThroughput.perSecond / m.listFloor.batched.perSecond).toFixed(2)}x)` } : {}),
+    });
+  }
+  if (m.events) {
+    rows.push({
+      id: 'events_per_s',
+      label: '3. Events, first fire to last handled, 1 group',
+      value: m.events.perSecond,
+      unit: '/s',
+      ...(m.streamFloor ? { floor: { value: m.streamFloor.xaddPipelinePerSecond, label: 'XADD pipelined' } } : {}),
+      target: { text: `>= ${formatRate(TARGETS.eventsPerSecond)}`, pass: m.events.perSecond >= TARGETS.eventsPerSecond },
+      note: `(${m.events.events.toLocaleString('en-US')} events; all fired at ${formatRate(m.events.firePerSecond)}${m.streamFloor ? `; read side floor, XREADGROUP COUNT ${m.streamFloor.readCount} + XACK: ${formatRate(m.streamFloor.readAckPerSecond)}` : ''}${m.events.verified ? '' : '; WARNING: the group still had pending or unread entries'})`,
+    });
+  }
+  if (m.crash) {
+    rows.push({
+      id: 'crash_redelivery_ms',
+      label: '4. Redelivery after a worker crash',
+      value: m.crash.redeliveryMs,
+      unit: 'ms',
+      target: { text: `< ${TARGETS.redeliveryMs} ms`, pass: m.crash.redeliveryMs < TARGETS.redeliveryMs },
+      ...(m.crash.processSurvived ? {} : { note: '(WARNING: the lightbus run process did not survive the crash of its worker)' }),
+    });
+  }
+  if (m.idleRss) {
+    rows.push({
+      id: 'idle_rss_mb',
+      label: '5. Idle RSS, lightbus run --workers 2',
+      value: m.idleRss.rssMb,
+      unit: 'MB',
+      target: { text: `< ${TARGETS.idleRssMb} MB`, pass: m.idleRss.rssMb < TARGETS.idleRssMb },
+      note: `(idle ${(m.idleRss.idleMs / 1000).toFixed(1)} s after its first answer${m.rssAfterRun !== undefined ? `; ${m.rssAfterRun.toFixed(1)} MB after the whole run` : ''})`,
+    });
+  }
+  if (m.validation) {
+    rows.push({
+      id: 'validation_percent',
+      label: '6. Validation, share of an RPC round trip',
+      value: m.validation.percentOfRoundTrip,
+      unit: '%',
+      target: { text: `< ${TARGETS.validationPercent} %`, pass: m.validation.percentOfRoundTrip < TARGETS.validationPercent },
+      note: `(p50 ${formatMs(m.validation.on.p50)} validated vs ${formatMs(m.validation.off.p50)} not, ${m.validation.on.count} calls each, interleaved)`,
+    });
+  }
+  return rows;
+}
