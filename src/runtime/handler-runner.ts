@@ -145,7 +145,8 @@ export class HandlerRunner {
     }
   }
 
-  private hook<K extends keyof BusHooks>(name: K, info: Parameters<NonNullable<BusHooks[K]>>[0]): Promise<void> {
+  private hook<K extends keyof BusHooks>(name: K, info: Parameters<NonNullable<BusHooks[K]>>[0]): Promise<void> | undefined {
+    if (this.registry.hooks.length === 0) return undefined;
     return this.registry.runHook(name, info, this.logger);
   }
 }

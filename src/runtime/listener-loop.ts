@@ -28,6 +28,7 @@ export class ListenerLoop {
   private stopping = false;
   private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly acknowledging = new Set<Promise<void>>();
   private readonly logger: Logger;
 
   constructor(private readonly options: ListenerLoopOptions) {
@@ -54,6 +55,7 @@ export class ListenerLoop {
     const closing = this.options.consumer.close();
     await this.loop;
     await settleWithin(Promise.all([...this.inFlight]), graceMs);
+    await Promise.allSettled([...this.acknowledging]);
     await closing;
   }
 
@@ -94,7 +96,9 @@ export class ListenerLoop {
     const batch = events.map((e) => ({ ...e.message, streamId: e.streamId }));
     const done = executor
       .executeEvents(descriptor.name, batch, executionId)
-      .then((outcomes) => this.settle(events, outcomes))
+      // The slot is free once the handlers are done; acknowledgements travel in the background
+      // (pipelined with others) while the next batch is read.
+      .then((outcomes) => this.track(this.settle(events, outcomes)))
       .catch((error: unknown) => {
         this.logger.error({ err: error }, 'event batch could not be settled; its events stay pending');
         this.options.consumer.release(events);
@@ -104,6 +108,13 @@ export class ListenerLoop {
         this.inFlight.delete(done);
       });
     this.inFlight.add(done);
+  }
+
+  private track(acknowledging: Promise<void>): void {
+    this.acknowledging.add(acknowledging);
+    void acknowledging
+      .catch((error: unknown) => this.logger.error({ err: error }, 'acknowledging events failed; they stay pending and will be redelivered'))
+      .finally(() => this.acknowledging.delete(acknowledging));
   }
 
   private async settle(events: DeliveredEvent[], outcomes: Outcome<null>[]): Promise<void> {
@@ -125,8 +136,8 @@ export class ListenerLoop {
     const unsettled = events.slice(outcomes.length);
     if (failure) unsettled.unshift(failure.event);
     if (unsettled.length > 0) consumer.release(unsettled);
-    await Promise.all([consumer.ack(toAck), ...deadLetters]);
     if (failure) this.fail(failure.event, failure.error);
+    await Promise.all([consumer.ack(toAck), ...deadLetters]);
   }
 
   private fail(event: DeliveredEvent, error: Error): void {

@@ -7,7 +7,7 @@
  * "no schema known" from a warning (logged once per API) into an error.
  */
 import type { Logger } from 'pino';
-import { apiConfig, type ResolvedConfig } from '../config/schema.js';
+import { apiConfig, type ApiConfig, type ResolvedConfig } from '../config/schema.js';
 import { UnknownApiError, UnknownMemberError } from '../errors.js';
 import type { Registry } from '../runtime/registry.js';
 import { reviveValue } from './revive.js';
@@ -17,6 +17,8 @@ type Direction = 'incoming' | 'outgoing';
 
 export class MessageChecks {
   private readonly warned = new Set<string>();
+  /** Settings per API, merged once: `find` runs on every message. */
+  private readonly settings = new Map<string, ApiConfig>();
 
   constructor(
     private readonly registry: Registry,
@@ -47,7 +49,8 @@ export class MessageChecks {
 
   /** The schemas for a member, and whether to validate against them in this direction. */
   private find(direction: Direction, api: string, member: string, kind: 'rpc' | 'event'): Found | undefined {
-    const settings = apiConfig(this.config, api);
+    let settings = this.settings.get(api);
+    if (!settings) this.settings.set(api, (settings = apiConfig(this.config, api)));
     const validate = settings.validate[direction];
     const found = kind === 'rpc' ? this.registry.rpcSchemas(api, member) : wrap(this.registry.eventSchema(api, member));
     if (found) return { ...found, validate };

@@ -19,7 +19,7 @@ const MAX_BATCH = 1000;
 /** Collects commands from concurrent callers and sends each event-loop turn's worth as one pipeline. */
 export class CommandBatcher {
   private queue: QueuedCommand[] = [];
-  private scheduled: NodeJS.Immediate | undefined;
+  private scheduled = false;
   private readonly outstanding = new Set<Promise<void>>();
 
   constructor(private readonly connection: RedisConnection) {}
@@ -29,14 +29,18 @@ export class CommandBatcher {
     return new Promise((resolve, reject) => {
       this.queue.push({ name, args, resolve, reject });
       if (this.queue.length >= MAX_BATCH) this.flush();
-      else this.scheduled ??= setImmediate(() => this.flush());
+      else if (!this.scheduled) {
+        // The next turn of the loop: every command issued while handling this turn's I/O
+        // (a batch of results, a burst of fires) shares one pipeline.
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
     });
   }
 
   /** Sends what is queued now. */
   flush(): void {
-    if (this.scheduled) clearImmediate(this.scheduled);
-    this.scheduled = undefined;
+    this.scheduled = false;
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];

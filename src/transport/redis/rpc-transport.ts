@@ -28,10 +28,11 @@ const CLOSE_FLUSH_MS = 1000;
 const LOGGED_BLOB_CHARS = 500;
 
 /**
- * Pops up to ARGV[1] calls across the queues in KEYS without blocking. A first pass takes at
- * most a fair share from each queue so one busy API cannot starve the others; a second pass
- * fills what is left. Returns a flat list of queue, blob, queue, blob...
- * (`LPOP key count` needs Redis 6.2.)
+ * Pops up to ARGV[1] calls across the queues in KEYS without blocking, and deletes the expiry
+ * marker (prefix ARGV[2]) of each in the same step, saving a round trip per batch. A first
+ * pass takes at most a fair share from each queue so one busy API cannot starve the others; a
+ * second pass fills what is left. Returns queue, blob, marker-deleted (1 live, 0 expired, -1
+ * no readable id) triples, flat. (`LPOP key count` needs Redis 6.2.)
  */
 const DRAIN_SCRIPT = `
 local max = tonumber(ARGV[1])
@@ -46,8 +47,15 @@ for pass = 1, 2 do
       local items = redis.call('LPOP', key, want)
       if items then
         for _, blob in ipairs(items) do
+          local live = -1
+          local ok, message = pcall(cjson.decode, blob)
+          if ok and type(message) == 'table' and type(message.metadata) == 'table' then
+            local id = message.metadata.id
+            if type(id) == 'string' and id ~= '' then live = redis.call('DEL', ARGV[2] .. id) end
+          end
           out[#out + 1] = key
           out[#out + 1] = blob
+          out[#out + 1] = live
         end
         taken = taken + #items
       end
@@ -58,7 +66,7 @@ return out
 `;
 
 interface DrainCommand {
-  lightbusDrainCalls(numberOfKeys: number, ...keysThenMax: Array<string | number>): Promise<string[]>;
+  lightbusDrainCalls(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<Array<string | number>>;
 }
 
 /** Sends calls (micro-batched into pipelines) and hands out {@link CallConsumer}s. */
@@ -155,14 +163,15 @@ export class RedisCallConsumer implements CallConsumer {
     while (!this.closed) {
       try {
         const queues = this.rotatedQueues();
-        let popped = await this.drain(queues, max);
-        if (popped.length === 0) {
+        const drained = await this.drain(queues, max);
+        let calls: RpcCall[];
+        if (drained.length > 0) {
+          calls = this.liveCalls(drained);
+        } else {
           const blocked = await this.connection.blpop(...queues, BLOCK_SECONDS);
-          popped = blocked ? [blocked] : [];
+          calls = blocked ? await this.keepUnexpired([blocked]) : [];
         }
         this.backoff.reset();
-        if (popped.length === 0) continue;
-        const calls = await this.keepUnexpired(popped);
         if (calls.length > 0) return calls;
       } catch (error) {
         if (this.closed) break;
@@ -178,25 +187,36 @@ export class RedisCallConsumer implements CallConsumer {
     return [...this.queues.slice(start), ...this.queues.slice(0, start)];
   }
 
-  private async drain(queues: string[], max: number): Promise<Array<[string, string]>> {
-    const flat = await this.connection.lightbusDrainCalls(queues.length, ...queues, max);
-    const popped: Array<[string, string]> = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) popped.push([flat[i]!, flat[i + 1]!]);
+  private async drain(queues: string[], max: number): Promise<Array<[string, string, number]>> {
+    const flat = await this.connection.lightbusDrainCalls(queues.length, ...queues, max, expiryMarkerKey(''));
+    const popped: Array<[string, string, number]> = [];
+    for (let i = 0; i + 2 < flat.length; i += 3) popped.push([String(flat[i]), String(flat[i + 1]), Number(flat[i + 2])]);
     return popped;
+  }
+
+  /** The drained calls whose marker the script deleted; malformed and expired ones are logged and dropped. */
+  private liveCalls(drained: Array<[string, string, number]>): RpcCall[] {
+    const calls: RpcCall[] = [];
+    for (const [queue, blob, live] of drained) {
+      const call = this.decode(queue, blob);
+      if (!call) continue;
+      if (live === 1) calls.push(call);
+      else this.logger.debug({ api: call.api, procedure: call.procedure, id: call.id }, 'dropped an expired RPC call');
+    }
+    return calls;
+  }
+
+  private decode(queue: string, blob: string): RpcCall | undefined {
+    const decoded = decodeCall(blob);
+    if (!('malformed' in decoded)) return decoded;
+    // There is no reliable caller to answer: the caller will time out.
+    this.logger.warn({ queue, reason: decoded.malformed, blob: blob.slice(0, LOGGED_BLOB_CHARS) }, 'dropped a malformed RPC call');
+    return undefined;
   }
 
   /** Decodes popped calls and deletes their markers; drops malformed and expired ones. */
   private async keepUnexpired(popped: Array<[string, string]>): Promise<RpcCall[]> {
-    const calls: RpcCall[] = [];
-    for (const [queue, blob] of popped) {
-      const decoded = decodeCall(blob);
-      if ('malformed' in decoded) {
-        // There is no reliable caller to answer: the caller will time out.
-        this.logger.warn({ queue, reason: decoded.malformed, blob: blob.slice(0, LOGGED_BLOB_CHARS) }, 'dropped a malformed RPC call');
-      } else {
-        calls.push(decoded);
-      }
-    }
+    const calls = popped.map(([queue, blob]) => this.decode(queue, blob)).filter((c): c is RpcCall => c !== undefined);
     if (calls.length === 0) return [];
     const pipeline = this.connection.pipeline();
     for (const call of calls) pipeline.del(expiryMarkerKey(call.id));
