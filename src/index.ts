@@ -15,7 +15,7 @@ export type { FiredEvent, OnErrorPolicy } from './runtime/protocol.js';
 export type { Since } from './transport/types.js';
 export { defineConfig } from './config/schema.js';
 export type { LightbusConfigInput as LightbusConfig, ResolvedConfig } from './config/schema.js';
-export { loadConfig } from './config/load.js';
+export { loadConfig } from './config/load-lazily.js';
 export { MemoryStore } from './transport/memory/store.js';
 export {
   LightbusError,

@@ -4,7 +4,6 @@
  * start at once and every operation waits for them, so nothing fails for not being ready.
  */
 import pino, { type Logger } from 'pino';
-import { loadConfig, resolveConfig } from '../config/load.js';
 import type { LightbusConfigInput, ResolvedConfig } from '../config/schema.js';
 import { deserializeError } from '../errors.js';
 import { InlineExecutor } from '../runtime/executor.js';
@@ -12,7 +11,6 @@ import { HandlerRunner } from '../runtime/handler-runner.js';
 import { Invoker } from '../runtime/invoker.js';
 import { Registry } from '../runtime/registry.js';
 import { SchemaValidator } from '../schema/validator.js';
-import { createTransports } from '../transport/index.js';
 import type { MemoryStore } from '../transport/memory/store.js';
 import type { BusBackend, CommandRequest } from './backend.js';
 
@@ -91,6 +89,12 @@ export class ProcessBackend implements BusBackend {
   }
 
   private async start(): Promise<Started> {
+    // Loaded here, not at the top: a worker thread of `lightbus run` imports this module through
+    // `createBus` but never builds a process bus, and need not carry Redis clients or config loaders.
+    const [{ loadConfig, resolveConfig }, { createTransports }] = await Promise.all([
+      import('../config/load.js'),
+      import('../transport/index.js'),
+    ]);
     const config =
       this.options.resolvedConfig ??
       (this.options.config

@@ -35,6 +35,8 @@ export interface WorkerHandleOptions {
   onExit: (handle: WorkerHandle, code: number, inFlight: InFlight[], error: Error | undefined) => void;
 }
 
+const WORKER_YOUNG_GENERATION_MB = 8;
+
 const workerEntry = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 // Both src/runtime and dist/runtime are two levels below the package root.
 const tsxPreload = new URL('../../src/runtime/tsx-preload.mjs', import.meta.url).href;
@@ -61,7 +63,12 @@ export class WorkerHandle {
     this.worker = new Worker(workerEntry, {
       workerData: data,
       execArgv: ['--import', tsxPreload],
-      ...(options.memoryLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: options.memoryLimitMb } } : {}),
+      resourceLimits: {
+        // A small young generation: handlers allocate short-lived messages, and each worker's
+        // default (16 MB semi-spaces) is most of an idle worker's memory.
+        maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB,
+        ...(options.memoryLimitMb ? { maxOldGenerationSizeMb: options.memoryLimitMb } : {}),
+      },
     });
     this.ready = new Promise<Registrations>((resolve, reject) => {
       this.worker.on('message', (message: ToInvoker) => {
