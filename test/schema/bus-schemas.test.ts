@@ -133,3 +133,16 @@ test('a schema that changes on the bus is picked up without a restart', async ()
   assert.equal(answer, 'good day b');
   await assert.rejects(client.call(`${name}.greet`, { name: 'a' }), ValidationError);
 });
+
+test('an event that fails validation at the listener follows the listener onError policy', async () => {
+  const api = defineTimeApi();
+  const listener = newBus();
+  const handled: number[] = [];
+  await listener.listen(api.events.ticked, { name: 'strict_ticks', onError: 'acknowledge-and-log' }, (e) => void handled.push(e.params.n)).ready;
+  // A firer that does not validate (as a careless peer might) sends a bad event, then a good one.
+  const careless = newBus({ apis: { [api.name]: { validate: { outgoing: false } } } });
+  await careless.fire(`${api.name}.ticked`, { at: 'not a date', n: 'one' });
+  await careless.fire(api.events.ticked, { at: new Date(), n: 2 });
+  await waitFor(() => handled.length >= 1, 'the good event');
+  assert.deepEqual(handled, [2], 'the invalid event never reached the handler');
+});
