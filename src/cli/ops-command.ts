@@ -20,9 +20,13 @@ import {
 } from '../errors.js';
 import { Inspector } from '../inspect/inspector.js';
 import { parseMemberPattern, type MemberPattern } from '../inspect/patterns.js';
+import type { Bus } from '../client/bus.js';
+import { createBus } from '../client/create-bus.js';
+import { memberSchema } from '../inspect/apis.js';
+import { checkReachable } from '../inspect/connection.js';
 import { LightbusCommand } from './base-command.js';
 import { Printer } from './output.js';
-import { UsageError } from './params.js';
+import { parseMemberName, parseParams, preferSchemaTypes, UsageError } from './params.js';
 
 /** The exit codes of `call`, `fire` and `inspect`. */
 export const ExitCode = {
@@ -108,6 +112,31 @@ export abstract class OpsCommand<T extends typeof Command> extends LightbusComma
       return await use(inspector);
     } finally {
       await inspector.close();
+    }
+  }
+
+  /**
+   * What `call` and `fire` share: `API.MEMBER [KEY=VALUE...]` parsed, Redis checked, a bus
+   * connected, the parameters typed by the member's schema, and the bus closed afterwards.
+   */
+  protected async withMemberBus<R>(
+    argv: string[],
+    kind: 'rpcs' | 'events',
+    paramsJson: string | undefined,
+    use: (target: { bus: Bus; api: string; member: string; params: Record<string, unknown>; config: ResolvedConfig }) => Promise<R>,
+  ): Promise<R> {
+    const [text, ...items] = argv;
+    const { api, member } = parseMemberName(text!);
+    const parsed = parseParams(items, paramsJson);
+    const config = await this.opsConfig();
+    const logger = this.opsLogger();
+    await checkReachable(config.redis, logger);
+    const bus = createBus({ resolvedConfig: config, logger });
+    try {
+      const schema = memberSchema(await bus.schemas(), api, kind, member)?.parameters;
+      return await use({ bus, api, member, params: preferSchemaTypes(parsed, schema), config });
+    } finally {
+      await bus.close();
     }
   }
 

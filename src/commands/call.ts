@@ -1,9 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { createBus } from '../client/create-bus.js';
 import { EXIT_CODES_HELP, OpsCommand } from '../cli/ops-command.js';
-import { parseMemberName, parseParams, preferSchemaTypes } from '../cli/params.js';
-import { checkReachable } from '../inspect/connection.js';
-import { memberSchema } from '../inspect/apis.js';
 
 export default class Call extends OpsCommand<typeof Call> {
   static override summary = 'Call an RPC on the bus and print its result as JSON';
@@ -32,20 +28,10 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<void> {
     const { argv } = await this.parse(Call);
-    const [target, ...items] = argv as string[];
-    const { api, member } = parseMemberName(target!);
-    const parsed = parseParams(items, this.flags.params);
-    const config = await this.opsConfig();
-    const logger = this.opsLogger();
-    await checkReachable(config.redis, logger);
-    const bus = createBus({ resolvedConfig: config, logger });
-    try {
-      const schema = memberSchema(await bus.schemas(), api, 'rpcs', member)?.parameters;
-      const params = preferSchemaTypes(parsed, schema);
-      const result = await bus.call(`${api}.${member}`, params, this.flags.timeout !== undefined ? { timeoutMs: this.flags.timeout } : {});
-      this.printer.value(result ?? null);
-    } finally {
-      await bus.close();
-    }
+    const options = this.flags.timeout !== undefined ? { timeoutMs: this.flags.timeout } : {};
+    const result = await this.withMemberBus(argv as string[], 'rpcs', this.flags.params, ({ bus, api, member, params }) =>
+      bus.call(`${api}.${member}`, params, options),
+    );
+    this.printer.value(result ?? null);
   }
 }

@@ -1,10 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { createBus } from '../client/create-bus.js';
 import { EXIT_CODES_HELP, OpsCommand } from '../cli/ops-command.js';
 import type { Column } from '../cli/output.js';
-import { parseMemberName, parseParams, preferSchemaTypes } from '../cli/params.js';
-import { checkReachable } from '../inspect/connection.js';
-import { memberSchema } from '../inspect/apis.js';
 import { streamKey } from '../transport/wire/events.js';
 
 interface Fired {
@@ -46,21 +42,11 @@ ${EXIT_CODES_HELP}`;
 
   async run(): Promise<void> {
     const { argv } = await this.parse(Fire);
-    const [target, ...items] = argv as string[];
-    const { api, member } = parseMemberName(target!);
-    const parsed = parseParams(items, this.flags.params);
-    const config = await this.opsConfig();
-    const logger = this.opsLogger();
-    await checkReachable(config.redis, logger);
-    const bus = createBus({ resolvedConfig: config, logger });
-    try {
-      const schema = memberSchema(await bus.schemas(), api, 'events', member)?.parameters;
-      const params = preferSchemaTypes(parsed, schema);
-      const { id, streamId } = await bus.fire(`${api}.${member}`, params, this.flags.timeout !== undefined ? { timeoutMs: this.flags.timeout } : {});
-      const fired: Fired = { api, event: member, id, stream: streamKey(api, member, config.events.streamUse), streamId };
-      this.printer.rows([fired], COLUMNS, (f) => f);
-    } finally {
-      await bus.close();
-    }
+    const options = this.flags.timeout !== undefined ? { timeoutMs: this.flags.timeout } : {};
+    const fired = await this.withMemberBus(argv as string[], 'events', this.flags.params, async ({ bus, api, member, params, config }) => {
+      const { id, streamId } = await bus.fire(`${api}.${member}`, params, options);
+      return { api, event: member, id, stream: streamKey(api, member, config.events.streamUse), streamId };
+    });
+    this.printer.rows([fired], COLUMNS, (f) => f);
   }
 }

@@ -2,7 +2,8 @@ import pino from 'pino';
 import { LightbusCommand } from '../cli/base-command.js';
 import { createBus } from '../client/create-bus.js';
 import type { ResolvedConfig } from '../config/schema.js';
-import { paint, redactUrl } from '../shell/format.js';
+import { redactUrl } from '../config/validate.js';
+import { paint } from '../shell/format.js';
 import { shortLogLines } from '../shell/log-lines.js';
 import { historyFilePath, runShell } from '../shell/session.js';
 

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
+import { redactUrl } from '../config/validate.js';
 import { closeConnection, createConnection, type RedisConnection } from '../transport/redis/connection.js';
 
 /** Redis did not answer: refused, unknown host, wrong password, or silence past the timeout. */
@@ -54,16 +55,6 @@ export async function checkReachable(redis: ResolvedConfig['redis'], logger: Log
   await closeConnection(connection, false);
 }
 
-/** `redis://:secret@host` → `redis://:***@host`: URLs end up in terminals and CI logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
-  }
-}
 
 function describe(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors[0]);

@@ -121,13 +121,3 @@ export function describeApi(name: string, schema: ApiSchema, options: FormatOpti
   return lines.join('\n');
 }
 
-/** A Redis URL fit to print: the password replaced by `***`. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^@/]*)@/, '//***@');
-  }
-}
