@@ -14,7 +14,7 @@ import type { Since } from '../transport/types.js';
 import { toJsonValue } from '../transport/wire/json-values.js';
 import type { BusBackend } from './backend.js';
 import type { Logger } from 'pino';
-import { parseCronExpression } from './schedule.js';
+import { parseCronExpression } from '../runtime/cron.js';
 
 export interface CallOptions {
   /** How long to wait for the result (default: the API's `rpcTimeoutMs`, 5000). */

@@ -4,11 +4,11 @@
  * The runtime announces a worker through a global symbol rather than a module variable, so
  * the check holds even when the user's code loads a second copy of this package.
  */
+import { kWorkerBackend } from '../runtime/worker-backend.js';
 import { Bus } from './bus.js';
 import type { BusBackend } from './backend.js';
 import { ProcessBackend, type ProcessBusOptions } from './process-backend.js';
 
-export const kWorkerBackend = Symbol.for('lightbus.worker-backend');
 
 export type CreateBusOptions = ProcessBusOptions;
 

@@ -3,7 +3,7 @@
  * run that is still going when the next is due is skipped (with a log line), never overlapped.
  */
 import type { Logger } from 'pino';
-import { parseCronExpression } from '../client/schedule.js';
+import { parseCronExpression } from './cron.js';
 import type { Executor } from './executor.js';
 import type { TaskDescriptor } from './protocol.js';
 

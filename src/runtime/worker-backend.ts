@@ -12,6 +12,9 @@ import { SchemaValidator } from '../schema/validator.js';
 import type { ClientCommand, Reply, ToInvoker } from './protocol.js';
 import { Registry } from './registry.js';
 
+/** Where a worker thread puts its backend for `createBus()` to find (a global symbol: see create-bus.ts). */
+export const kWorkerBackend = Symbol.for('lightbus.worker-backend');
+
 export class WorkerBackend implements BusBackend {
   readonly kind = 'worker' as const;
   readonly registry = new Registry();

@@ -6,12 +6,11 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
-import { kWorkerBackend } from '../client/create-bus.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { serializeError } from '../errors.js';
 import { HandlerRunner } from './handler-runner.js';
 import type { ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
-import { WorkerBackend } from './worker-backend.js';
+import { kWorkerBackend, WorkerBackend } from './worker-backend.js';
 
 if (isMainThread || !parentPort) {
   throw new Error('src/runtime/worker is the entry of lightbus worker threads and cannot run on the main thread');

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { apiSchema, type Api, type ApiSchema, type EventRef, type RpcRef } from '../api/define.js';
 import type { BusBackend, CommandRequest } from '../client/backend.js';
-import { kWorkerBackend } from '../client/create-bus.js';
+import { kWorkerBackend } from '../runtime/worker-backend.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { LightbusError } from '../errors.js';
 import { Registry } from '../runtime/registry.js';
