@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../../config/schema.js';
 import { BusClosedError } from '../../errors.js';
 import type { ResultTransport, RpcResult } from '../types.js';
-import { decodeResult, encodeResult, returnPathKey } from '../wire/rpc.js';
+import { deliverResult } from '../result-delivery.js';
+import { encodeResult, returnPathKey } from '../wire/rpc.js';
 import { MemoryRpcStore, type PushWait } from './rpc-store.js';
 
 /** Return paths of the memory transport: they only mean something inside this process. */
@@ -24,7 +25,6 @@ export interface MemoryResultTransportOptions {
 }
 
 const DRAIN_COUNT = 500;
-const LOGGED_BLOB_CHARS = 500;
 
 /** The result side of RPC in memory: sends results to callers' lists and receives this instance's own. */
 export class MemoryResultTransport implements ResultTransport {
@@ -69,26 +69,13 @@ export class MemoryResultTransport implements ResultTransport {
     while (!this.closed) {
       const blobs = this.store.pop(this.resultKey, DRAIN_COUNT);
       if (blobs.length > 0) {
-        for (const blob of blobs) this.deliver(blob, onResult);
+        for (const blob of blobs) deliverResult(blob, onResult, this.logger, this.resultKey);
         await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
       this.waiting = this.store.waitForPush([this.resultKey]);
       await this.waiting.pushed;
       this.waiting = undefined;
-    }
-  }
-
-  private deliver(blob: string, onResult: (result: RpcResult) => void): void {
-    const decoded = decodeResult(blob);
-    if ('malformed' in decoded) {
-      this.logger.warn({ key: this.resultKey, reason: decoded.malformed, blob: blob.slice(0, LOGGED_BLOB_CHARS) }, 'skipped a malformed RPC result');
-      return;
-    }
-    try {
-      onResult(decoded);
-    } catch (error) {
-      this.logger.error({ err: error, rpcMessageId: decoded.rpcMessageId }, 'the RPC result handler threw');
     }
   }
 }

@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../../config/schema.js';
 import { BusClosedError } from '../../errors.js';
 import type { ResultTransport, RpcResult } from '../types.js';
-import { decodeResult, encodeResult, redisReturnPath, returnPathKey } from '../wire/rpc.js';
+import { deliverResult } from '../result-delivery.js';
+import { encodeResult, redisReturnPath, returnPathKey } from '../wire/rpc.js';
 import { CommandBatcher } from './command-batcher.js';
 import { closeConnection, createConnection, type RedisConnection } from './connection.js';
 import { settleWithin } from '../../util/timeouts.js';
@@ -30,7 +31,6 @@ const BLOCK_SECONDS = 2;
 const DRAIN_COUNT = 500;
 /** How long close waits on Redis (queued sends, deleting the list) before giving up. */
 const CLOSE_WAIT_MS = 1000;
-const LOGGED_BLOB_CHARS = 500;
 
 /** The result side of RPC over Redis: sends results to callers and receives this process's own. */
 export class RedisResultTransport implements ResultTransport {
@@ -100,10 +100,10 @@ export class RedisResultTransport implements ResultTransport {
         const popped = await connection.blpop(this.resultKey, BLOCK_SECONDS);
         this.backoff.reset();
         if (!popped) continue;
-        this.deliver(popped[1], onResult);
+        deliverResult(popped[1], onResult, this.logger, this.resultKey);
         // A burst of results: take the rest without one round trip each.
         for (let more = await connection.lpop(this.resultKey, DRAIN_COUNT); more; ) {
-          for (const blob of more) this.deliver(blob, onResult);
+          for (const blob of more) deliverResult(blob, onResult, this.logger, this.resultKey);
           more = more.length === DRAIN_COUNT ? await connection.lpop(this.resultKey, DRAIN_COUNT) : null;
         }
       } catch (error) {
@@ -111,19 +111,6 @@ export class RedisResultTransport implements ResultTransport {
         this.logger.warn({ err: (error as Error).message }, 'receiving RPC results failed; retrying after a pause');
         await this.backoff.wait();
       }
-    }
-  }
-
-  private deliver(blob: string, onResult: (result: RpcResult) => void): void {
-    const decoded = decodeResult(blob);
-    if ('malformed' in decoded) {
-      this.logger.warn({ key: this.resultKey, reason: decoded.malformed, blob: blob.slice(0, LOGGED_BLOB_CHARS) }, 'skipped a malformed RPC result');
-      return;
-    }
-    try {
-      onResult(decoded);
-    } catch (error) {
-      this.logger.error({ err: error, rpcMessageId: decoded.rpcMessageId }, 'the RPC result handler threw');
     }
   }
 }
