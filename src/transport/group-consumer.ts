@@ -11,9 +11,10 @@
  * runs such entries twice).
  */
 import type { Logger } from 'pino';
-import type { DeliveredEvent, EventConsumer } from './types.js';
+import type { ResolvedConfig } from '../config/schema.js';
+import type { DeliveredEvent, EventConsumer, EventConsumerSpec } from './types.js';
 import type { GroupBackend, PendingInfo, StreamEntry } from './group-backend.js';
-import { classifyEntry, encodeDeadLetter, encodeEvent } from './wire/events.js';
+import { classifyEntry, encodeDeadLetter, encodeEvent, sinceToStreamId, streamKey } from './wire/events.js';
 import { withTimeout } from '../util/timeouts.js';
 
 export interface GroupConsumerOptions {
@@ -50,6 +51,39 @@ interface Held {
   stream: string;
   streamId: string;
   fields: string[];
+}
+
+/**
+ * The options of a consumer for an {@link EventConsumerSpec}, the same for every transport:
+ * the streams to read for the layout, which events are wanted, where new groups start.
+ *
+ * @throws TypeError when the spec lists no events or `since` is not a valid start.
+ */
+export function groupConsumerOptions(
+  spec: EventConsumerSpec,
+  events: ResolvedConfig['events'],
+  logger: Logger,
+  makeBackend: () => GroupBackend,
+  onClosed: () => void,
+): GroupConsumerOptions {
+  if (spec.events.length === 0) throw new TypeError(`consumer group ${spec.group} listens for no events`);
+  const since = sinceToStreamId(spec.since ?? '$');
+  // Checked before the backend exists: a refused spec must not leave a connection open.
+  const backend = makeBackend();
+  const wanted = new Set(spec.events.map(({ api, event }) => `${api}\u0000${event}`));
+  return {
+    backend,
+    group: spec.group,
+    consumer: spec.consumer,
+    streams: [...new Set(spec.events.map(({ api, event }) => streamKey(api, event, events.streamUse)))],
+    wants: (api, event) => wanted.has(`${api}\u0000${event}`),
+    since,
+    batchSize: events.batchSize,
+    acknowledgementTimeoutMs: events.acknowledgementTimeoutMs,
+    deadLetterStream: events.deadLetterStream,
+    logger,
+    onClosed,
+  };
 }
 
 /** An {@link EventConsumer} over any {@link GroupBackend}. */

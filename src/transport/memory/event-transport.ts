@@ -9,9 +9,9 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../../config/schema.js';
 import { BusClosedError } from '../../errors.js';
 import type { GroupBackend, PendingInfo, StreamEntry } from '../group-backend.js';
-import { GroupConsumer } from '../group-consumer.js';
+import { GroupConsumer, groupConsumerOptions } from '../group-consumer.js';
 import type { EventConsumer, EventConsumerSpec, EventMessage, EventTransport } from '../types.js';
-import { encodeEvent, NOOP_FIELDS, sinceToStreamId, streamKey } from '../wire/events.js';
+import { encodeEvent, NOOP_FIELDS, streamKey } from '../wire/events.js';
 import { MemoryStore, NoGroupError } from './store.js';
 
 export interface MemoryEventTransportOptions {
@@ -49,24 +49,9 @@ export class MemoryEventTransport implements EventTransport {
    */
   consume(spec: EventConsumerSpec): EventConsumer {
     if (this.closing) throw new BusClosedError('cannot consume: the event transport is closed');
-    if (spec.events.length === 0) throw new TypeError(`consumer group ${spec.group} listens for no events`);
-    const since = sinceToStreamId(spec.since ?? '$');
     const { events, logger } = this.options;
-    const streams = [...new Set(spec.events.map(({ api, event }) => streamKey(api, event, events.streamUse)))];
-    const wanted = new Set(spec.events.map(({ api, event }) => `${api}\u0000${event}`));
-    const consumer: GroupConsumer = new GroupConsumer({
-      backend: new MemoryGroupBackend(this.store, spec.group, spec.consumer, events.maxStreamLength),
-      group: spec.group,
-      consumer: spec.consumer,
-      streams,
-      wants: (api, event) => wanted.has(`${api}\u0000${event}`),
-      since,
-      batchSize: events.batchSize,
-      acknowledgementTimeoutMs: events.acknowledgementTimeoutMs,
-      deadLetterStream: events.deadLetterStream,
-      logger,
-      onClosed: () => this.consumers.delete(consumer),
-    });
+    const backend = () => new MemoryGroupBackend(this.store, spec.group, spec.consumer, events.maxStreamLength);
+    const consumer: GroupConsumer = new GroupConsumer(groupConsumerOptions(spec, events, logger, backend, () => this.consumers.delete(consumer)));
     this.consumers.add(consumer);
     return consumer;
   }

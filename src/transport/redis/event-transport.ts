@@ -6,9 +6,9 @@
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../../config/schema.js';
 import { BusClosedError } from '../../errors.js';
-import { GroupConsumer } from '../group-consumer.js';
+import { GroupConsumer, groupConsumerOptions } from '../group-consumer.js';
 import type { EventConsumer, EventConsumerSpec, EventMessage, EventTransport } from '../types.js';
-import { encodeEvent, sinceToStreamId, streamKey } from '../wire/events.js';
+import { encodeEvent, streamKey } from '../wire/events.js';
 import { CommandBatcher } from './command-batcher.js';
 import { closeConnection, createConnection, type RedisConnection } from './connection.js';
 import { RedisGroupBackend } from './event-consumer.js';
@@ -53,33 +53,17 @@ export class RedisEventTransport implements EventTransport {
    */
   consume(spec: EventConsumerSpec): EventConsumer {
     if (this.closing) throw new BusClosedError('cannot consume: the event transport is closed');
-    if (spec.events.length === 0) throw new TypeError(`consumer group ${spec.group} listens for no events`);
-    const since = sinceToStreamId(spec.since ?? '$');
     const { events, logger, redis } = this.options;
-    const streams = [...new Set(spec.events.map(({ api, event }) => streamKey(api, event, events.streamUse)))];
-    const wanted = new Set(spec.events.map(({ api, event }) => eventKey(api, event)));
-    const blocking = createConnection({ redis, logger, role: `events:${spec.group}` });
-    const backend = new RedisGroupBackend({
-      group: spec.group,
-      consumer: spec.consumer,
-      commands: this.commands,
-      batcher: this.batcher,
-      blocking,
-      maxStreamLength: events.maxStreamLength,
-    });
-    const consumer: GroupConsumer = new GroupConsumer({
-      backend,
-      group: spec.group,
-      consumer: spec.consumer,
-      streams,
-      wants: (api, event) => wanted.has(eventKey(api, event)),
-      since,
-      batchSize: events.batchSize,
-      acknowledgementTimeoutMs: events.acknowledgementTimeoutMs,
-      deadLetterStream: events.deadLetterStream,
-      logger,
-      onClosed: () => this.consumers.delete(consumer),
-    });
+    const backend = () =>
+      new RedisGroupBackend({
+        group: spec.group,
+        consumer: spec.consumer,
+        commands: this.commands,
+        batcher: this.batcher,
+        blocking: createConnection({ redis, logger, role: `events:${spec.group}` }),
+        maxStreamLength: events.maxStreamLength,
+      });
+    const consumer: GroupConsumer = new GroupConsumer(groupConsumerOptions(spec, events, logger, backend, () => this.consumers.delete(consumer)));
     this.consumers.add(consumer);
     return consumer;
   }
@@ -97,8 +81,4 @@ export class RedisEventTransport implements EventTransport {
     })();
     return this.closing;
   }
-}
-
-function eventKey(api: string, event: string): string {
-  return `${api}\u0000${event}`;
 }
