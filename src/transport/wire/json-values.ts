@@ -18,7 +18,40 @@
  * @throws TypeError when the value contains a reference cycle.
  */
 export function toJsonValue(value: unknown): unknown {
+  // Most messages are plain data already: checking costs no allocation, copying does.
+  if (isPlainJson(value, 0)) return value;
   return convert(value, new Set());
+}
+
+/** Deeper than this, the check gives up and the converting walk (which detects cycles) decides. */
+const MAX_CHECK_DEPTH = 64;
+
+/** Whether `value` is already exactly what JSON carries: finite numbers, strings, booleans, null, plain arrays and objects. */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth > MAX_CHECK_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+    return true;
+  }
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  if ('toJSON' in (value as object)) return false;
+  for (const key in value as Record<string, unknown>) {
+    if (key === '__proto__' || !isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+  }
+  return true;
 }
 
 function convert(value: unknown, ancestors: Set<object>): unknown {
