@@ -33,6 +33,9 @@ export interface InvokerOptions {
   onRemoteSchemas?: (schemas: Record<string, ApiSchema>) => void;
 }
 
+/** How often fires in flight are checked against their timeout. */
+const FIRE_SWEEP_MS = 50;
+
 /** How often the schemas on the bus are reloaded (more often when schemas live shorter). */
 const SCHEMA_RELOAD_MS = 10_000;
 
@@ -45,6 +48,8 @@ export class Invoker {
   private readonly scheduler: TaskScheduler;
   private readonly remoteSchemas: RemoteSchemaWatcher;
   private readonly heartbeat: Heartbeat;
+  private readonly fireDeadlines = new Set<{ at: number; fail: () => void }>();
+  private fireSweeper: NodeJS.Timeout | undefined;
   private executionSeq = 0;
   private draining: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -158,6 +163,7 @@ export class Invoker {
     this.closing ??= (async () => {
       await this.drain(graceMs);
       await this.heartbeat.stop();
+      clearInterval(this.fireSweeper);
       this.caller.close();
       await this.options.transports.close();
       this.options.logger.debug('invoker closed');
@@ -178,31 +184,47 @@ export class Invoker {
     }
   }
 
-  private async fire(command: Extract<ClientCommand, { type: 'fire' }>): Promise<{ id: string; streamId: string }> {
+  private fire(command: Extract<ClientCommand, { type: 'fire' }>): Promise<{ id: string; streamId: string }> {
     const id = randomUUID();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new FireTimeoutError(
-              `firing ${command.api}.${command.event} took longer than ${command.timeoutMs} ms: is Redis reachable at ${redactUrl(this.options.config.redis.url)}?`,
-              command.api,
-              command.event,
-            ),
-          ),
-        command.timeoutMs,
+    const { api, event, kwargs, timeoutMs } = command;
+    return new Promise((resolve, reject) => {
+      const deadline = { at: Date.now() + timeoutMs, fail: () => reject(this.fireTimeout(command)) };
+      this.fireDeadlines.add(deadline);
+      this.fireSweeper ??= setInterval(() => this.sweepFireDeadlines(), FIRE_SWEEP_MS).unref();
+      this.options.transports.event.send({ id, api, event, version: 1, kwargs }).then(
+        ({ streamId }) => {
+          if (this.fireDeadlines.delete(deadline)) resolve({ id, streamId });
+        },
+        (error: unknown) => {
+          if (this.fireDeadlines.delete(deadline)) reject(error);
+        },
       );
     });
-    try {
-      const { streamId } = await Promise.race([
-        this.options.transports.event.send({ id, api: command.api, event: command.event, version: 1, kwargs: command.kwargs }),
-        timeout,
-      ]);
-      return { id, streamId };
-    } finally {
-      clearTimeout(timer);
+  }
+
+  /**
+   * One timer for every fire in flight rather than one each: a burst of fires is a hot path,
+   * and a timeout is only a safety net there (to the nearest {@link FIRE_SWEEP_MS}).
+   */
+  private sweepFireDeadlines(): void {
+    const now = Date.now();
+    for (const deadline of this.fireDeadlines) {
+      if (deadline.at > now) continue;
+      this.fireDeadlines.delete(deadline);
+      deadline.fail();
     }
+    if (this.fireDeadlines.size === 0) {
+      clearInterval(this.fireSweeper);
+      this.fireSweeper = undefined;
+    }
+  }
+
+  private fireTimeout(command: Extract<ClientCommand, { type: 'fire' }>): FireTimeoutError {
+    return new FireTimeoutError(
+      `firing ${command.api}.${command.event} took longer than ${command.timeoutMs} ms: is Redis reachable at ${redactUrl(this.options.config.redis.url)}?`,
+      command.api,
+      command.event,
+    );
   }
 
   private async serve(api: ServedApiDescriptor): Promise<void> {
