@@ -28,7 +28,6 @@ export class ListenerLoop {
   private stopping = false;
   private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly acknowledging = new Set<Promise<void>>();
   private readonly logger: Logger;
 
   constructor(private readonly options: ListenerLoopOptions) {
@@ -55,7 +54,6 @@ export class ListenerLoop {
     const closing = this.options.consumer.close();
     await this.loop;
     await settleWithin(Promise.all([...this.inFlight]), graceMs);
-    await Promise.allSettled([...this.acknowledging]);
     await closing;
   }
 
@@ -96,9 +94,9 @@ export class ListenerLoop {
     const batch = events.map((e) => ({ ...e.message, streamId: e.streamId }));
     const done = executor
       .executeEvents(descriptor.name, batch, executionId)
-      // The slot is free once the handlers are done; acknowledgements travel in the background
-      // (pipelined with others) while the next batch is read.
-      .then((outcomes) => this.track(this.settle(events, outcomes)))
+      // The slot stays taken until the batch is acknowledged: reading the next batch earlier
+      // would let Redis hold more than batchSize x concurrency pending entries for this listener.
+      .then((outcomes) => this.settle(events, outcomes))
       .catch((error: unknown) => {
         this.logger.error({ err: error }, 'event batch could not be settled; its events stay pending');
         this.options.consumer.release(events);
@@ -108,13 +106,6 @@ export class ListenerLoop {
         this.inFlight.delete(done);
       });
     this.inFlight.add(done);
-  }
-
-  private track(acknowledging: Promise<void>): void {
-    this.acknowledging.add(acknowledging);
-    void acknowledging
-      .catch((error: unknown) => this.logger.error({ err: error }, 'acknowledging events failed; they stay pending and will be redelivered'))
-      .finally(() => this.acknowledging.delete(acknowledging));
   }
 
   private async settle(events: DeliveredEvent[], outcomes: Outcome<null>[]): Promise<void> {
