@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { deleteApiKeys } from '../helpers/redis-keys.js';
 import { uniqueName } from '../helpers/wait.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/use-and-close.ts', import.meta.url));
@@ -23,13 +23,6 @@ for (const transport of ['redis', 'memory']) {
     assert.equal(signal, null, 'the process had to be killed: something kept it alive after close()');
     assert.equal(code, 0);
     assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), { left: [] });
-    if (transport === 'redis') {
-      const redis = new Redis();
-      const keys = await redis.keys(`${apiName}*`);
-      if (keys.length) await redis.del(...keys);
-      await redis.del(`schema:${apiName}`);
-      await redis.srem('schemas', apiName);
-      redis.disconnect();
-    }
+    if (transport === 'redis') await deleteApiKeys([apiName]);
   });
 }

@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { createBus, defineApi, rpc, event, Type, ValidationError, UnknownApiError, RemoteError, type Bus } from '../../src/index.js';
 import { DateTime } from '../../src/schema/types.js';
+import { deleteApiKeys } from '../helpers/redis-keys.js';
 import { uniqueName, waitFor } from '../helpers/wait.js';
 
 const redis = new Redis();
@@ -31,12 +32,7 @@ const defineTimeApi = () => {
 
 after(async () => {
   await Promise.all(buses.map((b) => b.close()));
-  for (const api of apis) {
-    const keys = await redis.keys(`${api}*`);
-    if (keys.length) await redis.del(...keys);
-    await redis.del(`schema:${api}`);
-    await redis.srem('schemas', api);
-  }
+  await deleteApiKeys(apis);
   redis.disconnect();
 });
 

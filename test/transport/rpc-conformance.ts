@@ -5,30 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { after, describe, test } from 'node:test';
-import pino, { type Logger } from 'pino';
 import { BusClosedError } from '../../src/errors.js';
 import type { CallConsumer, ResultTransport, RpcCall, RpcResult, RpcTransport, SchemaTransport } from '../../src/transport/types.js';
 import { parseRemoteError } from '../../src/transport/wire/rpc.js';
 
-export interface LogRecord {
-  level: number;
-  msg: string;
-  [field: string]: unknown;
-}
+import { capturingLogger, type LogRecord } from '../helpers/events.js';
 
-/** A pino logger at debug level whose records land in `records`. */
-export function capturingLogger(): { logger: Logger; records: LogRecord[] } {
-  const records: LogRecord[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) records.push(JSON.parse(line) as LogRecord);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, sink), records };
-}
+export { capturingLogger, type LogRecord };
 
 /** One bus "process" worth of transports over a shared backend, plus raw access for tests. */
 export interface RpcHarness {
