@@ -1,26 +1,14 @@
 // `--only` and `--skip` choose what the runner runs: without events, no listener runs (no
 // consumer group is even created), while RPCs are served.
 import assert from 'node:assert/strict';
-import { after, afterEach, test } from 'node:test';
-import { Redis } from 'ioredis';
-import { createBus, type Bus } from '../../src/index.js';
+import { test } from 'node:test';
+import { createBus } from '../../src/index.js';
 import { waitFor } from '../helpers/wait.js';
-import { REDIS_URL, cleanUpNames, fixtureEnv, groupOf, groupsOf, readTally, streamOf, testNames, type TestNames } from '../runtime/helpers/bus-state.js';
-import { cleanUpRunners, startRunner } from '../runtime/helpers/runner-process.js';
+import { fixtureEnv, groupOf, groupsOf, readTally, streamOf, testNames } from '../runtime/helpers/bus-state.js';
+import { startRunner } from '../runtime/helpers/runner-process.js';
+import { runnerSuiteState } from '../runtime/helpers/suite-state.js';
 
-const redis = new Redis(REDIS_URL);
-const used: TestNames[] = [];
-const buses: Bus[] = [];
-
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((bus) => bus.close()));
-  await cleanUpRunners();
-});
-
-after(async () => {
-  for (const names of used) await cleanUpNames(names);
-  redis.disconnect();
-});
+const { redis, used, buses } = runnerSuiteState();
 
 for (const flags of [['--only', 'rpcs'], ['--skip', 'events']]) {
   test(`${flags.join(' ')}: RPCs are served, listeners do not run`, async () => {

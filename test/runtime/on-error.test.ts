@@ -1,25 +1,13 @@
 // Each onError policy of a listener, run by the real runner.
 import assert from 'node:assert/strict';
-import { after, afterEach, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { test } from 'node:test';
 import { createBus, type Bus, type OnErrorPolicy } from '../../src/index.js';
 import { waitFor } from '../helpers/wait.js';
-import { REDIS_URL, cleanUpNames, fixtureEnv, groupOf, pendingIds, readTally, streamOf, testNames, type TestNames } from './helpers/bus-state.js';
-import { cleanUpRunners, startRunner, type RunnerProcess } from './helpers/runner-process.js';
+import { REDIS_URL, fixtureEnv, groupOf, pendingIds, readTally, streamOf, testNames, type TestNames } from './helpers/bus-state.js';
+import { startRunner, type RunnerProcess } from './helpers/runner-process.js';
+import { runnerSuiteState } from './helpers/suite-state.js';
 
-const redis = new Redis(REDIS_URL);
-const used: TestNames[] = [];
-const buses: Bus[] = [];
-
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((bus) => bus.close()));
-  await cleanUpRunners();
-});
-
-after(async () => {
-  for (const names of used) await cleanUpNames(names);
-  redis.disconnect();
-});
+const { redis, used, buses } = runnerSuiteState();
 
 async function start(onError: OnErrorPolicy): Promise<{ names: TestNames; runner: RunnerProcess; bus: Bus; fire: (id: string, fail: boolean) => Promise<string> }> {
   const names = testNames('onerror');

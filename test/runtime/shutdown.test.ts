@@ -2,26 +2,14 @@
 // a second signal exits at once.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, afterEach, test } from 'node:test';
-import { Redis } from 'ioredis';
-import { createBus, type Bus } from '../../src/index.js';
+import { test } from 'node:test';
+import { createBus } from '../../src/index.js';
 import { waitFor } from '../helpers/wait.js';
-import { REDIS_URL, cleanUpNames, fixtureEnv, groupOf, pendingIds, readTally, streamOf, testNames, type TestNames } from './helpers/bus-state.js';
-import { cleanUpRunners, startRunner, tempDir, type RunnerOptions } from './helpers/runner-process.js';
+import { REDIS_URL, fixtureEnv, groupOf, pendingIds, readTally, streamOf, testNames } from './helpers/bus-state.js';
+import { startRunner, tempDir, type RunnerOptions } from './helpers/runner-process.js';
+import { runnerSuiteState } from './helpers/suite-state.js';
 
-const redis = new Redis(REDIS_URL);
-const used: TestNames[] = [];
-const buses: Bus[] = [];
-
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((bus) => bus.close()));
-  await cleanUpRunners();
-});
-
-after(async () => {
-  for (const names of used) await cleanUpNames(names);
-  redis.disconnect();
-});
+const { redis, used, buses } = runnerSuiteState();
 
 function setUp(graceMs: number) {
   const names = testNames('sigterm');

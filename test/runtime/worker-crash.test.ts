@@ -2,28 +2,16 @@
 // in-flight events go to the replacement at once (the acknowledgement timeout is 60 s, so only
 // the immediate handover explains a redelivery within the bounded wait).
 import assert from 'node:assert/strict';
-import { after, afterEach, test } from 'node:test';
-import { Redis } from 'ioredis';
-import { WorkerCrashedError, createBus, type Bus } from '../../src/index.js';
+import { test } from 'node:test';
+import { WorkerCrashedError, createBus } from '../../src/index.js';
 import { waitFor } from '../helpers/wait.js';
-import { REDIS_URL, cleanUpNames, fixtureEnv, groupOf, pendingIds, readTally, streamOf, testNames, type TestNames } from './helpers/bus-state.js';
-import { cleanUpRunners, startRunner } from './helpers/runner-process.js';
+import { fixtureEnv, groupOf, pendingIds, readTally, streamOf, testNames } from './helpers/bus-state.js';
+import { startRunner } from './helpers/runner-process.js';
+import { runnerSuiteState } from './helpers/suite-state.js';
 
-const redis = new Redis(REDIS_URL);
-const used: TestNames[] = [];
-const buses: Bus[] = [];
+const { redis, used, buses } = runnerSuiteState();
 /** Well below the 60 s acknowledgement timeout. */
 const REDELIVERY_BOUND_MS = 20_000;
-
-afterEach(async () => {
-  await Promise.all(buses.splice(0).map((bus) => bus.close()));
-  await cleanUpRunners();
-});
-
-after(async () => {
-  for (const names of used) await cleanUpNames(names);
-  redis.disconnect();
-});
 
 const ways = [
   { how: 'exit', title: 'process.exit() in a handler' },
