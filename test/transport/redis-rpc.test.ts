@@ -13,6 +13,7 @@ import { RedisResultTransport } from '../../src/transport/redis/result-transport
 import { RedisRpcTransport } from '../../src/transport/redis/rpc-transport.js';
 import { RedisSchemaTransport } from '../../src/transport/redis/schema-transport.js';
 import { SCHEMA_SET_KEY, schemaKey } from '../../src/transport/wire/schemas.js';
+import { waitFor } from '../helpers/wait.js';
 import { capturingLogger, eventually, newCall, rpcConformance, within, type RpcHarness } from './rpc-conformance.js';
 
 const REDIS = { url: 'redis://127.0.0.1:6379/0' };
@@ -128,6 +129,53 @@ describe('redis: what travels on the wire', () => {
     } finally {
       await rpc.close();
       await raw.del(`${api}:rpc_queue`, `rpc_expiry_key:${id}`);
+    }
+  });
+
+  test('calls sent in one tick to one API reach the queue in order, each with its own marker', async () => {
+    const rpc = new RedisRpcTransport({ redis: REDIS, rpc: settings, logger });
+    const api = `${prefix}.burst`;
+    const calls = Array.from({ length: 1500 }, (_, n) => newCall(api, 'p', { n }, 'redis+key://nowhere'));
+    try {
+      await Promise.all(calls.map((call) => rpc.send(call)));
+      const queued = await raw.lrange(`${api}:rpc_queue`, 0, -1);
+      assert.deepEqual(
+        queued.map((blob) => (JSON.parse(blob) as { metadata: { id: string } }).metadata.id),
+        calls.map((call) => call.id),
+      );
+      const ttls = await Promise.all(calls.map((call) => raw.pttl(`rpc_expiry_key:${call.id}`)));
+      assert.ok(ttls.every((ttl) => ttl > 0 && ttl <= 5000), `marker ttls ${ttls.filter((t) => t <= 0).length} missing`);
+    } finally {
+      await rpc.close();
+      await raw.del(`${api}:rpc_queue`, ...calls.map((call) => `rpc_expiry_key:${call.id}`));
+    }
+  });
+
+  test('a call BLPOP wakes up for comes out at once; the next read deletes its marker, and warns when it had none', async () => {
+    const { logger: watched, records } = capturingLogger();
+    const rpc = new RedisRpcTransport({ redis: REDIS, rpc: settings, logger: watched });
+    const api = `${prefix}.blocking`;
+    const consumer = rpc.consume([api]);
+    try {
+      const first = consumer.next(10);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const call = newCall(api, 'p', {}, 'redis+key://nowhere');
+      await rpc.send(call);
+      assert.deepEqual(await within(first, 5000, 'next()'), [call]);
+      assert.equal(await raw.exists(`rpc_expiry_key:${call.id}`), 1);
+      const second = consumer.next(10);
+      await waitFor(async () => (await raw.exists(`rpc_expiry_key:${call.id}`)) === 0 || undefined, 'marker deleted by the next read');
+      // A caller that wrote no marker: the call still runs (it is a moment old), with a warning.
+      const unmarked = newCall(api, 'q', {}, 'redis+key://nowhere');
+      await raw.rpush(`${api}:rpc_queue`, JSON.stringify({ kwargs: {}, metadata: { api_name: api, id: unmarked.id, procedure_name: 'q', return_path: 'redis+key://nowhere' } }));
+      assert.deepEqual(await within(second, 5000, 'next()'), [unmarked]);
+      const third = consumer.next(10);
+      await waitFor(() => records.some((r) => String(r.msg).startsWith('ran RPC calls whose expiry marker was missing')) || undefined, 'a warning');
+      void third;
+    } finally {
+      await consumer.close();
+      await rpc.close();
+      await raw.del(`${api}:rpc_queue`);
     }
   });
 

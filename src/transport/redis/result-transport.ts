@@ -11,8 +11,8 @@ import { BusClosedError } from '../../errors.js';
 import type { ResultTransport, RpcResult } from '../types.js';
 import { deliverResult } from '../result-delivery.js';
 import { encodeResult, redisReturnPath, returnPathKey } from '../wire/rpc.js';
-import { CommandBatcher } from './command-batcher.js';
 import { closeConnection, createConnection, type RedisConnection } from './connection.js';
+import { KeyedBatcher } from './keyed-batcher.js';
 import { settleWithin } from '../../util/timeouts.js';
 import { Backoff } from './waits.js';
 
@@ -39,7 +39,7 @@ export class RedisResultTransport implements ResultTransport {
   private readonly resultKey: string;
   private readonly logger: Logger;
   private readonly backoff = new Backoff();
-  private sender: { connection: RedisConnection; batcher: CommandBatcher } | undefined;
+  private sender: { connection: RedisConnection; batcher: KeyedBatcher<string> } | undefined;
   private listenConnection: RedisConnection | undefined;
   private listening: Promise<void> | undefined;
   private closed = false;
@@ -52,14 +52,11 @@ export class RedisResultTransport implements ResultTransport {
 
   /**
    * Pushes a result to `redis+key://{key}` (LPUSH, then PEXPIRE: the contract's EXPIRE at a
-   * finer grain), in the same pipeline as every other send of this tick.
+   * finer grain). The results of one tick for one return path leave in one LPUSH.
    */
   async send(returnPath: string, result: RpcResult): Promise<void> {
     if (this.closed) throw new BusClosedError('Cannot send an RPC result: the result transport is closed');
-    const key = returnPathKey(returnPath);
-    const blob = encodeResult(result);
-    const { batcher } = this.connectSender();
-    await Promise.all([batcher.call('lpush', [key, blob]), batcher.call('pexpire', [key, this.options.rpc.resultTtlMs])]);
+    await this.connectSender().batcher.add(returnPathKey(returnPath), encodeResult(result));
   }
 
   listen(onResult: (result: RpcResult) => void): void {
@@ -77,8 +74,7 @@ export class RedisResultTransport implements ResultTransport {
     await this.listening;
     if (this.listening) {
       // Results that arrive for this process after it stopped listening have no reader.
-      const { batcher } = this.connectSender();
-      await settleWithin(batcher.call('del', [this.resultKey]), CLOSE_WAIT_MS);
+      await settleWithin(this.connectSender().connection.del(this.resultKey), CLOSE_WAIT_MS);
     }
     if (this.sender) {
       await settleWithin(this.sender.batcher.drain(), CLOSE_WAIT_MS);
@@ -86,10 +82,15 @@ export class RedisResultTransport implements ResultTransport {
     }
   }
 
-  private connectSender(): { connection: RedisConnection; batcher: CommandBatcher } {
+  private connectSender(): { connection: RedisConnection; batcher: KeyedBatcher<string> } {
     if (!this.sender) {
       const connection = createConnection({ redis: this.options.redis, logger: this.logger, role: 'rpc:send-results' });
-      this.sender = { connection, batcher: new CommandBatcher(connection) };
+      const ttlMs = this.options.rpc.resultTtlMs;
+      const batcher = new KeyedBatcher<string>(connection, (pipeline, key, blobs) => {
+        pipeline.lpush(key, ...blobs).pexpire(key, ttlMs);
+        return 2;
+      });
+      this.sender = { connection, batcher };
     }
     return this.sender;
   }

@@ -8,8 +8,8 @@ import type { ResolvedConfig } from '../../config/schema.js';
 import { BusClosedError } from '../../errors.js';
 import type { CallConsumer, RpcCall, RpcTransport } from '../types.js';
 import { decodeCall, encodeCall, expiryMarkerKey, rpcQueueKey } from '../wire/rpc.js';
-import { CommandBatcher } from './command-batcher.js';
 import { closeConnection, createConnection, type RedisConnection } from './connection.js';
+import { KeyedBatcher } from './keyed-batcher.js';
 import { settleWithin } from '../../util/timeouts.js';
 import { Backoff } from './waits.js';
 
@@ -31,13 +31,17 @@ const LOGGED_BLOB_CHARS = 500;
  * Pops up to ARGV[1] calls across the queues in KEYS without blocking, and deletes the expiry
  * marker (prefix ARGV[2]) of each in the same step, saving a round trip per batch. A first
  * pass takes at most a fair share from each queue so one busy API cannot starve the others; a
- * second pass fills what is left. Returns queue, blob, marker-deleted (1 live, 0 expired, -1
- * no readable id) triples, flat. (`LPOP key count` needs Redis 6.2.)
+ * second pass fills what is left. ARGV[3..] are ids of calls taken by BLPOP and already
+ * running, whose markers are deleted here rather than in a round trip of their own. Returns
+ * how many of those markers were already gone, then queue, blob, marker-deleted (1 live, 0
+ * expired, -1 no readable id) triples, flat. (`LPOP key count` needs Redis 6.2.)
  */
 const DRAIN_SCRIPT = `
+local gone = 0
+for i = 3, #ARGV do gone = gone + 1 - redis.call('DEL', ARGV[2] .. ARGV[i]) end
 local max = tonumber(ARGV[1])
 local share = math.ceil(max / #KEYS)
-local out = {}
+local out = {gone}
 local taken = 0
 for pass = 1, 2 do
   for _, key in ipairs(KEYS) do
@@ -65,32 +69,48 @@ end
 return out
 `;
 
+/**
+ * Sets the expiry marker of every call (KEYS[2..], `PX` ARGV[1]), then RPUSHes the calls
+ * (ARGV[2..]) onto the queue KEYS[1] in one go: markers first, as the contract requires.
+ */
+const SEND_SCRIPT = `
+for i = 2, #KEYS do redis.call('SET', KEYS[i], '1', 'PX', ARGV[1]) end
+return redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
+`;
+
+interface OutgoingCall {
+  id: string;
+  blob: string;
+}
+
+interface SendCommand {
+  lightbusSendCalls(numberOfKeys: number, ...keysThenArgs: Array<string | number>): void;
+}
+
 interface DrainCommand {
   lightbusDrainCalls(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<Array<string | number>>;
 }
 
 /** Sends calls (micro-batched into pipelines) and hands out {@link CallConsumer}s. */
 export class RedisRpcTransport implements RpcTransport {
-  private sender: { connection: RedisConnection; batcher: CommandBatcher } | undefined;
+  private sender: { connection: RedisConnection; batcher: KeyedBatcher<OutgoingCall> } | undefined;
   private readonly consumers = new Set<RedisCallConsumer>();
   private closed = false;
 
   constructor(private readonly options: RedisRpcTransportOptions) {}
 
   /**
-   * Queues a call: the marker's SET goes out before the RPUSH on the same connection (Redis
-   * runs them in that order), so a server never pops a call whose marker is not there yet.
-   * Every send of the same tick shares one pipeline. `SET ... PX` is the contract's SET + EXPIRE in one atomic
-   * command: a Python server only checks that DEL removes the key, and the TTL is the same.
+   * Queues a call. The calls of one tick to one API leave as one script run that sets each
+   * call's marker and then RPUSHes them all: a server never pops a call whose marker is not
+   * there yet, and Redis runs one command instead of two per call. `SET ... PX` is the
+   * contract's SET + EXPIRE in one atomic command: a Python server only checks that DEL
+   * removes the key, and the TTL is the same.
    */
   async send(call: RpcCall): Promise<void> {
     if (this.closed) throw new BusClosedError('Cannot send an RPC call: the RPC transport is closed');
     const blob = encodeCall(call);
     this.sender ??= this.connectSender();
-    const { batcher } = this.sender;
-    const marked = batcher.call('set', [expiryMarkerKey(call.id), '1', 'PX', this.options.rpc.expiryMs]);
-    const queued = batcher.call('rpush', [rpcQueueKey(call.api), blob]);
-    await Promise.all([marked, queued]);
+    await this.sender.batcher.add(rpcQueueKey(call.api), { id: call.id, blob });
   }
 
   consume(apis: string[]): CallConsumer {
@@ -111,9 +131,16 @@ export class RedisRpcTransport implements RpcTransport {
     }
   }
 
-  private connectSender(): { connection: RedisConnection; batcher: CommandBatcher } {
+  private connectSender(): { connection: RedisConnection; batcher: KeyedBatcher<OutgoingCall> } {
     const connection = createConnection({ redis: this.options.redis, logger: this.options.logger, role: 'rpc:send' });
-    return { connection, batcher: new CommandBatcher(connection) };
+    connection.defineCommand('lightbusSendCalls', { lua: SEND_SCRIPT });
+    const expiryMs = this.options.rpc.expiryMs;
+    const batcher = new KeyedBatcher<OutgoingCall>(connection, (pipeline, queue, calls) => {
+      const markers = calls.map((call) => expiryMarkerKey(call.id));
+      (pipeline as unknown as SendCommand).lightbusSendCalls(1 + calls.length, queue, ...markers, expiryMs, ...calls.map((call) => call.blob));
+      return 1;
+    });
+    return { connection, batcher };
   }
 }
 
@@ -131,6 +158,8 @@ export class RedisCallConsumer implements CallConsumer {
   private closed = false;
   /** `next` calls run one after another: they share the connection. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** Ids of calls taken by BLPOP whose markers the next drain deletes. */
+  private markersToDelete: string[] = [];
 
   constructor(
     apis: string[],
@@ -169,7 +198,7 @@ export class RedisCallConsumer implements CallConsumer {
           calls = this.liveCalls(drained);
         } else {
           const blocked = await this.connection.blpop(...queues, BLOCK_SECONDS);
-          calls = blocked ? await this.keepUnexpired([blocked]) : [];
+          calls = blocked ? this.runAtOnce(blocked) : [];
         }
         this.backoff.reset();
         if (calls.length > 0) return calls;
@@ -182,13 +211,30 @@ export class RedisCallConsumer implements CallConsumer {
     return [];
   }
 
+  /**
+   * A call BLPOP woke up for was pushed a moment ago, while every queue was empty, so its
+   * marker (seconds of TTL) cannot have expired: it runs at once, and its marker is deleted
+   * by the next drain instead of by a round trip on the way to the handler. That round trip
+   * was a fifth of an RPC's latency with one call in flight.
+   */
+  private runAtOnce([queue, blob]: [string, string]): RpcCall[] {
+    const call = this.decode(queue, blob);
+    if (!call) return [];
+    this.markersToDelete.push(call.id);
+    return [call];
+  }
+
   private rotatedQueues(): string[] {
     const start = this.rotation++ % this.queues.length;
     return [...this.queues.slice(start), ...this.queues.slice(0, start)];
   }
 
   private async drain(queues: string[], max: number): Promise<Array<[string, string, number]>> {
-    const flat = await this.connection.lightbusDrainCalls(queues.length, ...queues, max, expiryMarkerKey(''));
+    const deleting = this.markersToDelete;
+    const [gone, ...flat] = await this.connection.lightbusDrainCalls(queues.length, ...queues, max, expiryMarkerKey(''), ...deleting);
+    // Only once the script ran: a failed drain leaves them for the next one.
+    this.markersToDelete = this.markersToDelete.slice(deleting.length);
+    if (Number(gone) > 0) this.logger.warn({ calls: Number(gone) }, 'ran RPC calls whose expiry marker was missing (their caller wrote none, or an expiry shorter than a moment)');
     const popped: Array<[string, string, number]> = [];
     for (let i = 0; i + 2 < flat.length; i += 3) popped.push([String(flat[i]), String(flat[i + 1]), Number(flat[i + 2])]);
     return popped;
@@ -212,22 +258,5 @@ export class RedisCallConsumer implements CallConsumer {
     // There is no reliable caller to answer: the caller will time out.
     this.logger.warn({ queue, reason: decoded.malformed, blob: blob.slice(0, LOGGED_BLOB_CHARS) }, 'dropped a malformed RPC call');
     return undefined;
-  }
-
-  /** Decodes popped calls and deletes their markers; drops malformed and expired ones. */
-  private async keepUnexpired(popped: Array<[string, string]>): Promise<RpcCall[]> {
-    const calls = popped.map(([queue, blob]) => this.decode(queue, blob)).filter((c): c is RpcCall => c !== undefined);
-    if (calls.length === 0) return [];
-    const pipeline = this.connection.pipeline();
-    for (const call of calls) pipeline.del(expiryMarkerKey(call.id));
-    const results = await pipeline.exec();
-    if (!results) throw new Error('Redis pipeline deleting RPC expiry markers was aborted');
-    return calls.filter((call, index) => {
-      const [error, deleted] = results[index]!;
-      if (error) throw error;
-      if (deleted === 1) return true;
-      this.logger.debug({ api: call.api, procedure: call.procedure, id: call.id }, 'dropped an expired RPC call');
-      return false;
-    });
   }
 }
