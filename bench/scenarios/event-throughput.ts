@@ -1,6 +1,6 @@
 /**
  * Figure 3: events per second from the first fire to the last handled, for one listener
- * group (the child's `counter` listener, default batch size 10 and concurrency 1).
+ * group (the child's `counter` listener, default batch size and concurrency 1).
  *
  * The benchmark fires N-1 events all at once (the process bus pipelines them), waits for
  * them to be written, then fires the one marked `last`: it is then the newest entry of the

@@ -54,7 +54,7 @@ export const RedisConfigSchema = Type.Object(
 
 export const EventTransportConfigSchema = Type.Object(
   {
-    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Entries read per XREADGROUP (default 10)' })),
+    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Most events in one batch handed to a handler thread; a listener reads batchSize x its free slots per XREADGROUP (default 100)' })),
     acknowledgementTimeoutMs: Type.Optional(
       Ms('How long an entry may stay pending before another consumer takes it over', 60000),
     ),

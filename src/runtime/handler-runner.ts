@@ -14,6 +14,9 @@ import { runInExecution } from './execution-context.js';
 import type { Outcome } from './protocol.js';
 import type { BusHooks, IncomingEvent, Registry } from './registry.js';
 
+/** The outcome of every event that succeeded: one frozen object instead of one per event. */
+const OK: Outcome<null> = Object.freeze({ ok: true, value: null });
+
 export class HandlerRunner {
   private readonly checks: MessageChecks;
 
@@ -103,19 +106,24 @@ export class HandlerRunner {
         version: message.version,
         params: this.checks.eventParameters('incoming', message.api, message.event, message.kwargs),
       };
-      await this.hook('beforeEventExecution', { listener: listenerName, event });
+      // Awaited only when there is something to wait for: a batch of sync handlers (or of
+      // async ones without hooks) then costs no extra promise per event.
+      const before = this.hook('beforeEventExecution', { listener: listenerName, event });
+      if (before) await before;
       try {
-        await withDeadline(
+        const ran = withDeadline(
           runInExecution(executionId, () => handler(event)),
           deadlineMs,
           () => `listener "${listenerName}" ran past its deadline of ${deadlineMs} ms on ${message.api}.${message.event}`,
         );
+        if (isThenable(ran)) await ran;
       } catch (error) {
         await this.hook('afterEventExecution', { listener: listenerName, event, error: error as Error });
         throw error;
       }
-      await this.hook('afterEventExecution', { listener: listenerName, event });
-      return { ok: true, value: null };
+      const after = this.hook('afterEventExecution', { listener: listenerName, event });
+      if (after) await after;
+      return OK;
     } catch (error) {
       this.logger.error({ err: error, listener: listenerName, event: `${message.api}.${message.event}`, eventId: message.id }, 'event handler failed');
       return { ok: false, error: serializeError(error) };
@@ -151,8 +159,13 @@ export class HandlerRunner {
   }
 }
 
-async function withDeadline<T>(value: T | Promise<T>, deadlineMs: number | undefined, message: () => string): Promise<T> {
+/** `value` itself when there is no deadline to race (no promise made), else the race. */
+function withDeadline<T>(value: T | Promise<T>, deadlineMs: number | undefined, message: () => string): T | Promise<T> {
   if (!deadlineMs || !(value instanceof Promise)) return value;
+  return raceDeadline(value, deadlineMs, message);
+}
+
+async function raceDeadline<T>(value: Promise<T>, deadlineMs: number, message: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
@@ -164,6 +177,10 @@ async function withDeadline<T>(value: T | Promise<T>, deadlineMs: number | undef
   } finally {
     clearTimeout(timer);
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function sleep(ms: number): Promise<void> {

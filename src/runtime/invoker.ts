@@ -10,11 +10,11 @@ import type { ApiSchema } from '../api/define.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { redactUrl } from '../config/validate.js';
 import { BusClosedError, FireTimeoutError, LightbusError, serializeError } from '../errors.js';
-import type { Transports } from '../transport/types.js';
+import type { SendReceiver, Transports } from '../transport/types.js';
 import type { Executor } from './executor.js';
 import { Heartbeat } from './heartbeat.js';
 import { ListenerLoop } from './listener-loop.js';
-import type { ClientCommand, ListenerDescriptor, Outcome, Registrations, ServedApiDescriptor } from './protocol.js';
+import type { ClientCommand, FiredEvent, ListenerDescriptor, Outcome, Registrations, ServedApiDescriptor } from './protocol.js';
 import { RpcCaller } from './rpc-caller.js';
 import { RemoteSchemaWatcher } from './remote-schemas.js';
 import { RpcServer } from './rpc-server.js';
@@ -33,6 +33,8 @@ export interface InvokerOptions {
   onRemoteSchemas?: (schemas: Record<string, ApiSchema>) => void;
 }
 
+type FireCommand = Omit<Extract<ClientCommand, { type: 'fire' }>, 'requestId'>;
+
 /** How often fires in flight are checked against their timeout. */
 const FIRE_SWEEP_MS = 50;
 
@@ -48,7 +50,7 @@ export class Invoker {
   private readonly scheduler: TaskScheduler;
   private readonly remoteSchemas: RemoteSchemaWatcher;
   private readonly heartbeat: Heartbeat;
-  private readonly fireDeadlines = new Set<{ at: number; fail: () => void }>();
+  private readonly fireDeadlines = new Set<FireInFlight>();
   private fireSweeper: NodeJS.Timeout | undefined;
   private executionSeq = 0;
   private draining: Promise<void> | undefined;
@@ -184,21 +186,21 @@ export class Invoker {
     }
   }
 
-  private fire(command: Extract<ClientCommand, { type: 'fire' }>): Promise<{ id: string; streamId: string }> {
-    const id = randomUUID();
-    const { api, event, kwargs, timeoutMs } = command;
+  /**
+   * Writes an event; resolves with its message id and stream id, rejects with the error itself
+   * (not an outcome): a process bus calls this directly, as a burst of fires is a hot path.
+   * One promise per fire: the transport tells the {@link FireInFlight} how the write ended.
+   */
+  fire(command: FireCommand): Promise<FiredEvent> {
+    if (this.closing) return Promise.reject(new BusClosedError('cannot fire: the bus is closing'));
     return new Promise((resolve, reject) => {
-      const deadline = { at: Date.now() + timeoutMs, fail: () => reject(this.fireTimeout(command)) };
-      this.fireDeadlines.add(deadline);
+      const fire = new FireInFlight(randomUUID(), command, resolve, reject, this.fireDeadlines);
+      this.fireDeadlines.add(fire);
       this.fireSweeper ??= setInterval(() => this.sweepFireDeadlines(), FIRE_SWEEP_MS).unref();
-      this.options.transports.event.send({ id, api, event, version: 1, kwargs }).then(
-        ({ streamId }) => {
-          if (this.fireDeadlines.delete(deadline)) resolve({ id, streamId });
-        },
-        (error: unknown) => {
-          if (this.fireDeadlines.delete(deadline)) reject(error);
-        },
-      );
+      const message = { id: fire.id, api: command.api, event: command.event, version: 1, kwargs: command.kwargs };
+      const transport = this.options.transports.event;
+      if (transport.sendTo) transport.sendTo(message, fire);
+      else transport.send(message).then(({ streamId }) => fire.sent(streamId), (error: unknown) => fire.failed(error));
     });
   }
 
@@ -208,10 +210,10 @@ export class Invoker {
    */
   private sweepFireDeadlines(): void {
     const now = Date.now();
-    for (const deadline of this.fireDeadlines) {
-      if (deadline.at > now) continue;
-      this.fireDeadlines.delete(deadline);
-      deadline.fail();
+    for (const fire of this.fireDeadlines) {
+      if (fire.at > now) continue;
+      this.fireDeadlines.delete(fire);
+      fire.reject(this.fireTimeout(fire.command));
     }
     if (this.fireDeadlines.size === 0) {
       clearInterval(this.fireSweeper);
@@ -219,7 +221,7 @@ export class Invoker {
     }
   }
 
-  private fireTimeout(command: Extract<ClientCommand, { type: 'fire' }>): FireTimeoutError {
+  private fireTimeout(command: FireCommand): FireTimeoutError {
     return new FireTimeoutError(
       `firing ${command.api}.${command.event} took longer than ${command.timeoutMs} ms: is Redis reachable at ${redactUrl(this.options.config.redis.url)}?`,
       command.api,
@@ -266,5 +268,29 @@ export class Invoker {
   private requestShutdown(reason: Error): void {
     if (this.options.onShutdownRequested) this.options.onShutdownRequested(reason);
     else void this.close();
+  }
+}
+
+/** A fire waiting for its write; settled once, by the transport or by the deadline sweeper. */
+class FireInFlight implements SendReceiver {
+  readonly at: number;
+
+  constructor(
+    readonly id: string,
+    readonly command: FireCommand,
+    private readonly resolve: (fired: FiredEvent) => void,
+    readonly reject: (error: unknown) => void,
+    private readonly inFlight: Set<FireInFlight>,
+  ) {
+    this.at = Date.now() + command.timeoutMs;
+  }
+
+  sent(streamId: string): void {
+    // Not in the set any more: the sweeper has already failed it with a timeout.
+    if (this.inFlight.delete(this)) this.resolve({ id: this.id, streamId });
+  }
+
+  failed(error: unknown): void {
+    if (this.inFlight.delete(this)) this.reject(error);
   }
 }

@@ -65,13 +65,16 @@ export class ListenerLoop {
       this.logger.error({ err: error }, 'could not set up the consumer group');
     }
     while (!this.stopping) {
-      if (this.slots.free === 0) {
+      const free = this.slots.free;
+      if (free === 0) {
         await this.slots.whenFree();
         continue;
       }
       let events: DeliveredEvent[];
       try {
-        events = await consumer.next(batchSize);
+        // One read for every free slot: what it returns is split between them below, so
+        // in flight stays within batchSize x concurrency.
+        events = await consumer.next(batchSize * free);
       } catch (error) {
         this.logger.error({ err: error }, 'reading events failed; retrying');
         await new Promise((r) => setTimeout(r, 500));
@@ -83,15 +86,27 @@ export class ListenerLoop {
         consumer.release(events);
         break;
       }
-      this.dispatch(events);
+      this.dispatchSplit(events);
     }
+  }
+
+  /**
+   * Spreads a read evenly, in stream order, over the free slots (only this loop takes them,
+   * so there are at least as many as when it read): a burst goes to several workers at once
+   * when the listener's concurrency allows, and each part stays within the batch size.
+   */
+  private dispatchSplit(events: DeliveredEvent[]): void {
+    const parts = Math.max(1, Math.min(this.slots.free, events.length));
+    if (parts === 1) return this.dispatch(events);
+    const size = Math.ceil(events.length / parts);
+    for (let at = 0; at < events.length; at += size) this.dispatch(events.slice(at, at + size));
   }
 
   private dispatch(events: DeliveredEvent[]): void {
     const { executor, nextExecutionId, descriptor } = this.options;
     const executionId = nextExecutionId();
     this.slots.take(executionId);
-    const batch = events.map((e) => ({ ...e.message, streamId: e.streamId }));
+    const batch = events.map(({ message, streamId }) => ({ id: message.id, api: message.api, event: message.event, version: message.version, kwargs: message.kwargs, streamId }));
     const done = executor
       .executeEvents(descriptor.name, batch, executionId)
       // The slot stays taken until the batch is acknowledged: reading the next batch earlier

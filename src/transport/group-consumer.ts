@@ -27,7 +27,6 @@ export interface GroupConsumerOptions {
   wants: (api: string, event: string) => boolean;
   /** Where new groups start (already a stream id, `$` or `0`). */
   since: string;
-  batchSize: number;
   acknowledgementTimeoutMs: number;
   deadLetterStream: string;
   logger: Logger;
@@ -78,7 +77,6 @@ export function groupConsumerOptions(
     streams: [...new Set(spec.events.map(({ api, event }) => streamKey(api, event, events.streamUse)))],
     wants: (api, event) => wanted.has(`${api}\u0000${event}`),
     since,
-    batchSize: events.batchSize,
     acknowledgementTimeoutMs: events.acknowledgementTimeoutMs,
     deadLetterStream: events.deadLetterStream,
     logger,
@@ -256,7 +254,8 @@ export class GroupConsumer implements EventConsumer {
     }
     // Something was released while we looked elsewhere: go round again rather than block on it.
     if (this.ownPendingStale || this.closed) return out;
-    const batches = await this.backend.readNew(this.options.streams, Math.min(max, this.options.batchSize), this.blockMs);
+    // `max` is what the caller has room for (a listener: its batch size times its free slots).
+    const batches = await this.backend.readNew(this.options.streams, max, this.blockMs);
     for (const { stream, entries } of batches) {
       for (const entry of entries) this.accept(stream, entry, 1, out);
     }

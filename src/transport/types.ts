@@ -78,9 +78,20 @@ export interface EventConsumer {
   close(): Promise<void>;
 }
 
+/** Told once how a send ended, for {@link EventTransport.sendTo}. */
+export interface SendReceiver {
+  sent(streamId: string): void;
+  failed(error: unknown): void;
+}
+
 export interface EventTransport {
   /** Appends an event to its stream; resolves with the stream id once Redis accepted it. */
   send(message: EventMessage): Promise<{ streamId: string }>;
+  /**
+   * {@link send} without a promise: the receiver is told the outcome. For bursts of fires,
+   * where each promise (and, with async hooks on, each promise hook) is a measurable cost.
+   */
+  sendTo?(message: EventMessage, receiver: SendReceiver): void;
   consume(spec: EventConsumerSpec): EventConsumer;
   close(): Promise<void>;
 }

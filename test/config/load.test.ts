@@ -85,7 +85,7 @@ describe('config file discovery', () => {
     const p = project({ 'lightbus.config.yaml': '', 'package.json': JSON.stringify({ name: 'empty-file' }) });
     const config = await loadConfig({ cwd: p.dir, env: {} });
     assert.equal(config.serviceName, 'empty-file');
-    assert.equal(config.events.batchSize, 10);
+    assert.equal(config.events.batchSize, 100);
   });
 
   test('a file that cannot be parsed is a ConfigError naming it', async () => {
@@ -198,7 +198,7 @@ describe('precedence: flags > environment > file > defaults', () => {
     assert.equal(config.logLevel, 'info');
     assert.deepEqual(config.redis, { url: 'redis://127.0.0.1:6379/0' });
     assert.deepEqual(config.events, {
-      batchSize: 10,
+      batchSize: 100,
       acknowledgementTimeoutMs: 60000,
       maxStreamLength: 100000,
       streamUse: 'per_api',
@@ -214,7 +214,7 @@ describe('precedence: flags > environment > file > defaults', () => {
 
   test('keys set to undefined in a .ts config do not hide defaults', () => {
     const config = resolveConfig({ events: { batchSize: undefined, streamUse: 'per_event' } }, { env: {}, cwd: '/' });
-    assert.equal(config.events.batchSize, 10);
+    assert.equal(config.events.batchSize, 100);
     assert.equal(config.events.streamUse, 'per_event');
   });
 

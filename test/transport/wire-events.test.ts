@@ -212,6 +212,46 @@ describe('what the Redis event transport writes', () => {
     assert.equal(await raw.xlen(untrimmedStream), 1000);
   });
 
+  test('a burst of sends leaves in stream order, each with its own stream id, and a failing XADD fails only its own send', async (t) => {
+    const transport = bus();
+    t.after(() => transport.close());
+    const stream = streamOf(`${api}_burst.*:stream`);
+    const notAStream = streamOf(`${api}_str.*:stream`);
+    await raw.set(notAStream, 'not a stream');
+    const sends = Array.from({ length: 700 }, (_, n) => transport.send(newEvent(n === 350 ? `${api}_str` : `${api}_burst`, 'e', { n })));
+    const results = await Promise.allSettled(sends);
+    const failed = results.flatMap((r, n) => (r.status === 'rejected' ? [{ n, error: String(r.reason) }] : []));
+    assert.deepEqual(failed.map((f) => f.n), [350]);
+    assert.match(failed[0]!.error, /WRONGTYPE/);
+    const entries = await raw.xrange(stream, '-', '+');
+    assert.deepEqual(entries.map(([, fields]) => fields[fields.indexOf(':n') + 1]), Array.from({ length: 700 }, (_, n) => n).filter((n) => n !== 350).map(String));
+    assert.deepEqual(
+      entries.map(([streamId]) => streamId),
+      results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.streamId] : [])),
+    );
+  });
+
+  test('awkward text is stored byte for byte as a plain XADD stores it; an event with too many fields for a script is written too, in order', async (t) => {
+    const transport = bus();
+    t.after(() => transport.close());
+    const viaTransport = streamOf(`${api}_bytes.*:stream`);
+    const viaPlain = streamOf(`${api}_plain.*:stream`);
+    const awkward = ['', 'ünïcödé ✓ 😀', 'nul \u0000 and ctl \u0001\u001f\n\t', 'lone \ud800 high', 'lone \udfff low', 'back\\slash "quote" \\ud800', '\u2028', 'x'.repeat(70_000)];
+    const message = newEvent(`${api}_bytes`, 'e', Object.fromEntries(awkward.map((text, i) => [`p${i}`, text])));
+    message.kwargs['\ud801name'] = 1;
+    const many = newEvent(`${api}_bytes`, 'e', Object.fromEntries(Array.from({ length: 4000 }, (_, i) => [`k${i}`, i])));
+    const after = newEvent(`${api}_bytes`, 'e', { last: true });
+    const [first] = await Promise.all([transport.send(message), transport.send(many), transport.send(after)]);
+    await raw.xadd(viaPlain, '*', ...encodeEvent(message));
+    type Entry = [Buffer, Buffer[]];
+    const [[streamId, stored], [, big], [, last]] = (await raw.xrangeBuffer(viaTransport, '-', '+')) as unknown as [Entry, Entry, Entry];
+    const [[, plain]] = (await raw.xrangeBuffer(viaPlain, '-', '+')) as unknown as [Entry];
+    assert.equal(streamId.toString(), first.streamId);
+    assert.deepEqual(stored.map((b) => b.toString('hex')), plain.map((b) => b.toString('hex')));
+    assert.equal(big.length, 8 + 2 * 4000);
+    assert.deepEqual(last.map(String).slice(-2), [':last', 'true']);
+  });
+
   test('consumers create the stream with a noop entry and use the group and consumer names given', async (t) => {
     const transport = bus();
     t.after(() => transport.close());

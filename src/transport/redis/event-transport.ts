@@ -1,17 +1,19 @@
 /**
  * Events over Redis streams and consumer groups, wire-compatible with Python Lightbus. Sends
- * are pipelined across concurrent callers on one shared connection; every consumer gets a
- * blocking connection of its own and runs the shared {@link GroupConsumer} algorithm.
+ * of one tick leave together in one script run ({@link EventSender}) on one shared connection;
+ * every consumer gets a blocking connection of its own and runs the shared
+ * {@link GroupConsumer} algorithm.
  */
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../../config/schema.js';
 import { BusClosedError } from '../../errors.js';
 import { GroupConsumer, groupConsumerOptions } from '../group-consumer.js';
-import type { EventConsumer, EventConsumerSpec, EventMessage, EventTransport } from '../types.js';
+import type { EventConsumer, EventConsumerSpec, EventMessage, EventTransport, SendReceiver } from '../types.js';
 import { encodeEvent, streamKey } from '../wire/events.js';
 import { CommandBatcher } from './command-batcher.js';
 import { closeConnection, createConnection, type RedisConnection } from './connection.js';
 import { RedisGroupBackend } from './event-consumer.js';
+import { EventSender } from './event-sender.js';
 
 /** How long `close` waits for queued sends and acks to reach Redis. */
 const CLOSE_DRAIN_TIMEOUT_MS = 5000;
@@ -27,6 +29,7 @@ export class RedisEventTransport implements EventTransport {
   private readonly options: RedisEventTransportOptions;
   private readonly commands: RedisConnection;
   private readonly batcher: CommandBatcher;
+  private readonly sender: EventSender;
   private readonly consumers = new Set<GroupConsumer>();
   private closing: Promise<void> | undefined;
 
@@ -34,16 +37,23 @@ export class RedisEventTransport implements EventTransport {
     this.options = options;
     this.commands = createConnection({ redis: options.redis, logger: options.logger, role: 'events' });
     this.batcher = new CommandBatcher(this.commands);
+    this.sender = new EventSender(this.commands, options.events.maxStreamLength);
   }
 
-  /** `XADD {stream} MAXLEN ~ N * fields`, pipelined with every other send of the same tick. */
-  async send(message: EventMessage): Promise<{ streamId: string }> {
-    if (this.closing) throw new BusClosedError(`cannot send ${message.api}.${message.event}: the event transport is closed`);
-    const { maxStreamLength, streamUse } = this.options.events;
-    const trim = maxStreamLength === null ? [] : ['MAXLEN', '~', maxStreamLength];
-    const stream = streamKey(message.api, message.event, streamUse);
-    const streamId = (await this.batcher.call('xadd', [stream, ...trim, '*', ...encodeEvent(message)])) as string;
-    return { streamId };
+  /** `XADD {stream} MAXLEN ~ N * fields`, in one script run with every other send of the same tick. */
+  send(message: EventMessage): Promise<{ streamId: string }> {
+    return new Promise((resolve, reject) => this.sendTo(message, { sent: (streamId) => resolve({ streamId }), failed: reject }));
+  }
+
+  sendTo(message: EventMessage, receiver: SendReceiver): void {
+    if (this.closing) return receiver.failed(new BusClosedError(`cannot send ${message.api}.${message.event}: the event transport is closed`));
+    let fields: string[];
+    try {
+      fields = encodeEvent(message);
+    } catch (error) {
+      return receiver.failed(error);
+    }
+    this.sender.send(streamKey(message.api, message.event, this.options.events.streamUse), fields, receiver);
   }
 
   /**
@@ -75,7 +85,7 @@ export class RedisEventTransport implements EventTransport {
       // Bounded: with Redis unreachable the queue never drains, and closing must still finish.
       let timer: NodeJS.Timeout | undefined;
       const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_DRAIN_TIMEOUT_MS)));
-      await Promise.race([this.batcher.drain(), gaveUp]);
+      await Promise.race([Promise.all([this.sender.drain(), this.batcher.drain()]), gaveUp]);
       clearTimeout(timer);
       await closeConnection(this.commands, false);
     })();
