@@ -1,15 +1,13 @@
 /**
  * Finding and reading the config file. cosmiconfig knows the formats; `.ts`/`.mts` files are
- * loaded with tsx's hooks instead of cosmiconfig's own TypeScript loader, which needs the
- * compiler at run time, writes a temporary file next to the config and breaks on a config
- * that imports a local `.ts` helper.
+ * loaded with jiti (src/util/module-loader.ts) instead of cosmiconfig's own TypeScript loader,
+ * which needs the compiler at run time, writes a temporary file next to the config and breaks
+ * on a config that imports a local `.ts` helper.
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
-import { register as registerCjs } from 'tsx/cjs/api';
-import { register as registerEsm } from 'tsx/esm/api';
 import { ConfigError } from '../errors.js';
 
 /** The file names searched for, in each directory from the working directory up. */
@@ -38,21 +36,16 @@ export interface ConfigFile {
 const MAX_PARENT_DIRS = 64;
 
 /**
- * Loads a TypeScript config with tsx's hooks registered for the duration of the import only.
- * Both the ESM and the CommonJS hooks are needed: a `.ts` file in a package without
- * `"type": "module"` runs as CommonJS, and its `import './helper'` becomes a `require` that
- * only the CommonJS hook resolves. tsx's `tsImport()` scopes its hooks to a namespace the
- * helper's `require` does not carry, so it fails exactly there; and it would give the config
- * private copies of the packages it imports.
+ * Loads a TypeScript config in this thread, with no loader hooks left behind (tsx's would also
+ * start a thread to run them). The loader is imported only for a TypeScript config, and its
+ * compiler is released once the config is read.
  */
 const loadTypeScript: Loader = async (filepath) => {
-  const unregisterEsm = registerEsm();
-  const unregisterCjs = registerCjs();
+  const { importModule, releaseCompiler } = await import('../util/module-loader.js');
   try {
-    return exportedConfig(await import(pathToFileURL(filepath).href));
+    return exportedConfig(await importModule(filepath));
   } finally {
-    unregisterCjs();
-    await unregisterEsm();
+    releaseCompiler();
   }
 };
 
@@ -60,8 +53,9 @@ const loadTypeScript: Loader = async (filepath) => {
 const loadJavaScript: Loader = async (filepath) => exportedConfig(await import(pathToFileURL(filepath).href));
 
 /**
- * The default export of a loaded config module. A `.ts` file in a CommonJS package comes back
- * wrapped twice (`{ default: { default: config } }`); unwrap that, but only that.
+ * The default export of a loaded config module. A config compiled to CommonJS
+ * (`exports.default = config`) and imported natively comes back wrapped twice
+ * (`{ default: { default: config } }`); unwrap that, but only that.
  */
 function exportedConfig(module: unknown): unknown {
   let value = (module as { default?: unknown } | null)?.default ?? module;

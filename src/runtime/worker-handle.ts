@@ -37,9 +37,12 @@ export interface WorkerHandleOptions {
 
 const WORKER_YOUNG_GENERATION_MB = 8;
 
-const workerEntry = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
-// Both src/runtime and dist/runtime are two levels below the package root.
-const tsxPreload = new URL('../../src/runtime/tsx-preload.mjs', import.meta.url).href;
+const fromSource = import.meta.url.endsWith('.ts');
+const workerEntry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
+// The worker imports the user's modules with jiti (src/util/module-loader.ts), in its own
+// thread. Only an entry run from src/ (bin/dev.js) needs tsx's hooks, and their extra thread,
+// for the runtime's own `.ts` files.
+const workerExecArgv = fromSource ? ['--import', new URL('./tsx-preload.mjs', import.meta.url).href] : [];
 
 export class WorkerHandle {
   readonly id: number;
@@ -62,7 +65,7 @@ export class WorkerHandle {
     };
     this.worker = new Worker(workerEntry, {
       workerData: data,
-      execArgv: ['--import', tsxPreload],
+      execArgv: workerExecArgv,
       resourceLimits: {
         // A small young generation: handlers allocate short-lived messages, and each worker's
         // default (16 MB semi-spaces) is most of an idle worker's memory.

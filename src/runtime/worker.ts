@@ -4,10 +4,10 @@
  * registered with one `ready` message, then runs what the invoker sends until told to stop.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
 import { serializeError } from '../errors.js';
+import { importModule, releaseCompiler } from '../util/module-loader.js';
 import { HandlerRunner } from './handler-runner.js';
 import type { ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
 import { kWorkerBackend, WorkerBackend } from './worker-backend.js';
@@ -63,12 +63,13 @@ port.on('message', (message: ToWorker) => {
 
 for (const modulePath of start.modules) {
   try {
-    await import(pathToFileURL(modulePath).href);
+    await importModule(modulePath);
   } catch (error) {
     post({ type: 'load-failed', modulePath, error: serializeError(error) });
     // Stay alive until terminated: exiting here could race the message above.
     await new Promise(() => undefined);
   }
 }
+releaseCompiler();
 backend.markAnnounced();
 post({ type: 'ready', registrations: backend.registry.registrations() });

@@ -1,0 +1,74 @@
+/**
+ * Imports the user's modules and `lightbus.config.ts` with jiti, which compiles TypeScript in
+ * the importing thread. tsx, the alternative, compiles in loader hooks, and on Node 20 each
+ * thread with hooks gets one more thread to run them: about 30 MB per worker of an idle
+ * `lightbus run` (docs/benchmark.md, figure 5).
+ *
+ * jiti imports natively whatever Node can load itself (`.js` of an ESM package, `.mjs`,
+ * CommonJS), so a user module's `import ... from 'lightbus'` reaches the runtime's own copy of
+ * the package, as a plain `import()` would. Compiled files are cached on disk (jiti's default:
+ * `node_modules/.cache/jiti` or the temporary directory), so a restart does not compile again.
+ */
+import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createJiti, type Jiti, type JitiOptions } from 'jiti';
+
+type Transform = NonNullable<JitiOptions['transform']>;
+type PrepareStackTrace = ErrorConstructor['prepareStackTrace'];
+
+const babelPath = createRequire(import.meta.url).resolve('jiti/package.json').replace(/package\.json$/, 'dist/babel.cjs');
+
+interface Compiler {
+  compile: Transform;
+  /** `Error.prepareStackTrace` before Babel replaced it, and Babel's own. */
+  originalPrepareStackTrace: PrepareStackTrace;
+  babelPrepareStackTrace?: PrepareStackTrace;
+}
+
+let jiti: Jiti | undefined;
+let compiler: Compiler | undefined;
+
+// jiti's own loader keeps its compiler (Babel, about 8 MB of heap) for the life of the thread;
+// this one loads it on the first file to compile and lets it go in releaseCompiler().
+const transform: Transform = (options) => {
+  // A require() of its own: the module a require() is made for keeps what it loaded.
+  compiler ??= { compile: createRequire(import.meta.url)(babelPath) as Transform, originalPrepareStackTrace: Error.prepareStackTrace };
+  const result = compiler.compile(options);
+  if (Error.prepareStackTrace !== compiler.originalPrepareStackTrace) compiler.babelPrepareStackTrace ??= Error.prepareStackTrace;
+  return result;
+};
+
+/** Imports a module by its absolute path, TypeScript or JavaScript, and returns its namespace. */
+export function importModule(absolutePath: string): Promise<unknown> {
+  jiti ??= createJiti(import.meta.url, { transform });
+  return jiti.import(absolutePath);
+}
+
+/**
+ * Lets the compiler be collected, then collects it: call once the modules are loaded. A later
+ * import of a TypeScript file loads the compiler again. Babel replaces `Error.prepareStackTrace`
+ * (to trim its own frames from stack traces), which would keep it alive: the original is put
+ * back, unless something else has replaced Babel's since.
+ */
+export function releaseCompiler(): void {
+  if (!compiler) return;
+  if (compiler.babelPrepareStackTrace !== undefined && Error.prepareStackTrace === compiler.babelPrepareStackTrace) {
+    Error.prepareStackTrace = compiler.originalPrepareStackTrace;
+  }
+  compiler = undefined;
+  delete createRequire(import.meta.url).cache[babelPath];
+  collectGarbage();
+}
+
+/**
+ * One full collection now: a thread that has just loaded its modules may then idle for a long
+ * time without one, holding the compiler's memory. `gc` is exposed only to contexts made while
+ * `--expose-gc` is set, and the flag is process-wide, so it is unset at once.
+ */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  setFlagsFromString('--no-expose-gc');
+  gc();
+}
