@@ -80,6 +80,8 @@ export class Session {
       configPath,
       env: { BENCH_PREFIX: this.runId },
       logPath: join(this.tmpDir, 'lightbus-run.log'),
+      // e.g. BENCH_CHILD_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (NODE_OPTIONS refuses --cpu-prof).
+      nodeArgs: process.env['BENCH_CHILD_NODE_ARGS']?.split(' ').filter(Boolean) ?? [],
     });
     this.child = child;
     const caller = createBus({ config: { serviceName: `${this.runId}_caller`, redis, logLevel: 'warn', apis: noValidation } });

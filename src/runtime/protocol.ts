@@ -7,8 +7,10 @@
  *   invoker --ToWorker--> worker                         work to run: RPCs, event batches, tasks
  *   worker --ToInvoker--> invoker                        outcomes, registrations, log lines
  *
- * Every message is plain data (structured-clone safe). Requests carry a `requestId`; the
- * answer to a request carries the same id. Errors travel as {@link SerializedError}.
+ * Every message is plain data (structured-clone safe). Between the invoker and a worker they
+ * travel in arrays, one postMessage per turn of the sender's event loop (message-batcher.ts).
+ * Requests carry a `requestId`; the answer to a request carries the same id. Errors travel as
+ * {@link SerializedError}.
  */
 import type { SerializedError } from '../errors.js';
 import type { ApiSchema } from '../api/define.js';

@@ -3,7 +3,6 @@
  * call, fire and registration becomes a command posted to the invoker in the main thread, and
  * the reply comes back on the same port, matched by request id.
  */
-import type { MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { BusBackend, CommandRequest } from '../client/backend.js';
 import type { ResolvedConfig } from '../config/schema.js';
@@ -25,7 +24,8 @@ export class WorkerBackend implements BusBackend {
   private announced = false;
 
   constructor(
-    private readonly port: MessagePort,
+    /** Posts to the invoker (batched with the thread's other messages). */
+    readonly post: (message: ToInvoker) => void,
     private readonly resolvedConfig: ResolvedConfig,
     readonly logger: Logger,
   ) {}
@@ -61,8 +61,4 @@ export class WorkerBackend implements BusBackend {
 
   /** The invoker shuts workers down; a handler closing "its" bus only stops its own use of it. */
   async close(): Promise<void> {}
-
-  post(message: ToInvoker): void {
-    this.port.postMessage(message);
-  }
 }

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
 import { deserializeError } from '../errors.js';
+import { MessageBatcher } from './message-batcher.js';
 import type { ClientCommand, Outcome, Registrations, ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
 
 /** Work posted to a worker and not yet answered. */
@@ -49,6 +50,10 @@ export class WorkerHandle {
   readonly ready: Promise<Registrations>;
   private readonly worker: Worker;
   private readonly inFlight = new Map<number, InFlight>();
+  /** What this turn posts to the thread; the dispatch of a batch of calls is synchronous, so a microtask gathers it. */
+  private readonly outbox = new MessageBatcher<ToWorker>((batch) => {
+    if (!this.exited) this.worker.postMessage(batch);
+  }, queueMicrotask);
   private requestSeq = 0;
   private lastError: Error | undefined;
   private exited = false;
@@ -74,10 +79,12 @@ export class WorkerHandle {
       },
     });
     this.ready = new Promise<Registrations>((resolve, reject) => {
-      this.worker.on('message', (message: ToInvoker) => {
-        if (message.type === 'ready') resolve(message.registrations);
-        else if (message.type === 'load-failed') reject(Object.assign(deserializeError(message.error), { modulePath: message.modulePath }));
-        else this.receive(message);
+      this.worker.on('message', (batch: ToInvoker[]) => {
+        for (const message of batch) {
+          if (message.type === 'ready') resolve(message.registrations);
+          else if (message.type === 'load-failed') reject(Object.assign(deserializeError(message.error), { modulePath: message.modulePath }));
+          else this.receive(message);
+        }
       });
       this.worker.once('exit', (code) => reject(this.lastError ?? new Error(`worker ${this.id} exited with code ${code} before it was ready`)));
     });
@@ -114,7 +121,7 @@ export class WorkerHandle {
         ...(hardDeadlineMs !== undefined ? { hardDeadlineAt: Date.now() + hardDeadlineMs } : {}),
         resolve: resolve as (v: unknown) => void,
       });
-      this.worker.postMessage(message);
+      this.outbox.send(message);
     });
   }
 
@@ -125,7 +132,7 @@ export class WorkerHandle {
   }
 
   post(message: ToWorker): void {
-    if (!this.exited) this.worker.postMessage(message);
+    if (!this.exited) this.outbox.send(message);
   }
 
   terminate(reason?: string): Promise<number> {

@@ -9,6 +9,7 @@ import type { ResolvedConfig } from '../config/schema.js';
 import { serializeError } from '../errors.js';
 import { importModule, releaseCompiler } from '../util/module-loader.js';
 import { HandlerRunner } from './handler-runner.js';
+import { MessageBatcher } from './message-batcher.js';
 import type { ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
 import { kWorkerBackend, WorkerBackend } from './worker-backend.js';
 
@@ -19,20 +20,25 @@ if (isMainThread || !parentPort) {
 const port = parentPort;
 const start = workerData as WorkerStartData;
 const config = start.config as ResolvedConfig;
-const post = (message: ToInvoker) => port.postMessage(message);
+const outbox = new MessageBatcher<ToInvoker>((batch) => port.postMessage(batch), setImmediate);
+const post = (message: ToInvoker) => outbox.send(message);
 
 // Each record is posted as soon as it is written: a record still buffered when a handler
 // blocks the thread, or when the thread is terminated, would be lost.
 const logger = pino(
   { level: start.logLevel, base: { worker: start.workerId }, timestamp: pino.stdTimeFunctions.isoTime },
-  { write: (line: string) => post({ type: 'log', lines: [line] }) },
+  { write: (line: string) => outbox.sendNow({ type: 'log', lines: [line] }) },
 );
 
-const backend = new WorkerBackend(port, config, logger);
+const backend = new WorkerBackend(post, config, logger);
 (globalThis as Record<symbol, unknown>)[kWorkerBackend] = backend;
 const runner = new HandlerRunner(backend.registry, backend.validator, config, logger);
 
-port.on('message', (message: ToWorker) => {
+port.on('message', (batch: ToWorker[]) => {
+  for (const message of batch) receive(message);
+});
+
+function receive(message: ToWorker): void {
   switch (message.type) {
     case 'reply':
       backend.settle(message);
@@ -56,20 +62,21 @@ port.on('message', (message: ToWorker) => {
       break;
     case 'shutdown':
       // Nothing is in flight by now (the invoker drained first): let the thread end.
+      outbox.flush();
       port.close();
       break;
   }
-});
+}
 
 for (const modulePath of start.modules) {
   try {
     await importModule(modulePath);
   } catch (error) {
-    post({ type: 'load-failed', modulePath, error: serializeError(error) });
+    outbox.sendNow({ type: 'load-failed', modulePath, error: serializeError(error) });
     // Stay alive until terminated: exiting here could race the message above.
     await new Promise(() => undefined);
   }
 }
 releaseCompiler();
 backend.markAnnounced();
-post({ type: 'ready', registrations: backend.registry.registrations() });
+outbox.sendNow({ type: 'ready', registrations: backend.registry.registrations() });

@@ -179,6 +179,39 @@ describe('redis: what travels on the wire', () => {
     }
   });
 
+  test('a call popped behind a busy drain runs only after its marker is found; closing puts back one nobody took', async () => {
+    const { logger: watched, records } = capturingLogger();
+    const rpc = new RedisRpcTransport({ redis: REDIS, rpc: { ...settings, expiryMs: 300 }, logger: watched });
+    const api = `${prefix}.backlog`;
+    const calls = Array.from({ length: 4 }, (_, n) => newCall(api, 'p', { n }, 'redis+key://nowhere'));
+    await Promise.all(calls.map((call) => rpc.send(call)));
+    const consumer = rpc.consume([api]);
+    try {
+      // Two by the drain; the BLPOP sent behind it pops the third, which is held back.
+      assert.deepEqual(await within(consumer.next(2), 5000, 'next()'), calls.slice(0, 2));
+      await waitFor(async () => (await raw.llen(`${api}:rpc_queue`)) === 1 || undefined, 'third call popped');
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const late = newCall(api, 'p', { n: 4 }, 'redis+key://nowhere');
+      await rpc.send(late);
+      // The third's marker expired while it was held, as did the fourth's: both are dropped.
+      assert.deepEqual(await within(consumer.next(10), 5000, 'next()'), [late]);
+      const dropped = records.filter((r) => r.msg === 'dropped an expired RPC call').map((r) => r['id']);
+      assert.deepEqual(dropped.sort(), [calls[2]!.id, calls[3]!.id].sort());
+
+      const more = Array.from({ length: 3 }, (_, n) => newCall(api, 'q', { n }, 'redis+key://nowhere'));
+      await Promise.all(more.map((call) => rpc.send(call)));
+      assert.deepEqual(await within(consumer.next(2), 5000, 'next()'), more.slice(0, 2));
+      await waitFor(async () => (await raw.llen(`${api}:rpc_queue`)) === 0 || undefined, 'last call popped');
+      await consumer.close();
+      const left = await raw.lrange(`${api}:rpc_queue`, 0, -1);
+      assert.deepEqual(left.map((blob) => (JSON.parse(blob) as { metadata: { id: string } }).metadata.id), [more[2]!.id]);
+    } finally {
+      await consumer.close();
+      await rpc.close();
+      await raw.del(`${api}:rpc_queue`);
+    }
+  });
+
   test('a result is LPUSHed to the return path key with the result ttl; an error result adds the trace', async () => {
     const result = new RedisResultTransport({ redis: REDIS, rpc: settings, logger, serviceName: prefix, processName: 'p' });
     const key = `${prefix}.auth.check:result:${randomUUID()}`;

@@ -82,3 +82,20 @@ export async function closeConnection(connection: RedisConnection, blocking: boo
     connection.disconnect();
   }
 }
+
+/**
+ * Runs `send`; the commands it issues leave in one socket write. On this project's machines a
+ * write to Redis costs tens of microseconds of CPU and often a context switch, so a loop that
+ * sends "take what is there" and "then block" together saves one per wake-up. Each command
+ * still gets its own reply, as soon as it arrives (unlike a `pipeline()`).
+ */
+export function inOneWrite<T>(connection: RedisConnection, send: () => T): T {
+  const stream = connection.status === 'ready' ? connection.stream : undefined;
+  if (!stream) return send();
+  stream.cork();
+  try {
+    return send();
+  } finally {
+    stream.uncork();
+  }
+}

@@ -11,7 +11,7 @@ import { BusClosedError } from '../../errors.js';
 import type { ResultTransport, RpcResult } from '../types.js';
 import { deliverResult } from '../result-delivery.js';
 import { encodeResult, redisReturnPath, returnPathKey } from '../wire/rpc.js';
-import { closeConnection, createConnection, type RedisConnection } from './connection.js';
+import { closeConnection, createConnection, inOneWrite, type RedisConnection } from './connection.js';
 import { KeyedBatcher } from './keyed-batcher.js';
 import { settleWithin } from '../../util/timeouts.js';
 import { Backoff } from './waits.js';
@@ -95,19 +95,25 @@ export class RedisResultTransport implements ResultTransport {
     return this.sender;
   }
 
+  /**
+   * After each wake-up, the LPOP that takes the rest of a burst and the BLPOP that waits for
+   * the next result leave in one write, so a quiet return path costs one write per result.
+   */
   private async receive(connection: RedisConnection, onResult: (result: RpcResult) => void): Promise<void> {
+    let waiting: Promise<[string, string] | null> | undefined;
     while (!this.closed) {
       try {
-        const popped = await connection.blpop(this.resultKey, BLOCK_SECONDS);
+        waiting ??= connection.blpop(this.resultKey, BLOCK_SECONDS);
+        const popped = await waiting;
         this.backoff.reset();
-        if (!popped) continue;
-        deliverResult(popped[1], onResult, this.logger, this.resultKey);
-        // A burst of results: take the rest without one round trip each.
-        for (let more = await connection.lpop(this.resultKey, DRAIN_COUNT); more; ) {
-          for (const blob of more) deliverResult(blob, onResult, this.logger, this.resultKey);
-          more = more.length === DRAIN_COUNT ? await connection.lpop(this.resultKey, DRAIN_COUNT) : null;
-        }
+        if (popped) deliverResult(popped[1], onResult, this.logger, this.resultKey);
+        const [rest, next] = inOneWrite(connection, () => [popped ? connection.lpop(this.resultKey, DRAIN_COUNT) : undefined, connection.blpop(this.resultKey, BLOCK_SECONDS)]);
+        waiting = next;
+        // Settled (and logged) where it is awaited; unhandled until then.
+        next.catch(() => undefined);
+        for (const blob of (await rest) ?? []) deliverResult(blob, onResult, this.logger, this.resultKey);
       } catch (error) {
+        waiting = undefined;
         if (this.closed) break;
         this.logger.warn({ err: (error as Error).message }, 'receiving RPC results failed; retrying after a pause');
         await this.backoff.wait();

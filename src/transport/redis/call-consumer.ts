@@ -1,0 +1,222 @@
+/**
+ * The server side of RPC over Redis lists: pops calls from the queues of some APIs and keeps
+ * the contract's at-most-once rule (a call whose expiry marker is gone is dropped unexecuted).
+ *
+ * One blocking connection of its own. Each read sends, in one write, a script that drains the
+ * queues without blocking (deleting the markers of what it takes) and a BLPOP behind it, so
+ * a server that is idle or lightly loaded spends one write and one wake-up per call.
+ */
+import type { Logger } from 'pino';
+import type { CallConsumer, RpcCall } from '../types.js';
+import { decodeCall, expiryMarkerKey, rpcQueueKey } from '../wire/rpc.js';
+import { closeConnection, createConnection, inOneWrite, type RedisConnection } from './connection.js';
+import type { RedisRpcTransportOptions } from './rpc-transport.js';
+import { Backoff } from './waits.js';
+
+/** How long one BLPOP blocks before the loop goes round again. */
+const BLOCK_SECONDS = 2;
+/** How much of a malformed blob goes into the log line. */
+const LOGGED_BLOB_CHARS = 500;
+
+/**
+ * First DELs the markers of the call ids in ARGV[3..] (prefix ARGV[2]) and returns how many
+ * ids that was followed by each DEL's result. Then pops up to ARGV[1] calls across the queues
+ * in KEYS without blocking, deleting each one's marker in the same step. A first pass takes
+ * at most a fair share from each queue so one busy API cannot starve the others; a second
+ * pass fills what is left. The calls follow as queue, blob, marker-deleted (1 live, 0
+ * expired, -1 no readable id) triples, flat. (`LPOP key count` needs Redis 6.2.)
+ */
+const DRAIN_SCRIPT = `
+local out = {#ARGV - 2}
+for i = 3, #ARGV do out[#out + 1] = redis.call('DEL', ARGV[2] .. ARGV[i]) end
+local max = tonumber(ARGV[1])
+local share = math.ceil(max / #KEYS)
+local taken = 0
+for pass = 1, 2 do
+  for _, key in ipairs(KEYS) do
+    local want = max - taken
+    if pass == 1 and share < want then want = share end
+    if want > 0 then
+      local items = redis.call('LPOP', key, want)
+      if items then
+        for _, blob in ipairs(items) do
+          local live = -1
+          local ok, message = pcall(cjson.decode, blob)
+          if ok and type(message) == 'table' and type(message.metadata) == 'table' then
+            local id = message.metadata.id
+            if type(id) == 'string' and id ~= '' then live = redis.call('DEL', ARGV[2] .. id) end
+          end
+          out[#out + 1] = key
+          out[#out + 1] = blob
+          out[#out + 1] = live
+        end
+        taken = taken + #items
+      end
+    end
+  end
+end
+return out
+`;
+
+interface DrainCommand {
+  lightbusDrainCalls(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<Array<string | number>>;
+}
+
+/** The BLPOP sent behind a drain; what it pops is handed out by the next read. */
+interface Blocked {
+  popped: Promise<[string, string] | null>;
+  /**
+   * Whether the drain in front of it found every queue empty: then what the BLPOP pops was
+   * pushed a moment ago, its marker (seconds of TTL) cannot have expired, and the call runs
+   * at once while the next drain deletes its marker. Otherwise the call may be an old one
+   * from a backlog, and the next drain checks its marker before it runs.
+   */
+  fresh: boolean;
+  /** Set once the BLPOP answered, so close() can put back a call nobody took. */
+  settled?: [string, string] | null;
+}
+
+export class RedisCallConsumer implements CallConsumer {
+  private readonly connection: RedisConnection & DrainCommand;
+  private readonly queues: string[];
+  private readonly logger: Logger;
+  private readonly backoff = new Backoff();
+  /** Which queue goes first next time, so every API gets its turn at the head. */
+  private rotation = 0;
+  private closed = false;
+  /** `next` calls run one after another: they share the connection. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private blocked: Blocked | undefined;
+  /** Calls already running (fresh from BLPOP) whose markers the next drain deletes. */
+  private running: RpcCall[] = [];
+  /** Calls from a BLPOP behind a busy drain, held until the next drain finds their markers. */
+  private unchecked: Array<{ call: RpcCall; queue: string; blob: string }> = [];
+
+  constructor(
+    apis: string[],
+    options: RedisRpcTransportOptions,
+    private readonly onClose: () => void,
+  ) {
+    this.queues = [...new Set(apis)].map(rpcQueueKey);
+    this.logger = options.logger.child({ component: 'rpc-consumer', apis });
+    const connection = createConnection({ redis: options.redis, logger: this.logger, role: `rpc:consume:${apis.join(',')}` });
+    connection.defineCommand('lightbusDrainCalls', { lua: DRAIN_SCRIPT });
+    this.connection = connection as RedisConnection & DrainCommand;
+  }
+
+  next(max: number): Promise<RpcCall[]> {
+    const run = this.tail.then(() => this.take(Math.max(1, Math.floor(max))));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.backoff.interrupt();
+    await this.putBackUntaken();
+    await closeConnection(this.connection, true);
+    await this.tail;
+    this.onClose();
+  }
+
+  private async take(max: number): Promise<RpcCall[]> {
+    while (!this.closed) {
+      try {
+        const fromBlock = await this.takeBlocked();
+        if (fromBlock.length > 0) return fromBlock;
+        const calls = await this.drainThenBlock(max);
+        this.backoff.reset();
+        if (calls.length > 0) return calls;
+      } catch (error) {
+        this.blocked = undefined;
+        if (this.closed) break;
+        this.logger.warn({ err: (error as Error).message }, 'consuming RPC calls failed; retrying after a pause');
+        await this.backoff.wait();
+      }
+    }
+    return [];
+  }
+
+  /** Waits for the BLPOP left by the last read; a fresh call comes out at once. */
+  private async takeBlocked(): Promise<RpcCall[]> {
+    const blocked = this.blocked;
+    if (!blocked) return [];
+    const popped = await blocked.popped;
+    this.blocked = undefined;
+    const call = popped ? this.decode(popped[0], popped[1]) : undefined;
+    if (!call) return [];
+    if (!blocked.fresh) {
+      this.unchecked.push({ call, queue: popped![0], blob: popped![1] });
+      return [];
+    }
+    this.running.push(call);
+    return [call];
+  }
+
+  private async drainThenBlock(max: number): Promise<RpcCall[]> {
+    const queues = this.rotatedQueues();
+    const running = this.running;
+    const unchecked = this.unchecked;
+    const ids = [...running, ...unchecked.map((held) => held.call)].map((call) => call.id);
+    const want = Math.max(0, max - unchecked.length);
+    const [drained, popped] = inOneWrite(this.connection, () => [
+      this.connection.lightbusDrainCalls(queues.length, ...queues, want, expiryMarkerKey(''), ...ids),
+      this.connection.blpop(...queues, BLOCK_SECONDS),
+    ]);
+    const blocked: Blocked = { popped, fresh: false };
+    this.blocked = blocked;
+    popped.then((settled) => (blocked.settled = settled), () => undefined);
+    const [count, ...rest] = await drained;
+    // Only once the script ran: a failed drain leaves them for the next one.
+    this.running = this.running.slice(running.length);
+    this.unchecked = this.unchecked.slice(unchecked.length);
+    const deleted = rest.slice(0, Number(count)).map(Number);
+    const missing = deleted.slice(0, running.length).filter((d) => d === 0).length;
+    if (missing > 0) this.logger.warn({ calls: missing }, 'ran RPC calls whose expiry marker was missing (their caller wrote none, or an expiry shorter than a moment)');
+    const calls = unchecked.map((held) => held.call).filter((call, i) => this.keepIfLive(call, deleted[running.length + i]!));
+    const triples = rest.slice(Number(count));
+    for (let i = 0; i + 2 < triples.length; i += 3) {
+      const call = this.decode(String(triples[i]), String(triples[i + 1]));
+      if (call && this.keepIfLive(call, Number(triples[i + 2]))) calls.push(call);
+    }
+    blocked.fresh = triples.length === 0;
+    return calls;
+  }
+
+  private keepIfLive(call: RpcCall, markerDeleted: number): boolean {
+    if (markerDeleted === 1) return true;
+    this.logger.debug({ api: call.api, procedure: call.procedure, id: call.id }, 'dropped an expired RPC call');
+    return false;
+  }
+
+  private rotatedQueues(): string[] {
+    const start = this.rotation++ % this.queues.length;
+    return [...this.queues.slice(start), ...this.queues.slice(0, start)];
+  }
+
+  private decode(queue: string, blob: string): RpcCall | undefined {
+    const decoded = decodeCall(blob);
+    if (!('malformed' in decoded)) return decoded;
+    // There is no reliable caller to answer: the caller will time out.
+    this.logger.warn({ queue, reason: decoded.malformed, blob: blob.slice(0, LOGGED_BLOB_CHARS) }, 'dropped a malformed RPC call');
+    return undefined;
+  }
+
+  /**
+   * A call the last BLPOP popped, or one waiting for its marker check, that no read took:
+   * back to the head of its queue, where another server (or this one, restarted) finds it.
+   */
+  private async putBackUntaken(): Promise<void> {
+    const untaken: Array<[string, string]> = this.unchecked.map(({ queue, blob }) => [queue, blob]);
+    this.unchecked = [];
+    const settled = this.blocked?.settled;
+    if (settled) untaken.push(settled);
+    if (untaken.length === 0 || this.connection.status !== 'ready') return;
+    try {
+      await Promise.all(untaken.map(([queue, blob]) => this.connection.lpush(queue, blob)));
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message, calls: untaken.length }, 'could not put back RPC calls taken but not run; their callers will time out');
+    }
+  }
+}
