@@ -98,34 +98,47 @@ export class Bus {
   call<R extends RpcRef<any, any>>(rpc: R, params: ParamsOf<R>, options?: CallOptions): Promise<ResultOf<R>>; // eslint-disable-line @typescript-eslint/no-explicit-any
   call<N extends keyof RemoteRpcs & string>(rpc: N, params: RemoteRpcs[N]['params'], options?: CallOptions): Promise<RemoteRpcs[N]['result']>;
   call<N extends string>(rpc: UntypedName<N, RemoteRpcs>, params: Record<string, unknown>, options?: CallOptions): Promise<unknown>;
-  async call(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions = {}): Promise<unknown> {
-    const { api, name } = this.target(rpc);
-    if (typeof rpc !== 'string') this.backend.registry.knowRpc(rpc);
-    const { checks, config } = this.readyValue ?? (await this.ready());
-    const kwargs = checks.rpcParameters('outgoing', api, name, toJsonValue(params) as Record<string, unknown>);
-    const info = { api, procedure: name, params: kwargs };
+  call(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions = {}): Promise<unknown> {
+    // Without hooks nothing needs awaiting around the request: no async frame per call (as for fire).
+    const ready = this.readyValue;
+    if (ready === undefined || this.backend.registry.hooks.length > 0) return this.callWithHooks(rpc, params, options);
+    try {
+      const command = this.callCommand(rpc, params, options, ready);
+      return this.backend.request(command).then((value) => ready.checks.rpcResult('incoming', command.api, command.procedure, value));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private async callWithHooks(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions): Promise<unknown> {
+    const ready = this.readyValue ?? (await this.ready());
+    const command = this.callCommand(rpc, params, options, ready);
+    const info = { api: command.api, procedure: command.procedure, params: command.kwargs };
     await this.hook('beforeRpcCall', info);
     try {
-      const executionId = currentExecutionId();
-      const result = checks.rpcResult(
-        'incoming',
-        api,
-        name,
-        await this.backend.request({
-          type: 'call',
-          api,
-          procedure: name,
-          kwargs,
-          timeoutMs: options.timeoutMs ?? apiConfig(config, api).rpcTimeoutMs,
-          ...(executionId !== undefined ? { executionId } : {}),
-        }),
-      );
+      const result = ready.checks.rpcResult('incoming', command.api, command.procedure, await this.backend.request(command));
       await this.hook('afterRpcCall', { ...info, result });
       return result;
     } catch (error) {
       await this.hook('afterRpcCall', { ...info, error: error as Error });
       throw error;
     }
+  }
+
+  /** The `call` command, its parameters converted and validated. */
+  private callCommand(
+    rpc: RpcRef | string,
+    params: Record<string, unknown>,
+    options: CallOptions,
+    { checks, config }: { config: ResolvedConfig; checks: MessageChecks },
+  ): Extract<CommandRequest, { type: 'call' }> {
+    const { api, name } = this.target(rpc);
+    if (typeof rpc !== 'string') this.backend.registry.knowRpc(rpc);
+    const kwargs = checks.rpcParameters('outgoing', api, name, toJsonValue(params) as Record<string, unknown>);
+    const command: Extract<CommandRequest, { type: 'call' }> = { type: 'call', api, procedure: name, kwargs, timeoutMs: options.timeoutMs ?? apiConfig(config, api).rpcTimeoutMs };
+    const executionId = currentExecutionId();
+    if (executionId !== undefined) command.executionId = executionId;
+    return command;
   }
 
   /** Fires an event; resolves with its message id and stream id once Redis has it. */

@@ -9,6 +9,7 @@ import { deserializeError } from '../errors.js';
 import { InlineExecutor } from '../runtime/executor.js';
 import { HandlerRunner } from '../runtime/handler-runner.js';
 import { Invoker } from '../runtime/invoker.js';
+import type { Outcome } from '../runtime/protocol.js';
 import { Registry } from '../runtime/registry.js';
 import { SchemaValidator } from '../schema/validator.js';
 import type { MemoryStore } from '../transport/memory/store.js';
@@ -66,10 +67,9 @@ export class ProcessBackend implements BusBackend {
   async request(command: CommandRequest): Promise<unknown> {
     // Fires skip the outcome round trip: a burst of them is a hot path, and no thread lies between.
     if (command.type === 'fire' && this.startedValue) return this.startedValue.invoker.fire(command);
+    if (command.type === 'call' && this.startedValue) return this.startedValue.invoker.call(command).then(valueOrThrow);
     const { invoker } = this.startedValue ?? (await this.started);
-    const outcome = await invoker.handle({ ...command, requestId: 0 } as Parameters<Invoker['handle']>[0]);
-    if (outcome.ok) return outcome.value;
-    throw deserializeError(outcome.error);
+    return valueOrThrow(await invoker.handle({ ...command, requestId: 0 } as Parameters<Invoker['handle']>[0]));
   }
 
   registered(): void {
@@ -141,4 +141,9 @@ export class ProcessBackend implements BusBackend {
       }
     }
   }
+}
+
+function valueOrThrow(outcome: Outcome): unknown {
+  if (outcome.ok) return outcome.value;
+  throw deserializeError(outcome.error);
 }

@@ -39,20 +39,25 @@ export class HandlerRunner {
       }
       const params = this.checks.rpcParameters('incoming', call.api, call.procedure, call.kwargs);
       const info = { api: call.api, procedure: call.procedure, params };
-      await this.hook('beforeRpcExecution', info);
+      // Awaited only when there is something to wait for (hooks, a promise): a sync handler
+      // without hooks then costs no promise but this function's own.
+      const before = this.hook('beforeRpcExecution', info);
+      if (before) await before;
       let result: unknown;
       try {
-        result = await withDeadline(
+        result = withDeadline(
           runInExecution(executionId, () => fn(params)),
           served.deadlineMs,
           () => `RPC ${call.api}.${call.procedure} ran past its deadline of ${served.deadlineMs} ms`,
         );
+        if (isThenable(result)) result = await result;
         result = this.checks.rpcResult('outgoing', call.api, call.procedure, toJsonValue(result === undefined ? null : result));
       } catch (error) {
         await this.hook('afterRpcExecution', { ...info, error: error as Error });
         throw error;
       }
-      await this.hook('afterRpcExecution', { ...info, result });
+      const after = this.hook('afterRpcExecution', { ...info, result });
+      if (after) await after;
       return { ok: true, value: result };
     } catch (error) {
       this.logger.error({ err: error, api: call.api, procedure: call.procedure, callId: call.id }, 'RPC handler failed');

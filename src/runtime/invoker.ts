@@ -34,6 +34,7 @@ export interface InvokerOptions {
 }
 
 type FireCommand = Omit<Extract<ClientCommand, { type: 'fire' }>, 'requestId'>;
+type CallCommand = Omit<Extract<ClientCommand, { type: 'call' }>, 'requestId'>;
 
 /** How often fires in flight are checked against their timeout. */
 const FIRE_SWEEP_MS = 50;
@@ -173,17 +174,15 @@ export class Invoker {
     return this.closing;
   }
 
-  private async call(command: Extract<ClientCommand, { type: 'call' }>): Promise<Outcome> {
+  /** Calls an RPC; the outcome is the result or the error as data. A process bus calls this directly. */
+  call(command: CallCommand): Promise<Outcome> {
     const { executionId } = command;
+    const called = () => this.caller.call(command.api, command.procedure, command.kwargs, command.timeoutMs);
     // The calling handler waits on this call: lend its slot out so the callee can run, even
     // when the callee is served by this very process and every slot is taken.
-    const lends = executionId !== undefined && this.rpcSlots.has(executionId);
-    if (lends) this.rpcSlots.suspend(executionId);
-    try {
-      return await this.caller.call(command.api, command.procedure, command.kwargs, command.timeoutMs);
-    } finally {
-      if (lends) this.rpcSlots.resume(executionId);
-    }
+    if (executionId === undefined || !this.rpcSlots.has(executionId)) return called();
+    this.rpcSlots.suspend(executionId);
+    return called().finally(() => this.rpcSlots.resume(executionId));
   }
 
   /**
