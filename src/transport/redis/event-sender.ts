@@ -11,6 +11,7 @@
  */
 import type { SendReceiver } from '../types.js';
 import type { RedisConnection } from './connection.js';
+import { TickBatcher } from './tick-batcher.js';
 
 /**
  * KEYS are the streams of the run. ARGV[1] is the approximate MAXLEN ('' for none); ARGV[2] a
@@ -58,17 +59,16 @@ interface XaddsCommand {
 }
 
 /** Queues events per turn of the loop and writes each turn's worth with one script run (split at the limits above). */
-export class EventSender {
+export class EventSender extends TickBatcher {
   private readonly connection: RedisConnection & XaddsCommand;
   private readonly trim: string;
   private streams: string[] = [];
   private streamIndex = new Map<string, number>();
   private queue: Pending[] = [];
   private chars = 0;
-  private scheduled = false;
-  private readonly outstanding = new Set<Promise<void>>();
 
   constructor(connection: RedisConnection, maxStreamLength: number | null) {
+    super();
     connection.defineCommand('lightbusXadds', { lua: XADD_SCRIPT });
     this.connection = connection as RedisConnection & XaddsCommand;
     this.trim = maxStreamLength === null ? '' : String(maxStreamLength);
@@ -84,19 +84,12 @@ export class EventSender {
     }
     this.queue.push({ streamIndex, fields, receiver });
     for (const field of fields) this.chars += field.length;
-    if (this.queue.length >= MAX_EVENTS_PER_RUN || this.chars >= MAX_CHARS_PER_RUN) this.flush();
-    else if (!this.scheduled) {
-      // The next turn of the loop: a burst of fires (or the fires of a batch of handlers) leaves together.
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.queued(this.queue.length >= MAX_EVENTS_PER_RUN || this.chars >= MAX_CHARS_PER_RUN);
   }
 
-  /** Sends what is queued now. */
-  flush(): void {
-    this.scheduled = false;
+  protected sendQueued(): Promise<void> | undefined {
     const batch = this.queue;
-    if (batch.length === 0) return;
+    if (batch.length === 0) return undefined;
     const streams = this.streams;
     this.queue = [];
     this.chars = 0;
@@ -108,7 +101,7 @@ export class EventSender {
     if (ESCAPED_SURROGATE.test(json)) {
       json = JSON.stringify(runs.map((item) => (Array.isArray(item) ? item.map((field: string) => field.replace(LONE_SURROGATE, '\uFFFD')) : item)));
     }
-    const sent = this.connection.lightbusXadds(streams.length, ...streams, this.trim, json).then(
+    return this.connection.lightbusXadds(streams.length, ...streams, this.trim, json).then(
       (replies) => {
         for (let i = 0; i < batch.length; i++) {
           const reply = replies[i];
@@ -120,25 +113,17 @@ export class EventSender {
         for (const event of batch) event.receiver.failed(error);
       },
     );
-    this.outstanding.add(sent);
-    void sent.finally(() => this.outstanding.delete(sent));
-  }
-
-  /** Sends what is queued and waits until every script run sent so far has its reply. */
-  async drain(): Promise<void> {
-    this.flush();
-    while (this.outstanding.size > 0) await Promise.allSettled([...this.outstanding]);
   }
 
   private sendAlone(stream: string, fields: string[], receiver: SendReceiver): void {
     // What was queued before goes first: one connection keeps the order, so the stream does too.
     this.flush();
     const trim = this.trim === '' ? [] : ['MAXLEN', '~', this.trim];
-    const sent = (this.connection.xadd(stream, ...trim, '*', ...fields) as Promise<string>).then(
-      (streamId) => receiver.sent(streamId),
-      (error: unknown) => receiver.failed(error),
+    this.track(
+      (this.connection.xadd(stream, ...trim, '*', ...fields) as Promise<string>).then(
+        (streamId) => receiver.sent(streamId),
+        (error: unknown) => receiver.failed(error),
+      ),
     );
-    this.outstanding.add(sent);
-    void sent.finally(() => this.outstanding.delete(sent));
   }
 }

@@ -7,6 +7,7 @@
  */
 import type { ChainableCommander } from 'ioredis';
 import type { RedisConnection } from './connection.js';
+import { TickBatcher } from './tick-batcher.js';
 
 /** Appends the commands that write `values` to `key`, and returns how many it appended. */
 export type WriteGroup<T> = (pipeline: ChainableCommander, key: string, values: T[]) => number;
@@ -19,15 +20,15 @@ interface Group<T> {
 /** Most values in one command: a larger group is split so one command never grows without bound. */
 const MAX_GROUP = 1000;
 
-export class KeyedBatcher<T> {
+export class KeyedBatcher<T> extends TickBatcher {
   private groups = new Map<string, Group<T>>();
-  private scheduled = false;
-  private readonly outstanding = new Set<Promise<void>>();
 
   constructor(
     private readonly connection: RedisConnection,
     private readonly write: WriteGroup<T>,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Queues a value for `key`; resolves once the command carrying it succeeded. */
   add(key: string, value: T): Promise<void> {
@@ -36,25 +37,18 @@ export class KeyedBatcher<T> {
       if (!group) this.groups.set(key, (group = { values: [], waiters: [] }));
       group.values.push(value);
       group.waiters.push({ resolve, reject });
-      if (group.values.length >= MAX_GROUP) this.flush();
-      else if (!this.scheduled) {
-        // The next turn of the loop: what this turn's I/O produced (a batch of results, a
-        // burst of calls) leaves together.
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.queued(group.values.length >= MAX_GROUP);
     });
   }
 
-  /** Sends what is queued now, in one pipeline. */
-  flush(): void {
-    this.scheduled = false;
-    if (this.groups.size === 0) return;
+  /** Sends what is queued, all keys in one pipeline. */
+  protected sendQueued(): Promise<void> | undefined {
+    if (this.groups.size === 0) return undefined;
     const groups = [...this.groups];
     this.groups = new Map();
     const pipeline = this.connection.pipeline();
     const spans = groups.map(([key, group]) => this.write(pipeline, key, group.values));
-    const sent = pipeline.exec().then(
+    return pipeline.exec().then(
       (replies) => {
         let at = 0;
         groups.forEach(([, group], i) => {
@@ -65,13 +59,5 @@ export class KeyedBatcher<T> {
       },
       (error: unknown) => groups.forEach(([, group]) => group.waiters.forEach((waiter) => waiter.reject(error))),
     );
-    this.outstanding.add(sent);
-    void sent.finally(() => this.outstanding.delete(sent));
-  }
-
-  /** Sends what is queued and waits until every pipeline sent so far has its replies. */
-  async drain(): Promise<void> {
-    this.flush();
-    while (this.outstanding.size > 0) await Promise.allSettled([...this.outstanding]);
   }
 }
