@@ -10,9 +10,8 @@ export class MessageBatcher<T> {
 
   /**
    * @param post sends one batch.
-   * @param schedule runs the flush later: a microtask where the messages of a turn are
-   *   posted by synchronous code (the invoker's dispatch loop), `setImmediate` where they
-   *   come from many promise continuations (a worker's handlers finishing).
+   * @param schedule runs the flush later, after the synchronous code and the promise
+   *   continuations that post a batch's messages (a microtask).
    */
   constructor(
     private readonly post: (batch: T[]) => void,

@@ -20,7 +20,9 @@ if (isMainThread || !parentPort) {
 const port = parentPort;
 const start = workerData as WorkerStartData;
 const config = start.config as ResolvedConfig;
-const outbox = new MessageBatcher<ToInvoker>((batch) => port.postMessage(batch), setImmediate);
+// A microtask gathers the answers of a batch of sync handlers (they all resolve in one
+// microtask run) without the extra turn of the loop that setImmediate costs a lone answer.
+const outbox = new MessageBatcher<ToInvoker>((batch) => port.postMessage(batch), queueMicrotask);
 const post = (message: ToInvoker) => outbox.send(message);
 
 // Each record is posted as soon as it is written: a record still buffered when a handler

@@ -1,8 +1,9 @@
 /**
- * What every per-tick batcher of the Redis transports shares: what is queued during one turn
- * of the event loop is sent once, on the next turn (`setImmediate`: every command issued
- * while handling this turn's I/O, such as a batch of results or a burst of fires, goes
- * together), and `drain` waits for every send still awaiting its replies.
+ * What every per-tick batcher of the Redis transports shares: while a send is on its way,
+ * what is queued during one turn of the event loop is sent once, on the next turn
+ * (`setImmediate`: every command issued while handling this turn's I/O, such as a batch of
+ * results or a burst of fires, goes together); on an idle connection the first one goes at
+ * once. `drain` waits for every send still awaiting its replies.
  */
 export abstract class TickBatcher {
   private scheduled = false;
@@ -21,9 +22,13 @@ export abstract class TickBatcher {
     while (this.outstanding.size > 0) await Promise.allSettled([...this.outstanding]);
   }
 
-  /** Call after queueing: flushes at once when the queue is full, else on the next turn. */
+  /**
+   * Call after queueing: flushes at once when the queue is full, or when nothing is on its way
+   * (an idle connection has nothing to gather behind: a lone call or result should not wait a
+   * turn of the loop); else on the next turn.
+   */
   protected queued(full: boolean): void {
-    if (full) this.flush();
+    if (full || (!this.scheduled && this.outstanding.size === 0)) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
