@@ -1,17 +1,17 @@
 /**
- * Messages between the invoker and a worker thread travel in arrays: what one side posts in
- * one turn of its event loop goes as ONE postMessage. With 64 RPCs in flight, postMessage
- * (serialising, and waking the other thread) was the largest single cost of the main thread;
- * a batch of calls drained from Redis now reaches a worker as one message, and the worker's
- * answers go back the same way.
+ * What a worker thread posts to the invoker travels in arrays: the answers that become ready
+ * in one microtask run (a batch of events, the calls of sync handlers) go as ONE postMessage,
+ * which costs a serialisation and a wake-up of the main thread each. The invoker does not
+ * batch its posts to a worker: a worker drains its microtasks between two messages, so an
+ * answer leaves before the next handler of a batch runs, and that one may be CPU-bound.
  */
 export class MessageBatcher<T> {
   private queue: T[] = [];
 
   /**
    * @param post sends one batch.
-   * @param schedule runs the flush later, after the synchronous code and the promise
-   *   continuations that post a batch's messages (a microtask).
+   * @param schedule runs the flush later, after the promise continuations that post a
+   *   batch's messages (a microtask).
    */
   constructor(
     private readonly post: (batch: T[]) => void,

@@ -8,7 +8,8 @@
  *   worker --ToInvoker--> invoker                        outcomes, registrations, log lines
  *
  * Every message is plain data (structured-clone safe). Between the invoker and a worker they
- * travel in arrays, one postMessage per turn of the sender's event loop (message-batcher.ts).
+ * travel in arrays: a worker gathers what it posts in one microtask run (message-batcher.ts);
+ * the invoker posts one message at a time (see WorkerHandle.run for why).
  * Requests carry a `requestId`; the answer to a request carries the same id. Errors travel as
  * {@link SerializedError}.
  */

@@ -8,7 +8,6 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
 import { deserializeError } from '../errors.js';
-import { MessageBatcher } from './message-batcher.js';
 import type { ClientCommand, Outcome, Registrations, ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
 
 /** Work posted to a worker and not yet answered. */
@@ -50,10 +49,6 @@ export class WorkerHandle {
   readonly ready: Promise<Registrations>;
   private readonly worker: Worker;
   private readonly inFlight = new Map<number, InFlight>();
-  /** What this turn posts to the thread; the dispatch of a batch of calls is synchronous, so a microtask gathers it. */
-  private readonly outbox = new MessageBatcher<ToWorker>((batch) => {
-    if (!this.exited) this.worker.postMessage(batch);
-  }, queueMicrotask);
   private requestSeq = 0;
   private lastError: Error | undefined;
   private exited = false;
@@ -121,7 +116,9 @@ export class WorkerHandle {
         ...(hardDeadlineMs !== undefined ? { hardDeadlineAt: Date.now() + hardDeadlineMs } : {}),
         resolve: resolve as (v: unknown) => void,
       });
-      this.outbox.send(message);
+      // One message per post, never several: a worker drains its microtasks between two
+      // messages, so an answer is on its way before the next handler (maybe CPU-bound) runs.
+      this.worker.postMessage([message]);
     });
   }
 
@@ -132,7 +129,7 @@ export class WorkerHandle {
   }
 
   post(message: ToWorker): void {
-    if (!this.exited) this.outbox.send(message);
+    if (!this.exited) this.worker.postMessage([message]);
   }
 
   terminate(reason?: string): Promise<number> {

@@ -10,6 +10,7 @@ import { cleanUpRunners, startRunner, tempDir } from './helpers/runner-process.j
 
 const burner = testNames('burn');
 const free = testNames('free');
+const sibling = testNames('sibling');
 const bus = createBus({ config: { serviceName: burner.caller, logLevel: 'silent' } });
 
 after(async () => {
@@ -17,6 +18,7 @@ after(async () => {
   await cleanUpRunners();
   await cleanUpNames(burner);
   await cleanUpNames(free);
+  await cleanUpNames(sibling);
 });
 
 test('a CPU-bound handler delays only its own worker: other RPCs keep being answered while it burns', async () => {
@@ -40,6 +42,20 @@ test('a CPU-bound handler delays only its own worker: other RPCs keep being answ
   const burnt = (await burning) as { thread: number; spins: number };
   assert.equal(burnt.thread, started['thread']);
   assert.ok(burnt.spins > 0);
+  assert.deepEqual(await runner.stop(), { code: 0, signal: null }, runner.tail());
+});
+
+test('RPCs that reach a worker with a CPU-bound one, ahead of it, are answered without waiting for it', async () => {
+  const runner = await startRunner({ modules: ['cpu-burner.ts'], serviceName: sibling.service, workers: 1, env: fixtureEnv(sibling) });
+  await runner.ready();
+  const stopFile = join(await tempDir(), 'stop-burning');
+  // Sent in one tick: the server reads them together and hands them to its one worker in order.
+  const pings = [bus.call(`${sibling.api}.ping`, {}, { timeoutMs: 10_000 }), bus.call(`${sibling.api}.ping`, {}, { timeoutMs: 10_000 })];
+  const burning = bus.call(`${sibling.api}.burn`, { stopFile }, { timeoutMs: 30_000 });
+  // The burn cannot end before the file exists: answers that arrive now did not wait for it.
+  await Promise.all(pings);
+  await writeFile(stopFile, '');
+  await burning;
   assert.deepEqual(await runner.stop(), { code: 0, signal: null }, runner.tail());
 });
 
