@@ -64,12 +64,12 @@ export class ProcessBackend implements BusBackend {
     return (await this.started).config;
   }
 
-  async request(command: CommandRequest): Promise<unknown> {
-    // Fires skip the outcome round trip: a burst of them is a hot path, and no thread lies between.
-    if (command.type === 'fire' && this.startedValue) return this.startedValue.invoker.fire(command);
-    if (command.type === 'call' && this.startedValue) return this.startedValue.invoker.call(command).then(valueOrThrow);
-    const { invoker } = this.startedValue ?? (await this.started);
-    return valueOrThrow(await invoker.handle({ ...command, requestId: 0 } as Parameters<Invoker['handle']>[0]));
+  request(command: CommandRequest): Promise<unknown> {
+    // Calls and fires go straight to the invoker once it runs: they are the hot paths, and no
+    // thread lies between (no async frame, no outcome round trip).
+    if (this.startedValue && command.type === 'fire') return this.startedValue.invoker.fire(command);
+    if (this.startedValue && command.type === 'call') return this.startedValue.invoker.call(command).then(valueOrThrow);
+    return this.started.then(({ invoker }) => invoker.handle({ ...command, requestId: 0 } as Parameters<Invoker['handle']>[0])).then(valueOrThrow);
   }
 
   registered(): void {

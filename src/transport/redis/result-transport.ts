@@ -54,9 +54,14 @@ export class RedisResultTransport implements ResultTransport {
    * Pushes a result to `redis+key://{key}` (LPUSH, then PEXPIRE: the contract's EXPIRE at a
    * finer grain). The results of one tick for one return path leave in one LPUSH.
    */
-  async send(returnPath: string, result: RpcResult): Promise<void> {
-    if (this.closed) throw new BusClosedError('Cannot send an RPC result: the result transport is closed');
-    await this.connectSender().batcher.add(returnPathKey(returnPath), encodeResult(result));
+  send(returnPath: string, result: RpcResult): Promise<void> {
+    // Not async, as RedisRpcTransport.send: one promise per result.
+    try {
+      if (this.closed) throw new BusClosedError('Cannot send an RPC result: the result transport is closed');
+      return this.connectSender().batcher.add(returnPathKey(returnPath), encodeResult(result));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   listen(onResult: (result: RpcResult) => void): void {
