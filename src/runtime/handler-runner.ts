@@ -73,18 +73,30 @@ export class HandlerRunner {
    */
   async runEvents(listenerName: string, events: Array<EventMessage & { streamId: string }>, executionId: number): Promise<Outcome<null>[]> {
     const listener = this.registry.listeners.get(listenerName);
+    if (!listener) {
+      return events.length === 0 ? [] : [{ ok: false, error: serializeError(new Error(`No listener named "${listenerName}" in this thread`)) }];
+    }
+    const { handler, descriptor } = listener;
+    const policy = descriptor.onError;
+    const attempts = typeof policy === 'object' ? Math.max(1, policy.retry.maxAttempts) : 1;
+    const backoffMs = typeof policy === 'object' ? (policy.retry.backoffMs ?? 100) : 0;
     const outcomes: Outcome<null>[] = [];
     for (const message of events) {
-      if (!listener) {
-        outcomes.push({ ok: false, error: serializeError(new Error(`No listener named "${listenerName}" in this thread`)) });
-        break;
-      }
-      const policy = listener.descriptor.onError;
-      const attempts = typeof policy === 'object' ? Math.max(1, policy.retry.maxAttempts) : 1;
-      const backoffMs = typeof policy === 'object' ? (policy.retry.backoffMs ?? 100) : 0;
-      let outcome: Outcome<null> = { ok: true, value: null };
+      let outcome: Outcome<null> = OK;
       for (let attempt = 1; attempt <= attempts; attempt++) {
-        outcome = await this.runOneEvent(listenerName, listener.handler, listener.descriptor.deadlineMs, message, executionId);
+        if (this.registry.hooks.length > 0) {
+          outcome = await this.runOneEventWithHooks(listenerName, handler, descriptor.deadlineMs, message, executionId);
+        } else {
+          // Without hooks the handler's own promise is the only one awaited per event: with
+          // async hooks on (AsyncLocalStorage), every extra promise per event is a cost.
+          try {
+            const ran = this.runHandler(listenerName, handler, descriptor.deadlineMs, incomingEvent(message, this.checks), executionId);
+            if (isThenable(ran)) await ran;
+            outcome = OK;
+          } catch (error) {
+            outcome = this.eventFailed(listenerName, message, error);
+          }
+        }
         if (outcome.ok || attempt === attempts) break;
         this.logger.warn({ listener: listenerName, event: `${message.api}.${message.event}`, attempt, err: outcome.error }, 'event handler failed; retrying');
         await sleep(backoffMs * 2 ** (attempt - 1));
@@ -95,7 +107,7 @@ export class HandlerRunner {
     return outcomes;
   }
 
-  private async runOneEvent(
+  private async runOneEventWithHooks(
     listenerName: string,
     handler: (event: IncomingEvent) => unknown,
     deadlineMs: number | undefined,
@@ -103,36 +115,34 @@ export class HandlerRunner {
     executionId: number,
   ): Promise<Outcome<null>> {
     try {
-      const event: IncomingEvent = {
-        api: message.api,
-        name: message.event,
-        id: message.id,
-        streamId: message.streamId,
-        version: message.version,
-        params: this.checks.eventParameters('incoming', message.api, message.event, message.kwargs),
-      };
-      // Awaited only when there is something to wait for: a batch of sync handlers (or of
-      // async ones without hooks) then costs no extra promise per event.
-      const before = this.hook('beforeEventExecution', { listener: listenerName, event });
-      if (before) await before;
+      const event = incomingEvent(message, this.checks);
+      await this.hook('beforeEventExecution', { listener: listenerName, event });
       try {
-        const ran = withDeadline(
-          runInExecution(executionId, () => handler(event)),
-          deadlineMs,
-          () => `listener "${listenerName}" ran past its deadline of ${deadlineMs} ms on ${message.api}.${message.event}`,
-        );
+        const ran = this.runHandler(listenerName, handler, deadlineMs, event, executionId);
         if (isThenable(ran)) await ran;
       } catch (error) {
         await this.hook('afterEventExecution', { listener: listenerName, event, error: error as Error });
         throw error;
       }
-      const after = this.hook('afterEventExecution', { listener: listenerName, event });
-      if (after) await after;
+      await this.hook('afterEventExecution', { listener: listenerName, event });
       return OK;
     } catch (error) {
-      this.logger.error({ err: error, listener: listenerName, event: `${message.api}.${message.event}`, eventId: message.id }, 'event handler failed');
-      return { ok: false, error: serializeError(error) };
+      return this.eventFailed(listenerName, message, error);
     }
+  }
+
+  /** Calls the handler inside its execution, raced against its deadline only if it returns a promise and has one. */
+  private runHandler(listenerName: string, handler: (event: IncomingEvent) => unknown, deadlineMs: number | undefined, event: IncomingEvent, executionId: number): unknown {
+    return withDeadline(
+      runInExecution(executionId, () => handler(event)),
+      deadlineMs,
+      () => `listener "${listenerName}" ran past its deadline of ${deadlineMs} ms on ${event.api}.${event.name}`,
+    );
+  }
+
+  private eventFailed(listenerName: string, message: EventMessage, error: unknown): Outcome<null> {
+    this.logger.error({ err: error, listener: listenerName, event: `${message.api}.${message.event}`, eventId: message.id }, 'event handler failed');
+    return { ok: false, error: serializeError(error) };
   }
 
   async runTask(name: string, executionId: number): Promise<Outcome<null>> {
@@ -162,6 +172,18 @@ export class HandlerRunner {
     if (this.registry.hooks.length === 0) return undefined;
     return this.registry.runHook(name, info, this.logger);
   }
+}
+
+/** What a handler receives; the parameters checked (and revived) against the event's schema. */
+function incomingEvent(message: EventMessage & { streamId: string }, checks: MessageChecks): IncomingEvent {
+  return {
+    api: message.api,
+    name: message.event,
+    id: message.id,
+    streamId: message.streamId,
+    version: message.version,
+    params: checks.eventParameters('incoming', message.api, message.event, message.kwargs),
+  };
 }
 
 /** `value` itself when there is no deadline to race (no promise made), else the race. */

@@ -193,7 +193,7 @@ export class Invoker {
   fire(command: FireCommand): Promise<FiredEvent> {
     if (this.closing) return Promise.reject(new BusClosedError('cannot fire: the bus is closing'));
     return new Promise((resolve, reject) => {
-      const fire = new FireInFlight(randomUUID(), command, resolve, reject, this.fireDeadlines);
+      const fire = new FireInFlight(randomUUID(), command.api, command.event, command.timeoutMs, resolve, reject, this.fireDeadlines);
       this.fireDeadlines.add(fire);
       this.fireSweeper ??= setInterval(() => this.sweepFireDeadlines(), FIRE_SWEEP_MS).unref();
       const message = { id: fire.id, api: command.api, event: command.event, version: 1, kwargs: command.kwargs };
@@ -212,7 +212,7 @@ export class Invoker {
     for (const fire of this.fireDeadlines) {
       if (fire.at > now) continue;
       this.fireDeadlines.delete(fire);
-      fire.reject(this.fireTimeout(fire.command));
+      fire.reject(this.fireTimeout(fire));
     }
     if (this.fireDeadlines.size === 0) {
       clearInterval(this.fireSweeper);
@@ -220,7 +220,7 @@ export class Invoker {
     }
   }
 
-  private fireTimeout(command: FireCommand): FireTimeoutError {
+  private fireTimeout(command: Pick<FireCommand, 'api' | 'event' | 'timeoutMs'>): FireTimeoutError {
     return new FireTimeoutError(
       `firing ${command.api}.${command.event} took longer than ${command.timeoutMs} ms: is Redis reachable at ${redactUrl(this.options.config.redis.url)}?`,
       command.api,
@@ -270,18 +270,24 @@ export class Invoker {
   }
 }
 
-/** A fire waiting for its write; settled once, by the transport or by the deadline sweeper. */
+/**
+ * A fire waiting for its write; settled once, by the transport or by the deadline sweeper. It
+ * keeps what a timeout error names, not the command: in a burst every fire in flight survives
+ * garbage collections until its reply, and each object it holds is copied by each of them.
+ */
 class FireInFlight implements SendReceiver {
   readonly at: number;
 
   constructor(
     readonly id: string,
-    readonly command: FireCommand,
+    readonly api: string,
+    readonly event: string,
+    readonly timeoutMs: number,
     private readonly resolve: (fired: FiredEvent) => void,
     readonly reject: (error: unknown) => void,
     private readonly inFlight: Set<FireInFlight>,
   ) {
-    this.at = Date.now() + command.timeoutMs;
+    this.at = Date.now() + timeoutMs;
   }
 
   sent(streamId: string): void {

@@ -143,7 +143,10 @@ export class ListenerLoop {
     if (failure) unsettled.unshift(failure.event);
     if (unsettled.length > 0) consumer.release(unsettled);
     if (failure) this.fail(failure.event, failure.error);
-    await Promise.all([consumer.ack(toAck), ...deadLetters]);
+    // Queued ahead of the next read is enough to free the slot: Redis applies it before that
+    // read, so pending entries stay within batchSize x concurrency.
+    const acked = toAck.length === 0 ? undefined : consumer.ackBeforeNextRead ? consumer.ackBeforeNextRead(toAck) : consumer.ack(toAck);
+    await Promise.all([acked, ...deadLetters]);
   }
 
   private fail(event: DeliveredEvent, error: Error): void {

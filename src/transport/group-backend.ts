@@ -34,6 +34,13 @@ export interface GroupBackend {
   /** Makes a waiting {@link readNew} return early (best effort). */
   wake(): void;
   ack(stream: string, ids: string[]): Promise<void>;
+  /**
+   * Queues an acknowledgement to leave ahead of the next {@link readNew}, on the read's own
+   * connection, so Redis applies it before that read; the promise is Redis's confirmation.
+   * Returns undefined when that cannot be promised (a read is out, the backend is closing):
+   * use {@link ack}. Optional: without it every acknowledgement goes through {@link ack}.
+   */
+  ackBeforeNextRead?(stream: string, ids: string[]): Promise<void> | undefined;
   /** Appends an entry to a stream (the dead-letter stream), trimmed like every other write. */
   append(stream: string, fields: string[]): Promise<void>;
   /** Whether an error means the group (or its stream) no longer exists. */

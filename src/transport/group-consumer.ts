@@ -16,6 +16,7 @@ import type { DeliveredEvent, EventConsumer, EventConsumerSpec } from './types.j
 import type { GroupBackend, PendingInfo, StreamEntry } from './group-backend.js';
 import { classifyEntry, encodeDeadLetter, encodeEvent, sinceToStreamId, streamKey } from './wire/events.js';
 import { withTimeout } from '../util/timeouts.js';
+import { EntriesByStream } from './entries-by-stream.js';
 
 export interface GroupConsumerOptions {
   backend: GroupBackend;
@@ -45,12 +46,6 @@ const CLOSE_FLUSH_TIMEOUT_MS = 5000;
 /** How long `close` waits for the read loop to notice it (one round trip when Redis is up). */
 const READ_STOP_WAIT_MS = 1000;
 const TOUCH_CHUNK = 500;
-
-interface Held {
-  stream: string;
-  streamId: string;
-  fields: string[];
-}
 
 /**
  * The options of a consumer for an {@link EventConsumerSpec}, the same for every transport:
@@ -91,10 +86,10 @@ export class GroupConsumer implements EventConsumer {
   private readonly backend: GroupBackend;
   private readonly options: GroupConsumerOptions;
   private readonly log: Logger;
-  /** Handed out by `next`, not yet acked, dead-lettered or released. Keyed by {@link entryKey}. */
-  private readonly inFlight = new Map<string, Held>();
+  /** Handed out by `next`, not yet acked, dead-lettered or released: their fields. */
+  private readonly inFlight = new EntriesByStream<string[]>();
   /** Being acknowledged right now: not to be handed out again while the XACK travels. */
-  private readonly settling = new Set<string>();
+  private readonly settling = new EntriesByStream<true>();
   /** Skip-acks and dead letters of entries `next` never returned; awaited by `close`. */
   private readonly background = new Set<Promise<void>>();
   private readonly stopSleeping = new AbortController();
@@ -144,40 +139,55 @@ export class GroupConsumer implements EventConsumer {
     });
   }
 
-  async ack(events: DeliveredEvent[]): Promise<void> {
+  ack(events: DeliveredEvent[]): Promise<void> {
+    return this.acknowledge(events, false);
+  }
+
+  ackBeforeNextRead(events: DeliveredEvent[]): Promise<void> {
+    return this.acknowledge(events, true);
+  }
+
+  private async acknowledge(events: DeliveredEvent[], beforeNextRead: boolean): Promise<void> {
     await Promise.all(
       groupByStream(events).map(async ([stream, ids]) => {
-        const keys = ids.map((id) => entryKey(stream, id));
-        for (const key of keys) {
-          this.inFlight.delete(key);
-          this.settling.add(key);
+        for (const id of ids) {
+          this.inFlight.delete(stream, id);
+          this.settling.set(stream, id, true);
         }
-        try {
-          await this.backend.ack(stream, ids);
-        } catch (error) {
-          if (this.backend.isMissingGroup(error)) {
-            this.log.info({ stream, ids: ids.length }, 'acknowledged entries whose group no longer exists (Redis lost its data?)');
-            return;
-          }
-          // Still pending under this consumer: the next own-pending pass hands them out again.
-          this.ownPendingStale = true;
-          throw error;
-        } finally {
-          for (const key of keys) this.settling.delete(key);
-        }
+        const queued = beforeNextRead ? this.backend.ackBeforeNextRead?.(stream, ids) : undefined;
+        const confirmed = (queued ?? this.backend.ack(stream, ids)).then(
+          () => this.settled(stream, ids),
+          (error: unknown) => {
+            this.settled(stream, ids);
+            if (this.backend.isMissingGroup(error)) {
+              this.log.info({ stream, ids: ids.length }, 'acknowledged entries whose group no longer exists (Redis lost its data?)');
+              return;
+            }
+            // Still pending under this consumer: the next own-pending pass hands them out again.
+            this.ownPendingStale = true;
+            if (!queued) throw error;
+            this.log.warn({ stream, ids: ids.length, err: errorText(error) }, 'could not acknowledge handled events; they stay pending and run again');
+          },
+        );
+        // Queued ahead of the next read: nothing to wait for here, `close` waits for the reply.
+        if (queued) this.inBackground(confirmed);
+        else await confirmed;
       }),
     );
   }
 
+  private settled(stream: string, ids: string[]): void {
+    for (const id of ids) this.settling.delete(stream, id);
+  }
+
   async deadLetter(event: DeliveredEvent, reason: string): Promise<void> {
-    const key = entryKey(event.stream, event.streamId);
-    const fields = this.inFlight.get(key)?.fields ?? encodeEvent(event.message);
-    this.inFlight.delete(key);
+    const fields = this.inFlight.get(event.stream, event.streamId) ?? encodeEvent(event.message);
+    this.inFlight.delete(event.stream, event.streamId);
     await this.moveToDeadLetter(event.stream, event.streamId, fields, reason);
   }
 
   release(events: DeliveredEvent[]): void {
-    for (const event of events) this.inFlight.delete(entryKey(event.stream, event.streamId));
+    for (const event of events) this.inFlight.delete(event.stream, event.streamId);
     if (events.length === 0) return;
     this.ownPendingStale = true;
     this.backend.wake();
@@ -306,7 +316,7 @@ export class GroupConsumer implements EventConsumer {
     const classified = classifyEntry(entry.fields, this.options.wants);
     switch (classified.kind) {
       case 'event':
-        this.inFlight.set(entryKey(stream, entry.streamId), { stream, streamId: entry.streamId, fields: entry.fields });
+        this.inFlight.set(stream, entry.streamId, entry.fields);
         out.push({ message: classified.message, stream, streamId: entry.streamId, deliveries });
         return;
       case 'noop':
@@ -325,20 +335,18 @@ export class GroupConsumer implements EventConsumer {
   }
 
   private async moveToDeadLetter(stream: string, streamId: string, fields: string[], reason: string): Promise<void> {
-    const key = entryKey(stream, streamId);
-    this.settling.add(key);
+    this.settling.set(stream, streamId, true);
     try {
       const letter = encodeDeadLetter({ stream, streamId, group: this.options.group, reason, fields, time: new Date() });
       await this.backend.append(this.options.deadLetterStream, letter);
       await this.backend.ack(stream, [streamId]);
     } finally {
-      this.settling.delete(key);
+      this.settling.delete(stream, streamId);
     }
   }
 
   private async ackQuietly(stream: string, streamId: string): Promise<void> {
-    const key = entryKey(stream, streamId);
-    this.settling.add(key);
+    this.settling.set(stream, streamId, true);
     try {
       await this.backend.ack(stream, [streamId]);
     } catch (error) {
@@ -347,7 +355,7 @@ export class GroupConsumer implements EventConsumer {
         this.log.warn({ stream, streamId, err: errorText(error) }, 'could not acknowledge a skipped entry; it stays pending');
       }
     } finally {
-      this.settling.delete(key);
+      this.settling.delete(stream, streamId);
     }
   }
 
@@ -359,13 +367,7 @@ export class GroupConsumer implements EventConsumer {
   /** Resets the idle time of in-flight entries so no other process reclaims them while their handlers run. */
   private async keepAlive(): Promise<void> {
     if (this.closed || this.inFlight.size === 0) return;
-    const byStream = new Map<string, string[]>();
-    for (const held of this.inFlight.values()) {
-      const ids = byStream.get(held.stream) ?? [];
-      ids.push(held.streamId);
-      byStream.set(held.stream, ids);
-    }
-    for (const [stream, ids] of byStream) {
+    for (const [stream, ids] of this.inFlight.idsByStream()) {
       for (let i = 0; i < ids.length; i += TOUCH_CHUNK) {
         try {
           await this.backend.touch(stream, ids.slice(i, i + TOUCH_CHUNK));
@@ -377,13 +379,12 @@ export class GroupConsumer implements EventConsumer {
   }
 
   private isBusy(stream: string, streamId: string): boolean {
-    const key = entryKey(stream, streamId);
-    return this.inFlight.has(key) || this.settling.has(key);
+    return this.inFlight.has(stream, streamId) || this.settling.has(stream, streamId);
   }
 
   /** Entries read in the very moment of closing are not handed out: they stay pending for the next start. */
   private releaseAll(events: DeliveredEvent[]): DeliveredEvent[] {
-    for (const event of events) this.inFlight.delete(entryKey(event.stream, event.streamId));
+    for (const event of events) this.inFlight.delete(event.stream, event.streamId);
     return [];
   }
 
@@ -400,10 +401,6 @@ export class GroupConsumer implements EventConsumer {
       signal.addEventListener('abort', done, { once: true });
     });
   }
-}
-
-function entryKey(stream: string, streamId: string): string {
-  return `${stream}\u0000${streamId}`;
 }
 
 function groupByStream(events: DeliveredEvent[]): Array<[string, string[]]> {

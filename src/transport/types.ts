@@ -70,6 +70,12 @@ export interface EventConsumer {
   next(max: number): Promise<DeliveredEvent[]>;
   /** Acknowledges handled events (pipelined). Acknowledged events leave this consumer's in-flight set. */
   ack(events: DeliveredEvent[]): Promise<void>;
+  /**
+   * {@link ack}, resolving as soon as the acknowledgement is certain to be applied before this
+   * consumer's next read (for Redis: queued ahead of it on the same connection), not once it is
+   * confirmed; a failure is logged and the events stay pending. Optional.
+   */
+  ackBeforeNextRead?(events: DeliveredEvent[]): Promise<void>;
   /** Copies an event to the dead-letter stream with a reason, then acknowledges it. */
   deadLetter(event: DeliveredEvent, reason: string): Promise<void>;
   /** Forgets an event without acknowledging it, so it can be redelivered (to this process or another). */

@@ -96,21 +96,27 @@ export class EventSender extends TickBatcher {
     this.streams = [];
     this.streamIndex = new Map();
     const runs: unknown[] = [];
-    for (const event of batch) runs.push(event.streamIndex, event.fields);
+    // Only the receivers wait for the reply: the fields are garbage once in the JSON text,
+    // rather than copied by every collection while a burst waits for Redis.
+    const receivers: SendReceiver[] = [];
+    for (const event of batch) {
+      runs.push(event.streamIndex, event.fields);
+      receivers.push(event.receiver);
+    }
     let json = JSON.stringify(runs);
     if (ESCAPED_SURROGATE.test(json)) {
       json = JSON.stringify(runs.map((item) => (Array.isArray(item) ? item.map((field: string) => field.replace(LONE_SURROGATE, '\uFFFD')) : item)));
     }
     return this.connection.lightbusXadds(streams.length, ...streams, this.trim, json).then(
       (replies) => {
-        for (let i = 0; i < batch.length; i++) {
+        for (let i = 0; i < receivers.length; i++) {
           const reply = replies[i];
-          if (typeof reply === 'string') batch[i]!.receiver.sent(reply);
-          else batch[i]!.receiver.failed(reply ?? new Error('the XADD script returned no reply for this event'));
+          if (typeof reply === 'string') receivers[i]!.sent(reply);
+          else receivers[i]!.failed(reply ?? new Error('the XADD script returned no reply for this event'));
         }
       },
       (error: unknown) => {
-        for (const event of batch) event.receiver.failed(error);
+        for (const receiver of receivers) receiver.failed(error);
       },
     );
   }
