@@ -59,24 +59,37 @@ export class Registry {
   readonly startHooks: LifecycleHook[] = [];
   readonly stopHooks: LifecycleHook[] = [];
   readonly hooks: Array<BusHooks> = [];
+  private schemaChanges = 0;
+
+  /** Changes whenever a schema lookup could answer differently, so lookups can be cached until then. */
+  get schemaVersion(): number {
+    return this.schemaChanges;
+  }
 
   know(api: Api): void {
-    for (const ref of Object.values(api.rpcs) as RpcRef[]) this.knownRpcs.set(`${ref.api}.${ref.name}`, ref);
+    for (const ref of Object.values(api.rpcs) as RpcRef[]) this.knowRpc(ref);
     for (const ref of Object.values(api.events) as EventRef[]) this.knowEvent(ref);
   }
 
   knowRpc(ref: RpcRef): void {
-    this.knownRpcs.set(`${ref.api}.${ref.name}`, ref);
+    const key = `${ref.api}.${ref.name}`;
+    if (this.knownRpcs.get(key) === ref) return;
+    this.knownRpcs.set(key, ref);
+    this.schemaChanges++;
   }
 
   knowEvent(ref: EventRef): void {
-    this.knownEvents.set(`${ref.api}.${ref.name}`, ref);
+    const key = `${ref.api}.${ref.name}`;
+    if (this.knownEvents.get(key) === ref) return;
+    this.knownEvents.set(key, ref);
+    this.schemaChanges++;
   }
 
   /** Replaces the remote schemas with those now on the bus. */
   setRemoteSchemas(schemas: Record<string, ApiSchema>): void {
     this.remoteSchemas.clear();
     for (const [api, schema] of Object.entries(schemas)) this.remoteSchemas.set(api, schema);
+    this.schemaChanges++;
   }
 
   /** The schemas of an RPC: from a local definition, else from the bus. */

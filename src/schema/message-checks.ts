@@ -19,6 +19,12 @@ export class MessageChecks {
   private readonly warned = new Set<string>();
   /** Settings per API, merged once: `find` runs on every message. */
   private readonly settings = new Map<string, ApiConfig>();
+  /**
+   * What `find` found, by kind and direction, then API, then member: no object or key string
+   * is made per message. Emptied when the registry's schemas change.
+   */
+  private readonly found = { rpc: { incoming: new Lookups(), outgoing: new Lookups() }, event: { incoming: new Lookups(), outgoing: new Lookups() } };
+  private foundVersion = -1;
 
   constructor(
     private readonly registry: Registry,
@@ -49,6 +55,20 @@ export class MessageChecks {
 
   /** The schemas for a member, and whether to validate against them in this direction. */
   private find(direction: Direction, api: string, member: string, kind: 'rpc' | 'event'): Found | undefined {
+    if (this.foundVersion !== this.registry.schemaVersion) {
+      this.foundVersion = this.registry.schemaVersion;
+      for (const lookups of [this.found.rpc.incoming, this.found.rpc.outgoing, this.found.event.incoming, this.found.event.outgoing]) lookups.clear();
+    }
+    const lookups = this.found[kind][direction];
+    const cached = lookups.get(api, member);
+    if (cached) return cached;
+    const found = this.lookUp(direction, api, member, kind);
+    // Only schemas found are kept: a miss warns or throws each time, as it should.
+    if (found) lookups.set(api, member, found);
+    return found;
+  }
+
+  private lookUp(direction: Direction, api: string, member: string, kind: 'rpc' | 'event'): Found | undefined {
     let settings = this.settings.get(api);
     if (!settings) this.settings.set(api, (settings = apiConfig(this.config, api)));
     const validate = settings.validate[direction];
@@ -80,4 +100,23 @@ interface Found {
 
 function wrap(parameters: object | undefined): { parameters: object } | undefined {
   return parameters ? { parameters } : undefined;
+}
+
+/** Found schemas by API, then member. */
+class Lookups {
+  private readonly byApi = new Map<string, Map<string, Found>>();
+
+  get(api: string, member: string): Found | undefined {
+    return this.byApi.get(api)?.get(member);
+  }
+
+  set(api: string, member: string, found: Found): void {
+    let members = this.byApi.get(api);
+    if (!members) this.byApi.set(api, (members = new Map()));
+    members.set(member, found);
+  }
+
+  clear(): void {
+    this.byApi.clear();
+  }
 }
