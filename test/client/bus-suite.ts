@@ -112,8 +112,11 @@ export function busSuite(name: string, setup: () => Promise<SuiteSetup>): void {
     });
 
     test('calling an API nobody serves times out and says so', async () => {
+      const unserved = uniqueName('nobody');
+      // Its call stays queued (only a server would drop it): cleaned up with the suite's APIs.
+      apiNames.push(unserved);
       const error = await newBus()
-        .call(`${uniqueName('nobody')}.anything`, {}, { timeoutMs: 300 })
+        .call(`${unserved}.anything`, {}, { timeoutMs: 300 })
         .catch((e: unknown) => e);
       assert.ok(error instanceof RpcTimeoutError);
       assert.match(error.message, /no process is serving/);
