@@ -7,9 +7,9 @@
  *   invoker --ToWorker--> worker                         work to run: RPCs, event batches, tasks
  *   worker --ToInvoker--> invoker                        outcomes, registrations, log lines
  *
- * Every message is plain data (structured-clone safe). Between the invoker and a worker they
- * travel in arrays: a worker gathers what it posts in one microtask run (message-batcher.ts);
- * the invoker posts one message at a time (see WorkerHandle.run for why).
+ * Every message is plain data (structured-clone safe). A worker posts arrays of messages (what
+ * it posts in one microtask run, message-batcher.ts); the invoker posts one message at a time
+ * (see WorkerHandle.run for why).
  * Requests carry a `requestId`; the answer to a request carries the same id. Errors travel as
  * {@link SerializedError}.
  */

@@ -116,9 +116,9 @@ export class WorkerHandle {
         ...(hardDeadlineMs !== undefined ? { hardDeadlineAt: Date.now() + hardDeadlineMs } : {}),
         resolve: resolve as (v: unknown) => void,
       });
-      // One message per post, never several: a worker drains its microtasks between two
+      // One message per post, never a batch: a worker drains its microtasks between two
       // messages, so an answer is on its way before the next handler (maybe CPU-bound) runs.
-      this.worker.postMessage([message]);
+      this.worker.postMessage(message);
     });
   }
 
@@ -129,7 +129,7 @@ export class WorkerHandle {
   }
 
   post(message: ToWorker): void {
-    if (!this.exited) this.worker.postMessage([message]);
+    if (!this.exited) this.worker.postMessage(message);
   }
 
   terminate(reason?: string): Promise<number> {

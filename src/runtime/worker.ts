@@ -36,9 +36,7 @@ const backend = new WorkerBackend(post, config, logger);
 (globalThis as Record<symbol, unknown>)[kWorkerBackend] = backend;
 const runner = new HandlerRunner(backend.registry, backend.validator, config, logger);
 
-port.on('message', (batch: ToWorker[]) => {
-  for (const message of batch) receive(message);
-});
+port.on('message', receive);
 
 function receive(message: ToWorker): void {
   switch (message.type) {
