@@ -15,6 +15,18 @@ import { capturingLogger, eventually, newEvent, settled, take, uuid1Like, within
 
 export type EventsConfig = ResolvedConfig['events'];
 
+/** The events settings the transport tests use: batches of 10, a dead-letter stream of the test's API. */
+export function testEventsConfig(api: string, overrides: Partial<EventsConfig> = {}): EventsConfig {
+  return {
+    batchSize: 10,
+    acknowledgementTimeoutMs: 60_000,
+    maxStreamLength: 100_000,
+    streamUse: 'per_api',
+    deadLetterStream: `${api}:dead_letter:stream`,
+    ...overrides,
+  };
+}
+
 /** The bus one test works on, seen by several "processes" (transports), with raw access. */
 export interface EventHarness {
   /** A transport as one more process on the same bus would have it; closed by {@link close}. */
@@ -53,14 +65,7 @@ export function eventConformance(name: string, factory: EventHarnessFactory): vo
     const harness = await factory(api);
     t.after(() => harness.close());
     const { logger, records } = capturingLogger();
-    const events: EventsConfig = {
-      batchSize: 10,
-      acknowledgementTimeoutMs: 60_000,
-      maxStreamLength: 100_000,
-      streamUse: 'per_api',
-      deadLetterStream: `${api}:dead_letter:stream`,
-      ...overrides,
-    };
+    const events = testEventsConfig(api, overrides);
     return {
       harness,
       api,

@@ -15,18 +15,12 @@ import { RedisEventTransport } from '../../src/transport/redis/event-transport.j
 import type { EventConsumer } from '../../src/transport/types.js';
 import { streamKey } from '../../src/transport/wire/events.js';
 import { newEvent, take, within } from '../helpers/events.js';
-import type { EventsConfig } from './event-conformance.js';
+import { testEventsConfig } from './event-conformance.js';
 
 const REDIS = { url: 'redis://127.0.0.1:6379/0' };
 const api = `t_${randomUUID().slice(0, 8)}`;
 const stream = streamKey(api, 'tick', 'per_api');
-const events: EventsConfig = {
-  batchSize: 10,
-  acknowledgementTimeoutMs: 60_000,
-  maxStreamLength: null,
-  streamUse: 'per_api',
-  deadLetterStream: `${api}:dead_letter:stream`,
-};
+const events = testEventsConfig(api, { maxStreamLength: null });
 const raw = new Redis(REDIS.url);
 
 after(async () => {

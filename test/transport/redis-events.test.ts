@@ -12,7 +12,7 @@ import { RedisEventTransport } from '../../src/transport/redis/event-transport.j
 import type { EventTransport } from '../../src/transport/types.js';
 import { streamKey } from '../../src/transport/wire/events.js';
 import { newEvent, take } from '../helpers/events.js';
-import { eventConformance, type EventHarness, type EventsConfig } from './event-conformance.js';
+import { eventConformance, type EventHarness, type EventsConfig, testEventsConfig } from './event-conformance.js';
 
 const REDIS = { url: 'redis://127.0.0.1:6379/0' };
 const raw = new Redis(REDIS.url);
@@ -59,13 +59,7 @@ eventConformance('redis', async (api): Promise<EventHarness> => {
 
 describe('redis event transport: hot path and resources', () => {
   const api = `t_${randomUUID().slice(0, 8)}`;
-  const events: EventsConfig = {
-    batchSize: 10,
-    acknowledgementTimeoutMs: 60_000,
-    maxStreamLength: null,
-    streamUse: 'per_api',
-    deadLetterStream: `${api}:dead_letter:stream`,
-  };
+  const events = testEventsConfig(api, { maxStreamLength: null });
   before(() => deleteKeys(raw, api));
   after(() => deleteKeys(raw, api));
 

@@ -19,7 +19,7 @@ import {
 } from '../../src/transport/wire/events.js';
 import { toJsonValue } from '../../src/transport/wire/json-values.js';
 import { newEvent, take } from '../helpers/events.js';
-import type { EventsConfig } from './event-conformance.js';
+import { type EventsConfig, testEventsConfig } from './event-conformance.js';
 
 describe('toJsonValue', () => {
   test('converts what JSON cannot carry', () => {
@@ -158,13 +158,7 @@ describe('what the Redis event transport writes', () => {
   const REDIS = { url: 'redis://127.0.0.1:6379/0' };
   const raw = new Redis(REDIS.url);
   const api = `t_${randomUUID().slice(0, 8)}`;
-  const events: EventsConfig = {
-    batchSize: 10,
-    acknowledgementTimeoutMs: 60_000,
-    maxStreamLength: 100_000,
-    streamUse: 'per_api',
-    deadLetterStream: `${api}:dead_letter:stream`,
-  };
+  const events = testEventsConfig(api);
   const created = new Set<string>();
   const bus = (overrides: Partial<EventsConfig> = {}) => new RedisEventTransport({ redis: REDIS, events: { ...events, ...overrides }, logger: silentLogger() });
   const streamOf = (name: string) => {
