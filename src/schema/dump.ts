@@ -77,9 +77,10 @@ export async function loadBusSchemas(config: ResolvedConfig, logger: Logger, tim
   }
 }
 
-const workerEntry = new URL(import.meta.url.endsWith('.ts') ? './local-schemas-worker.ts' : './local-schemas-worker.js', import.meta.url);
-// src/schema and dist/schema are both two levels below the package root, as src/runtime is.
-const tsxPreload = new URL('../../src/runtime/tsx-preload.mjs', import.meta.url).href;
+const fromSource = import.meta.url.endsWith('.ts');
+const workerEntry = new URL(fromSource ? './local-schemas-worker.ts' : './local-schemas-worker.js', import.meta.url);
+// The modules load with jiti, as in `lightbus run`; only an entry run from src/ needs tsx's hooks.
+const workerExecArgv = fromSource ? ['--import', new URL('../runtime/tsx-preload.mjs', import.meta.url).href] : [];
 
 /**
  * The APIs that `modules` export, serve, or use through a definition, read by importing them
@@ -90,7 +91,7 @@ const tsxPreload = new URL('../../src/runtime/tsx-preload.mjs', import.meta.url)
 export async function loadLocalSchemas(modules: string[], config: ResolvedConfig, timeoutMs: number): Promise<Record<string, ApiSchema>> {
   const request: LocalSchemasRequest = { modules, config };
   // stdout may carry the dump: whatever the modules print goes to stderr instead.
-  const worker = new Worker(workerEntry, { workerData: request, execArgv: ['--import', tsxPreload], stdout: true });
+  const worker = new Worker(workerEntry, { workerData: request, execArgv: workerExecArgv, stdout: true });
   worker.stdout.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   try {
     const reply = await withTimeout(

@@ -6,7 +6,7 @@
  * terminated afterwards, so timers the modules start do not matter.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
+import { importModule } from '../util/module-loader.js';
 import pino, { type Logger } from 'pino';
 import { apiSchema, type Api, type ApiSchema, type EventRef, type RpcRef } from '../api/define.js';
 import type { BusBackend, CommandRequest } from '../client/backend.js';
@@ -98,7 +98,7 @@ if (!isMainThread && parentPort) {
   let failed = false;
   for (const modulePath of request.modules) {
     try {
-      const namespace = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
+      const namespace = (await importModule(modulePath)) as Record<string, unknown>;
       for (const value of Object.values(namespace)) if (isApi(value)) exported.push(value);
     } catch (error) {
       failed = true;
