@@ -1,16 +1,15 @@
 /**
  * Per-tick coalescing of writes by key: every value queued for one key in one turn of the
  * event loop goes out as ONE command (one RPUSH of many calls to a queue, one LPUSH of many
- * results to a return path), and all keys of the turn share one pipeline. With 64 calls in
- * flight this replaces two commands per message (push + marker/expiry) by a couple per key,
+ * results to a return path), and all keys of the turn share one socket write. With 64 calls
+ * in flight this replaces two commands per message (push + marker/expiry) by a couple per key,
  * which is most of what Redis and ioredis spend on RPC.
  */
-import type { ChainableCommander } from 'ioredis';
-import type { RedisConnection } from './connection.js';
+import { inOneWrite, type RedisConnection } from './connection.js';
 import { TickBatcher } from './tick-batcher.js';
 
-/** Appends the commands that write `values` to `key`, and returns how many it appended. */
-export type WriteGroup<T> = (pipeline: ChainableCommander, key: string, values: T[]) => number;
+/** Sends the commands that write `values` to `key`; resolves when all succeeded. */
+export type WriteGroup<T> = (connection: RedisConnection, key: string, values: T[]) => Promise<unknown>;
 
 interface Group<T> {
   values: T[];
@@ -41,23 +40,24 @@ export class KeyedBatcher<T> extends TickBatcher {
     });
   }
 
-  /** Sends what is queued, all keys in one pipeline. */
+  /**
+   * Sends what is queued, all keys in one socket write. Plain commands in a corked write, not a
+   * `pipeline()`: measured with one write in flight, ioredis's pipeline cost 25 µs more CPU
+   * and latency per write than the same commands corked.
+   */
   protected sendQueued(): Promise<void> | undefined {
     if (this.groups.size === 0) return undefined;
-    const groups = [...this.groups];
+    const groups = [...this.groups.values()];
+    const keys = [...this.groups.keys()];
     this.groups = new Map();
-    const pipeline = this.connection.pipeline();
-    const spans = groups.map(([key, group]) => this.write(pipeline, key, group.values));
-    return pipeline.exec().then(
-      (replies) => {
-        let at = 0;
-        groups.forEach(([, group], i) => {
-          const span = replies?.slice(at, (at += spans[i]!)) ?? [];
-          const failed = replies ? span.find(([error]) => error)?.[0] : new Error('Redis pipeline was aborted');
-          for (const waiter of group.waiters) failed ? waiter.reject(failed) : waiter.resolve();
-        });
-      },
-      (error: unknown) => groups.forEach(([, group]) => group.waiters.forEach((waiter) => waiter.reject(error))),
-    );
+    const sent = inOneWrite(this.connection, () => groups.map((group, i) => this.write(this.connection, keys[i]!, group.values)));
+    return Promise.all(
+      sent.map((done, i) =>
+        done.then(
+          () => groups[i]!.waiters.forEach((waiter) => waiter.resolve()),
+          (error: unknown) => groups[i]!.waiters.forEach((waiter) => waiter.reject(error)),
+        ),
+      ),
+    ).then(() => undefined);
   }
 }

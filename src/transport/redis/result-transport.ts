@@ -91,10 +91,7 @@ export class RedisResultTransport implements ResultTransport {
     if (!this.sender) {
       const connection = createConnection({ redis: this.options.redis, logger: this.logger, role: 'rpc:send-results' });
       const ttlMs = this.options.rpc.resultTtlMs;
-      const batcher = new KeyedBatcher<string>(connection, (pipeline, key, blobs) => {
-        pipeline.lpush(key, ...blobs).pexpire(key, ttlMs);
-        return 2;
-      });
+      const batcher = new KeyedBatcher<string>(connection, (sender, key, blobs) => Promise.all([sender.lpush(key, ...blobs), sender.pexpire(key, ttlMs)]));
       this.sender = { connection, batcher };
     }
     return this.sender;

@@ -38,7 +38,7 @@ interface OutgoingCall {
 }
 
 interface SendCommand {
-  lightbusSendCalls(numberOfKeys: number, ...keysThenArgs: Array<string | number>): void;
+  lightbusSendCalls(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
 }
 
 /** Sends calls (micro-batched into pipelines) and hands out {@link CallConsumer}s. */
@@ -90,16 +90,14 @@ export class RedisRpcTransport implements RpcTransport {
     const connection = createConnection({ redis: this.options.redis, logger: this.options.logger, role: 'rpc:send' });
     connection.defineCommand('lightbusSendCalls', { lua: SEND_SCRIPT });
     const expiryMs = this.options.rpc.expiryMs;
-    const batcher = new KeyedBatcher<OutgoingCall>(connection, (pipeline, queue, calls) => {
+    const batcher = new KeyedBatcher<OutgoingCall>(connection, (sender, queue, calls) => {
       if (calls.length === 1) {
         // A lone call (one in flight: latency counts) as two plain commands: Redis runs them
-        // faster than a script, and the pipeline keeps the marker first all the same.
-        pipeline.set(expiryMarkerKey(calls[0]!.id), '1', 'PX', expiryMs).rpush(queue, calls[0]!.blob);
-        return 2;
+        // faster than a script, and one connection keeps the marker first all the same.
+        return Promise.all([sender.set(expiryMarkerKey(calls[0]!.id), '1', 'PX', expiryMs), sender.rpush(queue, calls[0]!.blob)]);
       }
       const markers = calls.map((call) => expiryMarkerKey(call.id));
-      (pipeline as unknown as SendCommand).lightbusSendCalls(1 + calls.length, queue, ...markers, expiryMs, ...calls.map((call) => call.blob));
-      return 1;
+      return (sender as RedisConnection & SendCommand).lightbusSendCalls(1 + calls.length, queue, ...markers, expiryMs, ...calls.map((call) => call.blob));
     });
     return { connection, batcher };
   }
