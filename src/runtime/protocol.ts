@@ -7,9 +7,9 @@
  *   invoker --ToWorker--> worker                         work to run: RPCs, event batches, tasks
  *   worker --ToInvoker--> invoker                        outcomes, registrations, log lines
  *
- * Every message is plain data (structured-clone safe). A worker posts arrays of messages (what
- * it posts in one microtask run, message-batcher.ts); the invoker posts one message at a time
- * (see WorkerHandle.run for why).
+ * Every message is plain data (structured-clone safe). Between the invoker and a worker they
+ * travel in arrays: what one side posts in one microtask run is one postMessage
+ * (message-batcher.ts). A worker runs the messages of an array one per turn of its loop.
  * Requests carry a `requestId`; the answer to a request carries the same id. Errors travel as
  * {@link SerializedError}.
  */

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
 import { deserializeError } from '../errors.js';
+import { MessageBatcher } from './message-batcher.js';
 import type { ClientCommand, Outcome, Registrations, ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
 
 /** Work posted to a worker and not yet answered. */
@@ -49,6 +50,13 @@ export class WorkerHandle {
   readonly ready: Promise<Registrations>;
   private readonly worker: Worker;
   private readonly inFlight = new Map<number, InFlight>();
+  /**
+   * What this turn posts to the thread, as one array (the dispatch of a batch of calls is
+   * synchronous: a microtask gathers it). The worker still runs them one per turn of its loop.
+   */
+  private readonly outbox = new MessageBatcher<ToWorker>((batch) => {
+    if (!this.exited) this.worker.postMessage(batch);
+  }, queueMicrotask);
   private requestSeq = 0;
   private lastError: Error | undefined;
   private exited = false;
@@ -116,9 +124,7 @@ export class WorkerHandle {
         ...(hardDeadlineMs !== undefined ? { hardDeadlineAt: Date.now() + hardDeadlineMs } : {}),
         resolve: resolve as (v: unknown) => void,
       });
-      // One message per post, never a batch: a worker drains its microtasks between two
-      // messages, so an answer is on its way before the next handler (maybe CPU-bound) runs.
-      this.worker.postMessage(message);
+      this.outbox.send(message);
     });
   }
 
@@ -129,7 +135,7 @@ export class WorkerHandle {
   }
 
   post(message: ToWorker): void {
-    if (!this.exited) this.worker.postMessage(message);
+    if (!this.exited) this.outbox.send(message);
   }
 
   terminate(reason?: string): Promise<number> {

@@ -36,7 +36,23 @@ const backend = new WorkerBackend(post, config, logger);
 (globalThis as Record<symbol, unknown>)[kWorkerBackend] = backend;
 const runner = new HandlerRunner(backend.registry, backend.validator, config, logger);
 
-port.on('message', receive);
+// The invoker posts what it dispatches in one turn as one array; its messages run one per turn
+// of this loop, as separately posted messages would: the microtasks of one (its answer among
+// them) all run before the next handler starts, and that one may burn CPU.
+const inbox: ToWorker[] = [];
+port.on('message', (batch: ToWorker[]) => {
+  const idle = inbox.length === 0;
+  for (const message of batch) inbox.push(message);
+  if (idle) runNext();
+});
+
+function runNext(): void {
+  try {
+    receive(inbox.shift()!);
+  } finally {
+    if (inbox.length > 0) setImmediate(runNext);
+  }
+}
 
 function receive(message: ToWorker): void {
   switch (message.type) {
