@@ -1,17 +1,11 @@
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { basename, join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { defaultServiceName, sanitizeName } from '../../src/config/defaults.js';
-import { tempProject, type TempProject } from './helpers.js';
+import { tempProjects } from './helpers.js';
 
-const projects: TempProject[] = [];
-function project(files: Record<string, string>): TempProject {
-  const p = tempProject(files);
-  projects.push(p);
-  return p;
-}
-after(() => projects.forEach((p) => p.remove()));
+const project = tempProjects();
 
 describe('default service name', () => {
   test('comes from package.json, without the scope, and is the same on every load', async () => {

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after } from 'node:test';
 
 /** Absolute path of `src/config/schema.ts`, for config files that call `defineConfig`. */
 export const SCHEMA_MODULE = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/config/schema.js');
@@ -30,4 +31,15 @@ export function tempProject(files: Record<string, string> = {}): TempProject {
   };
   for (const [path, contents] of Object.entries(files)) project.write(path, contents);
   return project;
+}
+
+/** A `project(files)` whose directories are all removed when the test file ends. */
+export function tempProjects(): (files?: Record<string, string>) => TempProject {
+  const projects: TempProject[] = [];
+  after(() => projects.forEach((p) => p.remove()));
+  return (files = {}) => {
+    const p = tempProject(files);
+    projects.push(p);
+    return p;
+  };
 }

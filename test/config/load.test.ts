@@ -1,18 +1,12 @@
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadConfig, resolveConfig } from '../../src/config/load.js';
 import { apiConfig } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
-import { SCHEMA_MODULE, tempProject, type TempProject } from './helpers.js';
+import { SCHEMA_MODULE, tempProjects } from './helpers.js';
 
-const projects: TempProject[] = [];
-function project(files: Record<string, string>): TempProject {
-  const p = tempProject(files);
-  projects.push(p);
-  return p;
-}
-after(() => projects.forEach((p) => p.remove()));
+const project = tempProjects();
 
 describe('config file discovery', () => {
   test('lightbus.config.ts importing a local .ts helper, in a CommonJS package', async () => {
