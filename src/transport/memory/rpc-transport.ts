@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../../config/schema.js';
 import { BusClosedError } from '../../errors.js';
 import type { CallConsumer, RpcCall, RpcTransport } from '../types.js';
-import { decodeCall, encodeCall, rpcQueueKey } from '../wire/rpc.js';
+import { encodeCall, rpcQueueKey } from '../wire/rpc.js';
+import { CallQueues } from '../call-queues.js';
 import { MemoryRpcStore, type PushWait } from './rpc-store.js';
 
 /** What {@link MemoryRpcTransport} needs: the call expiry, where to log, the shared store. */
@@ -17,8 +18,6 @@ export interface MemoryRpcTransportOptions {
   /** Shared with the other memory transports that stand for other processes; a private one by default. */
   store?: MemoryRpcStore;
 }
-
-const LOGGED_BLOB_CHARS = 500;
 
 /** Sends calls into a {@link MemoryRpcStore} and hands out {@link MemoryCallConsumer}s. */
 export class MemoryRpcTransport implements RpcTransport {
@@ -53,12 +52,9 @@ export class MemoryRpcTransport implements RpcTransport {
 
 /** Serves the calls of some APIs from a {@link MemoryRpcStore}. */
 export class MemoryCallConsumer implements CallConsumer {
-  private readonly queues: string[];
-  private readonly logger: Logger;
-  private rotation = 0;
+  private readonly queues: CallQueues;
   private closed = false;
   private waiting: PushWait | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     apis: string[],
@@ -66,21 +62,18 @@ export class MemoryCallConsumer implements CallConsumer {
     logger: Logger,
     private readonly onClose: () => void,
   ) {
-    this.queues = [...new Set(apis)].map(rpcQueueKey);
-    this.logger = logger.child({ component: 'rpc-consumer', apis });
+    this.queues = new CallQueues(apis, logger);
   }
 
   next(max: number): Promise<RpcCall[]> {
-    const run = this.tail.then(() => this.take(Math.max(1, Math.floor(max))));
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.queues.serially(() => this.take(Math.max(1, Math.floor(max))));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.waiting?.cancel();
-    await this.tail;
+    await this.queues.idle();
     this.onClose();
   }
 
@@ -88,7 +81,7 @@ export class MemoryCallConsumer implements CallConsumer {
     while (!this.closed) {
       const calls = this.keepUnexpired(this.drain(max));
       if (calls.length > 0) return calls;
-      this.waiting = this.store.waitForPush(this.queues);
+      this.waiting = this.store.waitForPush(this.queues.keys);
       await this.waiting.pushed;
       this.waiting = undefined;
     }
@@ -97,8 +90,7 @@ export class MemoryCallConsumer implements CallConsumer {
 
   /** A fair share from each queue first (starting with a different one each time), then whatever is left. */
   private drain(max: number): Array<[string, string]> {
-    const start = this.rotation++ % this.queues.length;
-    const queues = [...this.queues.slice(start), ...this.queues.slice(0, start)];
+    const queues = this.queues.rotated();
     const share = Math.ceil(max / queues.length);
     const popped: Array<[string, string]> = [];
     for (const fairShareOnly of [true, false]) {
@@ -113,14 +105,10 @@ export class MemoryCallConsumer implements CallConsumer {
   private keepUnexpired(popped: Array<[string, string]>): RpcCall[] {
     const calls: RpcCall[] = [];
     for (const [queue, blob] of popped) {
-      const decoded = decodeCall(blob);
-      if ('malformed' in decoded) {
-        this.logger.warn({ queue, reason: decoded.malformed, blob: blob.slice(0, LOGGED_BLOB_CHARS) }, 'dropped a malformed RPC call');
-      } else if (!this.store.takeMarker(decoded.id)) {
-        this.logger.debug({ api: decoded.api, procedure: decoded.procedure, id: decoded.id }, 'dropped an expired RPC call');
-      } else {
-        calls.push(decoded);
-      }
+      const call = this.queues.decode(queue, blob);
+      if (!call) continue;
+      if (this.store.takeMarker(call.id)) calls.push(call);
+      else this.queues.expired(call);
     }
     return calls;
   }

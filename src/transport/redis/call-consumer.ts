@@ -8,15 +8,14 @@
  */
 import type { Logger } from 'pino';
 import type { CallConsumer, RpcCall } from '../types.js';
-import { decodeCall, expiryMarkerKey, rpcQueueKey } from '../wire/rpc.js';
+import { CallQueues } from '../call-queues.js';
+import { expiryMarkerKey } from '../wire/rpc.js';
 import { closeConnection, createConnection, inOneWrite, type RedisConnection } from './connection.js';
 import type { RedisRpcTransportOptions } from './rpc-transport.js';
 import { Backoff } from './waits.js';
 
 /** How long one BLPOP blocks before the loop goes round again. */
 const BLOCK_SECONDS = 2;
-/** How much of a malformed blob goes into the log line. */
-const LOGGED_BLOB_CHARS = 500;
 
 /**
  * First DELs the markers of the call ids in ARGV[3..] (prefix ARGV[2]) and returns how many
@@ -78,14 +77,10 @@ interface Blocked {
 
 export class RedisCallConsumer implements CallConsumer {
   private readonly connection: RedisConnection & DrainCommand;
-  private readonly queues: string[];
+  private readonly queues: CallQueues;
   private readonly logger: Logger;
   private readonly backoff = new Backoff();
-  /** Which queue goes first next time, so every API gets its turn at the head. */
-  private rotation = 0;
   private closed = false;
-  /** `next` calls run one after another: they share the connection. */
-  private tail: Promise<unknown> = Promise.resolve();
   private blocked: Blocked | undefined;
   /** Calls already running (fresh from BLPOP) whose markers the next drain deletes. */
   private running: RpcCall[] = [];
@@ -97,17 +92,15 @@ export class RedisCallConsumer implements CallConsumer {
     options: RedisRpcTransportOptions,
     private readonly onClose: () => void,
   ) {
-    this.queues = [...new Set(apis)].map(rpcQueueKey);
-    this.logger = options.logger.child({ component: 'rpc-consumer', apis });
+    this.queues = new CallQueues(apis, options.logger);
+    this.logger = this.queues.logger;
     const connection = createConnection({ redis: options.redis, logger: this.logger, role: `rpc:consume:${apis.join(',')}` });
     connection.defineCommand('lightbusDrainCalls', { lua: DRAIN_SCRIPT });
     this.connection = connection as RedisConnection & DrainCommand;
   }
 
   next(max: number): Promise<RpcCall[]> {
-    const run = this.tail.then(() => this.take(Math.max(1, Math.floor(max))));
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.queues.serially(() => this.take(Math.max(1, Math.floor(max))));
   }
 
   async close(): Promise<void> {
@@ -116,7 +109,7 @@ export class RedisCallConsumer implements CallConsumer {
     this.backoff.interrupt();
     await this.putBackUntaken();
     await closeConnection(this.connection, true);
-    await this.tail;
+    await this.queues.idle();
     this.onClose();
   }
 
@@ -144,7 +137,7 @@ export class RedisCallConsumer implements CallConsumer {
     if (!blocked) return [];
     const popped = await blocked.popped;
     this.blocked = undefined;
-    const call = popped ? this.decode(popped[0], popped[1]) : undefined;
+    const call = popped ? this.queues.decode(popped[0], popped[1]) : undefined;
     if (!call) return [];
     if (!blocked.fresh) {
       this.unchecked.push({ call, queue: popped![0], blob: popped![1] });
@@ -155,7 +148,7 @@ export class RedisCallConsumer implements CallConsumer {
   }
 
   private async drainThenBlock(max: number): Promise<RpcCall[]> {
-    const queues = this.rotatedQueues();
+    const queues = this.queues.rotated();
     const running = this.running;
     const unchecked = this.unchecked;
     const ids = [...running, ...unchecked.map((held) => held.call)].map((call) => call.id);
@@ -177,7 +170,7 @@ export class RedisCallConsumer implements CallConsumer {
     const calls = unchecked.map((held) => held.call).filter((call, i) => this.keepIfLive(call, deleted[running.length + i]!));
     const triples = rest.slice(Number(count));
     for (let i = 0; i + 2 < triples.length; i += 3) {
-      const call = this.decode(String(triples[i]), String(triples[i + 1]));
+      const call = this.queues.decode(String(triples[i]), String(triples[i + 1]));
       if (call && this.keepIfLive(call, Number(triples[i + 2]))) calls.push(call);
     }
     blocked.fresh = triples.length === 0;
@@ -186,22 +179,11 @@ export class RedisCallConsumer implements CallConsumer {
 
   private keepIfLive(call: RpcCall, markerDeleted: number): boolean {
     if (markerDeleted === 1) return true;
-    this.logger.debug({ api: call.api, procedure: call.procedure, id: call.id }, 'dropped an expired RPC call');
+    this.queues.expired(call);
     return false;
   }
 
-  private rotatedQueues(): string[] {
-    const start = this.rotation++ % this.queues.length;
-    return [...this.queues.slice(start), ...this.queues.slice(0, start)];
-  }
 
-  private decode(queue: string, blob: string): RpcCall | undefined {
-    const decoded = decodeCall(blob);
-    if (!('malformed' in decoded)) return decoded;
-    // There is no reliable caller to answer: the caller will time out.
-    this.logger.warn({ queue, reason: decoded.malformed, blob: blob.slice(0, LOGGED_BLOB_CHARS) }, 'dropped a malformed RPC call');
-    return undefined;
-  }
 
   /**
    * A call the last BLPOP popped, or one waiting for its marker check, that no read took:
