@@ -5,6 +5,8 @@
  * holds across worker threads and across two copies of the package (as Temporal's SDK does).
  */
 
+import { ERROR_LIMITS, boundText, boundedJson, isPlainRecord, ownErrorData } from './error-data.js';
+
 const kChain = Symbol.for('lightbus.error.chain');
 
 /** An error as it travels between threads and over the wire. */
@@ -12,8 +14,13 @@ export interface SerializedError {
   name: string;
   message: string;
   stack?: string;
-  /** Extra fields of lightbus errors (api, member, issues...), JSON-safe. */
+  /**
+   * Extra fields, JSON-safe: a lightbus error's (api, member, issues...), any other error's own
+   * enumerable properties (`code`, `details`...).
+   */
   data?: Record<string, unknown>;
+  /** The error's `cause`, when it has one (followed a few levels deep). */
+  cause?: SerializedError;
 }
 
 export class LightbusError extends Error {
@@ -40,7 +47,11 @@ function named<T extends abstract new (...args: never[]) => LightbusError>(cls: 
 }
 named(LightbusError, 'LightbusError');
 
-/** A procedure failed in the process that served it. Carries the remote error's name, message and stack. */
+/**
+ * A procedure failed in the process that served it. Carries the remote error's name, stack and
+ * data (its own fields: `code`, `details`...); its `cause` is the remote error rebuilt, with
+ * that error's own causes.
+ */
 export class RemoteError extends LightbusError {
   constructor(
     message: string,
@@ -48,11 +59,13 @@ export class RemoteError extends LightbusError {
     readonly remoteStack: string | undefined,
     readonly api?: string,
     readonly procedure?: string,
+    readonly remoteData?: Record<string, unknown>,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
   override toData() {
-    return { remoteName: this.remoteName, remoteStack: this.remoteStack, api: this.api, procedure: this.procedure };
+    return { remoteName: this.remoteName, remoteStack: this.remoteStack, api: this.api, procedure: this.procedure, remoteData: this.remoteData };
   }
 }
 named(RemoteError, 'RemoteError');
@@ -184,12 +197,20 @@ export class ModuleLoadError extends LightbusError {
 }
 named(ModuleLoadError, 'ModuleLoadError');
 
-export function serializeError(error: unknown): SerializedError {
-  if (error instanceof Error) {
-    const data = error instanceof LightbusError ? error.toData() : undefined;
-    return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}), ...(data ? { data } : {}) };
+/**
+ * An error as plain data: name, message, stack, data and cause chain, each bounded
+ * ({@link ERROR_LIMITS}): a handler's error may hold anything, of any size.
+ */
+export function serializeError(error: unknown, depth = 0): SerializedError {
+  if (!(error instanceof Error)) {
+    return { name: 'Error', message: boundText(typeof error === 'string' ? error : safeString(error), ERROR_LIMITS.messageChars) };
   }
-  return { name: 'Error', message: typeof error === 'string' ? error : safeString(error) };
+  const serialized: SerializedError = { name: String(error.name), message: boundText(String(error.message), ERROR_LIMITS.messageChars) };
+  if (error.stack) serialized.stack = boundText(String(error.stack), ERROR_LIMITS.stackChars);
+  const data = error instanceof LightbusError ? boundedJson(error.toData()) : ownErrorData(error);
+  if (isPlainRecord(data)) serialized.data = data;
+  if (error.cause !== undefined && depth < ERROR_LIMITS.causeDepth) serialized.cause = serializeError(error.cause, depth + 1);
+  return serialized;
 }
 
 function safeString(value: unknown): string {
@@ -200,31 +221,38 @@ function safeString(value: unknown): string {
   }
 }
 
-/** Rebuilds a lightbus error of the right class; any other error becomes a plain Error with the same name. */
-export function deserializeError(e: SerializedError): Error {
-  const d = (e.data ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- shape is fixed by toData()
+/**
+ * Rebuilds a lightbus error of the right class; any other error becomes a plain Error with the
+ * same name and its data as own properties. The data may come from another process: fields
+ * of the wrong type are left out rather than trusted.
+ */
+export function deserializeError(e: SerializedError, depth = 0): Error {
+  const raw = isPlainRecord(e.data) ? e.data : {};
+  // The fields toData() writes; one of another type is left out, not trusted. (The classes type
+  // them as always set: an error from elsewhere may still lack one.)
+  const d = (key: string) => (typeof raw[key] === 'string' ? raw[key] : undefined) as string;
   let error: Error;
   switch (e.name) {
     case 'RemoteError':
-      error = new RemoteError(e.message, d['remoteName'] ?? 'Error', d['remoteStack'], d['api'], d['procedure']);
+      error = new RemoteError(e.message, d('remoteName') ?? 'Error', d('remoteStack'), d('api'), d('procedure'), isPlainRecord(raw['remoteData']) ? raw['remoteData'] : undefined);
       break;
     case 'RpcTimeoutError':
-      error = new RpcTimeoutError(e.message, d['api'], d['procedure'], d['timeoutMs']);
+      error = new RpcTimeoutError(e.message, d('api'), d('procedure'), (typeof raw['timeoutMs'] === 'number' ? raw['timeoutMs'] : undefined) as number);
       break;
     case 'FireTimeoutError':
-      error = new FireTimeoutError(e.message, d['api'], d['event']);
+      error = new FireTimeoutError(e.message, d('api'), d('event'));
       break;
     case 'ValidationError':
-      error = new ValidationError(e.message, d['api'], d['member'], d['issues']);
+      error = new ValidationError(e.message, d('api'), d('member'), validationIssues(raw['issues']));
       break;
     case 'UnknownApiError':
-      error = new UnknownApiError(e.message, d['api']);
+      error = new UnknownApiError(e.message, d('api'));
       break;
     case 'UnknownMemberError':
-      error = new UnknownMemberError(e.message, d['api'], d['member']);
+      error = new UnknownMemberError(e.message, d('api'), d('member'));
       break;
     case 'ConfigError':
-      error = new ConfigError(e.message, d['file'], d['keyPath']);
+      error = new ConfigError(e.message, d('file'), d('keyPath'));
       break;
     case 'WorkerCrashedError':
       error = new WorkerCrashedError(e.message);
@@ -236,12 +264,29 @@ export function deserializeError(e: SerializedError): Error {
       error = new DeadlineExceededError(e.message);
       break;
     case 'ModuleLoadError':
-      error = new ModuleLoadError(e.message, d['modulePath']);
+      error = new ModuleLoadError(e.message, d('modulePath'));
       break;
     default:
       error = new Error(e.message);
       error.name = e.name;
+      for (const [key, value] of Object.entries(raw)) {
+        if (key === 'name' || key === 'message' || key === 'stack' || key === 'cause' || key === '__proto__') continue;
+        Object.defineProperty(error, key, { value, enumerable: true, writable: true, configurable: true });
+      }
   }
   if (e.stack) error.stack = e.stack;
+  if (e.cause && depth < ERROR_LIMITS.causeDepth) {
+    // As `new Error(message, { cause })` makes it: an own property that is not enumerable.
+    Object.defineProperty(error, 'cause', { value: deserializeError(e.cause, depth + 1), enumerable: false, writable: true, configurable: true });
+  }
   return error;
+}
+
+/** The well-formed issues of a list that came from elsewhere; anything else is left out. */
+export function validationIssues(value: unknown): ValidationIssue[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (issue): issue is ValidationIssue =>
+      isPlainRecord(issue) && typeof issue['path'] === 'string' && typeof issue['expected'] === 'string' && typeof issue['received'] === 'string',
+  );
 }

@@ -70,6 +70,7 @@ export class WorkerPool implements Executor {
       throw new ModuleLoadError(
         reason.modulePath ? `could not load ${reason.modulePath}: ${reason.name}: ${reason.message}` : `a worker failed to start: ${reason.message}`,
         reason.modulePath ?? '',
+        { cause: reason },
       );
     }
     this.watchdog = setInterval(() => this.checkDeadlines(), WATCHDOG_INTERVAL_MS);
