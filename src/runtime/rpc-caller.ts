@@ -5,7 +5,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { BusClosedError, DeadlineExceededError, RemoteError, RpcTimeoutError, ValidationError, WorkerCrashedError, serializeError } from '../errors.js';
+import {
+  BusClosedError,
+  DeadlineExceededError,
+  RemoteError,
+  RpcTimeoutError,
+  ValidationError,
+  WorkerCrashedError,
+  deserializeError,
+  serializeError,
+  validationIssues,
+  type SerializedError,
+} from '../errors.js';
 import type { ResultTransport, RpcTransport, RpcResult, SchemaTransport } from '../transport/types.js';
 import { parseRemoteError } from '../transport/wire/rpc.js';
 import type { Outcome } from './protocol.js';
@@ -69,9 +80,10 @@ export class RpcCaller {
       this.finish(result.rpcMessageId, { ok: true, value: result.result });
       return;
     }
-    const { name, message } = parseRemoteError(String(result.result));
-    const error = remoteFailure(name, message, call.api, call.procedure, result.trace);
-    if (result.trace) error.stack = `${error.name}: ${error.message}\n--- remote stack ---\n${result.trace}`;
+    // Our servers send the error whole; a Python server only its text (a repr) and trace.
+    const remote: SerializedError = result.errorDetail ?? { ...parseRemoteError(String(result.result)), ...(result.trace ? { stack: result.trace } : {}) };
+    const error = remoteFailure(remote, call.api, call.procedure);
+    if (remote.stack) error.stack = `${error.name}: ${error.message}\n--- remote stack ---\n${remote.stack}`;
     this.finish(result.rpcMessageId, failure(error));
   }
 
@@ -110,20 +122,30 @@ export class RpcCaller {
 
 /**
  * The error a caller gets for an error result. Failures the serving runtime itself reports
- * (bad parameters, a crashed worker, a deadline) come back as their own classes, so callers
- * can tell them from the handler's own errors, which are {@link RemoteError}s.
+ * (bad parameters or result, a crashed worker, a deadline) come back as their own classes, so
+ * callers can tell them from the handler's own errors, which are {@link RemoteError}s whose
+ * cause is the remote error rebuilt (its name, message, stack, own fields and causes).
  */
-function remoteFailure(name: string, message: string, api: string, procedure: string, trace: string | undefined): Error {
+function remoteFailure(remote: SerializedError, api: string, procedure: string): Error {
+  const { name, message } = remote;
+  const data = remote.data ?? {};
   const where = `${api}.${procedure}`;
   switch (name) {
     case 'ValidationError':
-      return new ValidationError(message, api, procedure);
+      return new ValidationError(
+        message,
+        typeof data['api'] === 'string' ? data['api'] : api,
+        typeof data['member'] === 'string' ? data['member'] : procedure,
+        validationIssues(data['issues']),
+      );
     case 'WorkerCrashedError':
       return new WorkerCrashedError(`RPC ${where}: ${message}`);
     case 'DeadlineExceededError':
       return new DeadlineExceededError(`RPC ${where}: ${message}`);
     default:
-      return new RemoteError(`RPC ${where} failed remotely: ${name}: ${message}`, name, trace, api, procedure);
+      return new RemoteError(`RPC ${where} failed remotely: ${name}: ${message}`, name, remote.stack, api, procedure, remote.data, {
+        cause: deserializeError(remote),
+      });
   }
 }
 

@@ -107,6 +107,10 @@ export class RpcServer {
     this.inFlight.add(done);
   }
 
+  /**
+   * An error travels whole: the short text Python callers show, the stack as the trace, and the
+   * error itself (data, causes) as the result's detail. It was bounded when it was serialised.
+   */
   private answer(call: RpcCall, outcome: Outcome): Promise<void> {
     const id = randomUUID();
     return this.options.results.send(
@@ -119,6 +123,7 @@ export class RpcServer {
             result: formatRemoteError(outcome.error.name, outcome.error.message),
             error: true,
             ...(outcome.error.stack ? { trace: outcome.error.stack } : {}),
+            errorDetail: outcome.error,
           },
     );
   }

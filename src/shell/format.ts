@@ -43,8 +43,10 @@ export function formatError(error: unknown, options: FormatOptions): string {
     lines.push(paint('  remote stack:', 'gray', options.colors));
     for (const line of error.remoteStack.trimEnd().split('\n')) lines.push(`    ${line}`);
   }
-  if (error.cause !== undefined) {
-    const cause = formatError(error.cause, options).split('\n');
+  // A RemoteError's cause is the remote error its message and stack already show: only that error's own causes are news.
+  const shownCause = error instanceof RemoteError && isError(error.cause) ? error.cause.cause : error.cause;
+  if (shownCause !== undefined) {
+    const cause = formatError(shownCause, options).split('\n');
     lines.push(`  caused by ${cause[0]}`, ...cause.slice(1).map((line) => `  ${line}`));
   }
   return lines.join('\n');

@@ -4,6 +4,7 @@
  * waits for work and returns at most `max` items. Messages here are decoded domain objects;
  * the wire form lives in `src/transport/wire/`.
  */
+import type { SerializedError } from '../errors.js';
 
 /** One RPC call, as sent by a caller and received by a server. */
 export interface RpcCall {
@@ -24,6 +25,8 @@ export interface RpcResult {
   error: boolean;
   /** The remote stack trace, when `error` is true. */
   trace?: string;
+  /** The error's name, message, data and causes, when the server sent them (Python servers do not). */
+  errorDetail?: SerializedError;
 }
 
 /** One event, as fired and as delivered. */

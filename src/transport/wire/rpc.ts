@@ -24,8 +24,12 @@
  *   only parse it, so our compact JSON is read the same.
  * - An error result's `result` is the `repr` of the Python exception (`ValueError('bad')`);
  *   ours is `"{Name}: {message}"`. {@link parseRemoteError} reads both.
+ * - Python reads nothing of `kwargs` but `result`: our error results carry the error's data and
+ *   cause chain in `kwargs.error_detail` (see `error-detail.ts`), which Python callers ignore.
  */
 import type { RpcCall, RpcResult } from '../types.js';
+import { ERROR_LIMITS, boundText } from '../../error-data.js';
+import { ERROR_DETAIL_KEY, decodeErrorDetail, encodeErrorDetail } from './error-detail.js';
 import { toJsonValue } from './json-values.js';
 
 /** A blob that could not be decoded, with the reason in words (for logs). */
@@ -109,7 +113,9 @@ export function encodeResult(result: RpcResult): string {
     rpc_message_id: result.rpcMessageId,
   };
   if (result.error) metadata['trace'] = result.trace ?? '';
-  return JSON.stringify({ kwargs: { result: toJsonValue(result.result) ?? null }, metadata });
+  const kwargs: Record<string, unknown> = { result: toJsonValue(result.result) ?? null };
+  if (result.error && result.errorDetail) kwargs[ERROR_DETAIL_KEY] = encodeErrorDetail(result.errorDetail);
+  return JSON.stringify({ kwargs, metadata });
 }
 
 /** Decodes a result blob (ours or Python's). */
@@ -131,7 +137,10 @@ export function decodeResult(blob: string): RpcResult | Malformed {
     result: kwargs['result'] ?? null,
     error,
   };
-  if (error && typeof trace === 'string') decoded.trace = trace;
+  // A peer's trace may be of any length: what a caller keeps of it is bounded.
+  if (error && typeof trace === 'string') decoded.trace = boundText(trace, ERROR_LIMITS.stackChars);
+  const errorDetail = error ? decodeErrorDetail(kwargs[ERROR_DETAIL_KEY], decoded.trace) : undefined;
+  if (errorDetail) decoded.errorDetail = errorDetail;
   return decoded;
 }
 
