@@ -59,7 +59,7 @@ export class Invoker {
 
   constructor(private readonly options: InvokerOptions) {
     const { transports, logger, executor, config } = options;
-    this.caller = new RpcCaller(transports.rpc, transports.result, transports.schema, logger);
+    this.caller = new RpcCaller(transports.rpc, transports.result, (api) => this.isServed(api), logger);
     this.rpcSlots = new Slots(executor.rpcCapacity);
     this.server = new RpcServer({
       rpc: transports.rpc,
@@ -97,6 +97,12 @@ export class Invoker {
   /** The schemas on the bus as last loaded. */
   get schemasOnBus(): Record<string, ApiSchema> {
     return this.remoteSchemas.schemas;
+  }
+
+  /** Whether an API is served, from the schemas last loaded (no Redis read: see RpcCaller's timeouts). */
+  private isServed(api: string): boolean | undefined {
+    if (this.server.servedApis.includes(api) || Object.hasOwn(this.remoteSchemas.schemas, api)) return true;
+    return this.remoteSchemas.loaded ? false : undefined;
   }
 
   nextExecutionId(): number {

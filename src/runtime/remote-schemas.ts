@@ -11,6 +11,7 @@ export class RemoteSchemaWatcher {
   private timer: NodeJS.Timeout | undefined;
   private lastText = '';
   private current: Record<string, ApiSchema> = {};
+  private loadedOnce = false;
 
   constructor(
     private readonly transport: SchemaTransport,
@@ -21,6 +22,11 @@ export class RemoteSchemaWatcher {
 
   get schemas(): Record<string, ApiSchema> {
     return this.current;
+  }
+
+  /** Whether the schemas were ever read: before that, an API missing from them says nothing. */
+  get loaded(): boolean {
+    return this.loadedOnce;
   }
 
   /** Loads once now, then keeps reloading until {@link stop}. */
@@ -37,6 +43,7 @@ export class RemoteSchemaWatcher {
   async reload(): Promise<void> {
     try {
       const loaded = (await this.transport.load()) as Record<string, ApiSchema>;
+      this.loadedOnce = true;
       const full = JSON.stringify(loaded);
       if (full === this.lastText) return;
       this.lastText = full;

@@ -17,10 +17,15 @@ import {
   validationIssues,
   type SerializedError,
 } from '../errors.js';
-import type { ResultTransport, RpcTransport, RpcResult, SchemaTransport } from '../transport/types.js';
+import type { ResultTransport, RpcTransport, RpcResult } from '../transport/types.js';
 import { parseRemoteError } from '../transport/wire/rpc.js';
 import type { Outcome } from './protocol.js';
-import { withTimeout } from '../util/timeouts.js';
+
+/**
+ * Whether some process serves an API, from what this process already holds (the schemas on
+ * the bus as last loaded); undefined when it cannot tell (they never loaded).
+ */
+export type ServedLookup = (api: string) => boolean | undefined;
 
 interface PendingCall {
   api: string;
@@ -37,7 +42,7 @@ export class RpcCaller {
   constructor(
     private readonly rpc: RpcTransport,
     private readonly results: ResultTransport,
-    private readonly schemas: SchemaTransport,
+    private readonly isServed: ServedLookup,
     private readonly logger: Logger,
   ) {}
 
@@ -53,7 +58,7 @@ export class RpcCaller {
     if (this.closed) return Promise.resolve(failure(new BusClosedError(`cannot call ${api}.${procedure}: the bus is closed`)));
     const id = randomUUID();
     return new Promise<Outcome>((resolve) => {
-      const timer = setTimeout(() => void this.timeOut(id), timeoutMs);
+      const timer = setTimeout(() => this.timeOut(id), timeoutMs);
       this.pending.set(id, { api, procedure, timeoutMs, resolve, timer });
       this.rpc.send({ id, api, procedure, kwargs, returnPath: this.results.returnPath }).catch((error: unknown) => {
         this.finish(id, failure(error));
@@ -87,28 +92,25 @@ export class RpcCaller {
     this.finish(result.rpcMessageId, failure(error));
   }
 
-  private async timeOut(id: string): Promise<void> {
+  /**
+   * Rejects at once: the hint is worded from what this process holds, since on this path Redis
+   * may be the very thing that does not answer.
+   */
+  private timeOut(id: string): void {
     const call = this.pending.get(id);
     if (!call) return;
     this.pending.delete(id);
-    const served = await this.isServedSomewhere(call.api);
+    const served = this.isServed(call.api);
     const hint =
       served === false
         ? `no process is serving API "${call.api}" (no schema for it on the bus): start one, or check the API name`
-        : `a process serves API "${call.api}" but did not answer in time: it may be overloaded or the handler slow; raise the timeout with { timeoutMs } or apis.${call.api}.rpcTimeoutMs`;
+        : served === true
+          ? `a process serves API "${call.api}" but did not answer in time: it may be overloaded or the handler slow; raise the timeout with { timeoutMs } or apis.${call.api}.rpcTimeoutMs`
+          : `no answer, and whether any process serves API "${call.api}" is unknown (the schemas on the bus could not be read): check that Redis is reachable`;
     const { timeoutMs } = call;
     call.resolve(
       failure(new RpcTimeoutError(`RPC ${call.api}.${call.procedure} timed out after ${timeoutMs} ms: ${hint}`, call.api, call.procedure, timeoutMs)),
     );
-  }
-
-  private async isServedSomewhere(api: string): Promise<boolean | undefined> {
-    try {
-      const schemas = await withTimeout<Record<string, unknown> | undefined>(this.schemas.load(), 500, undefined);
-      return schemas === undefined ? undefined : api in schemas;
-    } catch {
-      return undefined;
-    }
   }
 
   private finish(id: string, outcome: Outcome): void {
