@@ -207,7 +207,8 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
   }
   const serialized: SerializedError = { name: String(error.name), message: boundText(String(error.message), ERROR_LIMITS.messageChars) };
   if (error.stack) serialized.stack = boundText(String(error.stack), ERROR_LIMITS.stackChars);
-  const data = error instanceof LightbusError ? boundedJson(error.toData()) : ownErrorData(error);
+  // A lightbus error's data may hold a remote error's stack and data, each bounded already: room for both.
+  const data = error instanceof LightbusError ? boundedJson(error.toData(), ERROR_LIMITS.dataChars + ERROR_LIMITS.stackChars + 1000) : ownErrorData(error);
   if (isPlainRecord(data)) serialized.data = data;
   if (error.cause !== undefined && depth < ERROR_LIMITS.causeDepth) serialized.cause = serializeError(error.cause, depth + 1);
   return serialized;
