@@ -70,8 +70,8 @@ describe('memory: specifics', () => {
     const server = new MemoryRpcTransport({ rpc: settings, logger, store: MemoryRpcStore.of(owner) });
     const consumer = server.consume(['api']);
     const waiting = consumer.next(1);
-    await sender.send(newCall('api', 'x', {}, 'memory+key://r'));
-    const call = newCall('api', 'y', {}, 'memory+key://r');
+    await sender.send(newCall('api', 'x', {}, 'memory+key://r.p:result:1'));
+    const call = newCall('api', 'y', {}, 'memory+key://r.p:result:1');
     await new MemoryRpcTransport({ rpc: settings, logger, store: MemoryRpcStore.of(owner) }).send(call);
     assert.deepEqual(await within(waiting, 5000, 'next()'), [call]);
     await Promise.all([sender.close(), server.close()]);
@@ -80,7 +80,7 @@ describe('memory: specifics', () => {
   test('a result list nobody reads expires', async () => {
     const store = new MemoryRpcStore();
     const result = new MemoryResultTransport({ rpc: { expiryMs: 5000, resultTtlMs: 30 }, logger, serviceName: 's', processName: 'p', store });
-    const key = `lost:${randomUUID()}`;
+    const key = `lost.p:result:${randomUUID()}`;
     await result.send(MEMORY_RETURN_PATH_SCHEME + key, { id: 'r', rpcMessageId: 'c', result: 1, error: false });
     assert.equal(store.peek(key).length, 1);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -118,6 +118,30 @@ describe('memory: specifics', () => {
       assert.equal(store.xrange('auth.*:stream').at(-1)?.streamId, fired.streamId);
     } finally {
       await Promise.all([caller.close(), server.close()]);
+    }
+  });
+  test('as over Redis, a call whose return path is not a result key is dropped unexecuted (logged once), and no result is pushed to such a key', async () => {
+    const captured = capturingLogger();
+    const store = new MemoryRpcStore();
+    const rpc = new MemoryRpcTransport({ rpc: settings, logger: captured.logger, store });
+    const result = new MemoryResultTransport({ rpc: settings, logger, serviceName: 's', processName: 'p', store });
+    const consumer = rpc.consume(['api']);
+    try {
+      store.push(rpcQueueKey('victim'), ['queued call']);
+      const hostile = [0, 1].map(() => newCall('api', 'x', {}, `${MEMORY_RETURN_PATH_SCHEME}${rpcQueueKey('victim')}`));
+      const valid = newCall('api', 'y', {}, `${MEMORY_RETURN_PATH_SCHEME}api.y:result:${randomUUID()}`);
+      for (const call of [...hostile, valid]) await rpc.send(call);
+      assert.deepEqual(await within(consumer.next(10), 5000, 'next()'), [valid]);
+      const refusals = captured.records.filter((r) => r.level === 40 && r.msg.includes('refused'));
+      assert.equal(refusals.length, 1);
+      assert.equal(refusals[0]!['callId'], hostile[0]!.id);
+      await assert.rejects(
+        result.send(`${MEMORY_RETURN_PATH_SCHEME}${rpcQueueKey('victim')}`, { id: 'r', rpcMessageId: 'c', result: 1, error: false }),
+        /Unsupported return path/,
+      );
+      assert.deepEqual(store.peek(rpcQueueKey('victim')), ['queued call']);
+    } finally {
+      await Promise.all([consumer.close(), rpc.close(), result.close()]);
     }
   });
 });

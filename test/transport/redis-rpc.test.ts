@@ -135,7 +135,7 @@ describe('redis: what travels on the wire', () => {
   test('calls sent in one tick to one API reach the queue in order, each with its own marker', async () => {
     const rpc = new RedisRpcTransport({ redis: REDIS, rpc: settings, logger });
     const api = `${prefix}.burst`;
-    const calls = Array.from({ length: 1500 }, (_, n) => newCall(api, 'p', { n }, 'redis+key://nowhere'));
+    const calls = Array.from({ length: 1500 }, (_, n) => newCall(api, 'p', { n }, 'redis+key://nowhere.p:result:1'));
     try {
       await Promise.all(calls.map((call) => rpc.send(call)));
       const queued = await raw.lrange(`${api}:rpc_queue`, 0, -1);
@@ -159,15 +159,15 @@ describe('redis: what travels on the wire', () => {
     try {
       const first = consumer.next(10);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const call = newCall(api, 'p', {}, 'redis+key://nowhere');
+      const call = newCall(api, 'p', {}, 'redis+key://nowhere.p:result:1');
       await rpc.send(call);
       assert.deepEqual(await within(first, 5000, 'next()'), [call]);
       assert.equal(await raw.exists(`rpc_expiry_key:${call.id}`), 1);
       const second = consumer.next(10);
       await waitFor(async () => (await raw.exists(`rpc_expiry_key:${call.id}`)) === 0 || undefined, 'marker deleted by the next read');
       // A caller that wrote no marker: the call still runs (it is a moment old), with a warning.
-      const unmarked = newCall(api, 'q', {}, 'redis+key://nowhere');
-      await raw.rpush(`${api}:rpc_queue`, JSON.stringify({ kwargs: {}, metadata: { api_name: api, id: unmarked.id, procedure_name: 'q', return_path: 'redis+key://nowhere' } }));
+      const unmarked = newCall(api, 'q', {}, 'redis+key://nowhere.p:result:1');
+      await raw.rpush(`${api}:rpc_queue`, JSON.stringify({ kwargs: {}, metadata: { api_name: api, id: unmarked.id, procedure_name: 'q', return_path: 'redis+key://nowhere.p:result:1' } }));
       assert.deepEqual(await within(second, 5000, 'next()'), [unmarked]);
       const third = consumer.next(10);
       await waitFor(() => records.some((r) => String(r.msg).startsWith('ran RPC calls whose expiry marker was missing')) || undefined, 'a warning');
@@ -183,7 +183,7 @@ describe('redis: what travels on the wire', () => {
     const { logger: watched, records } = capturingLogger();
     const rpc = new RedisRpcTransport({ redis: REDIS, rpc: { ...settings, expiryMs: 300 }, logger: watched });
     const api = `${prefix}.backlog`;
-    const calls = Array.from({ length: 4 }, (_, n) => newCall(api, 'p', { n }, 'redis+key://nowhere'));
+    const calls = Array.from({ length: 4 }, (_, n) => newCall(api, 'p', { n }, 'redis+key://nowhere.p:result:1'));
     await Promise.all(calls.map((call) => rpc.send(call)));
     const consumer = rpc.consume([api]);
     try {
@@ -191,14 +191,14 @@ describe('redis: what travels on the wire', () => {
       assert.deepEqual(await within(consumer.next(2), 5000, 'next()'), calls.slice(0, 2));
       await waitFor(async () => (await raw.llen(`${api}:rpc_queue`)) === 1 || undefined, 'third call popped');
       await new Promise((resolve) => setTimeout(resolve, 400));
-      const late = newCall(api, 'p', { n: 4 }, 'redis+key://nowhere');
+      const late = newCall(api, 'p', { n: 4 }, 'redis+key://nowhere.p:result:1');
       await rpc.send(late);
       // The third's marker expired while it was held, as did the fourth's: both are dropped.
       assert.deepEqual(await within(consumer.next(10), 5000, 'next()'), [late]);
       const dropped = records.filter((r) => r.msg === 'dropped an expired RPC call').map((r) => r['id']);
       assert.deepEqual(dropped.sort(), [calls[2]!.id, calls[3]!.id].sort());
 
-      const more = Array.from({ length: 3 }, (_, n) => newCall(api, 'q', { n }, 'redis+key://nowhere'));
+      const more = Array.from({ length: 3 }, (_, n) => newCall(api, 'q', { n }, 'redis+key://nowhere.p:result:1'));
       await Promise.all(more.map((call) => rpc.send(call)));
       assert.deepEqual(await within(consumer.next(2), 5000, 'next()'), more.slice(0, 2));
       await waitFor(async () => (await raw.llen(`${api}:rpc_queue`)) === 0 || undefined, 'last call popped');

@@ -10,6 +10,7 @@ import {
   formatRemoteError,
   parseRemoteError,
   redisReturnPath,
+  resultKeyRefusal,
   returnPathKey,
   rpcQueueKey,
 } from '../../src/transport/wire/rpc.js';
@@ -27,6 +28,17 @@ describe('RPC wire codec', () => {
     assert.equal(returnPathKey('redis+key://auth.check:result:1'), 'auth.check:result:1');
     assert.throws(() => returnPathKey('http://x'), /Unsupported return path "http:\/\/x"/);
     assert.throws(() => returnPathKey('redis+key://'), /Unsupported return path/);
+  });
+
+  test('only keys of the result-key shapes may receive results', () => {
+    for (const key of ['auth.check_password:result:5f1c-11ee', 'my_company.auth.check:result:abc', 'lightbus:results:svc:host-12:0123456789ab', 'lightbus:results:a:b:c:0123456789ab']) {
+      assert.equal(resultKeyRefusal(key), undefined, key);
+    }
+    const refused = ['schemas', 'schema:auth', 'auth.*:stream', 'auth.user_registered:stream', 'auth:rpc_queue', 'rpc_expiry_key:1', 'lightbus:processes', 'lightbus:dead_letter:stream',
+      'auth.check:result:1:stream', 'auth.check:result:', 'check:result:1', 'lightbus:results:svc:0123456789ab', 'lightbus:results:a:b:c', `auth.check:result:${'x'.repeat(1000)}`, 'auth.check:result:1\n'];
+    for (const key of refused) assert.ok(resultKeyRefusal(key), key);
+    assert.throws(() => returnPathKey('redis+key://schemas'), /Unsupported return path "redis\+key:\/\/schemas": a result key reads/);
+    assert.throws(() => returnPathKey(`redis+key://${'k'.repeat(5000)}`), (error: Error) => error.message.length < 400);
   });
 
   test('a call encodes to exactly the fields Python writes and decodes back', () => {

@@ -8,7 +8,9 @@ import type { ResolvedConfig } from '../../config/schema.js';
 import { BusClosedError } from '../../errors.js';
 import type { CallConsumer, RpcCall, RpcTransport } from '../types.js';
 import { encodeCall, rpcQueueKey } from '../wire/rpc.js';
-import { CallQueues } from '../call-queues.js';
+import { CallQueues, refusedPathLog } from '../call-queues.js';
+import type { RecentSet } from '../../util/recent-set.js';
+import { MEMORY_RETURN_PATH_SCHEME } from './result-transport.js';
 import { MemoryRpcStore, type PushWait } from './rpc-store.js';
 
 /** What {@link MemoryRpcTransport} needs: the call expiry, where to log, the shared store. */
@@ -23,6 +25,7 @@ export interface MemoryRpcTransportOptions {
 export class MemoryRpcTransport implements RpcTransport {
   private readonly store: MemoryRpcStore;
   private readonly consumers = new Set<MemoryCallConsumer>();
+  private readonly refusedPaths = refusedPathLog();
   private closed = false;
 
   constructor(private readonly options: MemoryRpcTransportOptions) {
@@ -39,7 +42,7 @@ export class MemoryRpcTransport implements RpcTransport {
   consume(apis: string[]): CallConsumer {
     if (this.closed) throw new BusClosedError('Cannot consume RPC calls: the RPC transport is closed');
     if (apis.length === 0) throw new TypeError('consume() needs at least one API name');
-    const consumer = new MemoryCallConsumer(apis, this.store, this.options.logger, () => this.consumers.delete(consumer));
+    const consumer = new MemoryCallConsumer(apis, this.store, this.options.logger, this.refusedPaths, () => this.consumers.delete(consumer));
     this.consumers.add(consumer);
     return consumer;
   }
@@ -60,9 +63,10 @@ export class MemoryCallConsumer implements CallConsumer {
     apis: string[],
     private readonly store: MemoryRpcStore,
     logger: Logger,
+    refusedPaths: RecentSet,
     private readonly onClose: () => void,
   ) {
-    this.queues = new CallQueues(apis, logger);
+    this.queues = new CallQueues(apis, logger, MEMORY_RETURN_PATH_SCHEME, refusedPaths);
   }
 
   next(max: number): Promise<RpcCall[]> {
@@ -107,8 +111,8 @@ export class MemoryCallConsumer implements CallConsumer {
     for (const [queue, blob] of popped) {
       const call = this.queues.decode(queue, blob);
       if (!call) continue;
-      if (this.store.takeMarker(call.id)) calls.push(call);
-      else this.queues.expired(call);
+      if (!this.store.takeMarker(call.id)) this.queues.expired(call);
+      else if (this.queues.answerable(call)) calls.push(call);
     }
     return calls;
   }

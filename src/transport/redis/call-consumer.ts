@@ -9,10 +9,11 @@
 import type { Logger } from 'pino';
 import type { CallConsumer, RpcCall } from '../types.js';
 import { CallQueues } from '../call-queues.js';
-import { expiryMarkerKey } from '../wire/rpc.js';
+import { expiryMarkerKey, REDIS_RETURN_PATH_SCHEME } from '../wire/rpc.js';
 import { closeConnection, createConnection, inOneWrite, type RedisConnection } from './connection.js';
 import type { RedisRpcTransportOptions } from './rpc-transport.js';
 import { Backoff } from './waits.js';
+import type { RecentSet } from '../../util/recent-set.js';
 
 /** How long one BLPOP blocks before the loop goes round again. */
 const BLOCK_SECONDS = 2;
@@ -90,9 +91,10 @@ export class RedisCallConsumer implements CallConsumer {
   constructor(
     apis: string[],
     options: RedisRpcTransportOptions,
+    refusedPaths: RecentSet,
     private readonly onClose: () => void,
   ) {
-    this.queues = new CallQueues(apis, options.logger);
+    this.queues = new CallQueues(apis, options.logger, REDIS_RETURN_PATH_SCHEME, refusedPaths);
     this.logger = this.queues.logger;
     const connection = createConnection({ redis: options.redis, logger: this.logger, role: `rpc:consume:${apis.join(',')}` });
     connection.defineCommand('lightbusDrainCalls', { lua: DRAIN_SCRIPT });
@@ -144,7 +146,7 @@ export class RedisCallConsumer implements CallConsumer {
       return [];
     }
     this.running.push(call);
-    return [call];
+    return this.queues.answerable(call) ? [call] : [];
   }
 
   private async drainThenBlock(max: number): Promise<RpcCall[]> {
@@ -178,7 +180,7 @@ export class RedisCallConsumer implements CallConsumer {
   }
 
   private keepIfLive(call: RpcCall, markerDeleted: number): boolean {
-    if (markerDeleted === 1) return true;
+    if (markerDeleted === 1) return this.queues.answerable(call);
     this.queues.expired(call);
     return false;
   }

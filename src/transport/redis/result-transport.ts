@@ -31,6 +31,24 @@ const BLOCK_SECONDS = 2;
 const DRAIN_COUNT = 500;
 /** How long close waits on Redis (queued sends, deleting the list) before giving up. */
 const CLOSE_WAIT_MS = 1000;
+/**
+ * Pushes the results ARGV[2..] to the list KEYS[1] and sets its expiry to ARGV[1] ms, only if
+ * KEYS[1] is a list or absent: one atomic step, so a caller that names a key of its own
+ * holding something else (the shape check passed) has nothing written to it and no expiry set.
+ */
+const SEND_SCRIPT = `
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind ~= 'list' and kind ~= 'none' then
+  return redis.error_reply('WRONGTYPE the return path key holds a ' .. kind .. ', not a list: no result written')
+end
+local length = redis.call('LPUSH', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return length
+`;
+
+interface SendCommand {
+  lightbusSendResults(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
+}
 
 /** The result side of RPC over Redis: sends results to callers and receives this process's own. */
 export class RedisResultTransport implements ResultTransport {
@@ -52,7 +70,8 @@ export class RedisResultTransport implements ResultTransport {
 
   /**
    * Pushes a result to `redis+key://{key}` (LPUSH, then PEXPIRE: the contract's EXPIRE at a
-   * finer grain). The results of one tick for one return path leave in one LPUSH.
+   * finer grain), refusing keys that are not of a result-key shape and keys holding anything
+   * but a list. The results of one tick for one return path leave in one script run.
    */
   send(returnPath: string, result: RpcResult): Promise<void> {
     // Not async, as RedisRpcTransport.send: one promise per result.
@@ -90,8 +109,10 @@ export class RedisResultTransport implements ResultTransport {
   private connectSender(): { connection: RedisConnection; batcher: KeyedBatcher<string> } {
     if (!this.sender) {
       const connection = createConnection({ redis: this.options.redis, logger: this.logger, role: 'rpc:send-results' });
+      // defineCommand: EVALSHA, loading the script once (EVAL on NOSCRIPT).
+      connection.defineCommand('lightbusSendResults', { lua: SEND_SCRIPT });
       const ttlMs = this.options.rpc.resultTtlMs;
-      const batcher = new KeyedBatcher<string>(connection, (sender, key, blobs) => Promise.all([sender.lpush(key, ...blobs), sender.pexpire(key, ttlMs)]));
+      const batcher = new KeyedBatcher<string>(connection, (sender, key, blobs) => (sender as RedisConnection & SendCommand).lightbusSendResults(1, key, ttlMs, ...blobs));
       this.sender = { connection, batcher };
     }
     return this.sender;

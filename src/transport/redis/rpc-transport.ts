@@ -9,6 +9,7 @@ import type { ResolvedConfig } from '../../config/schema.js';
 import { BusClosedError } from '../../errors.js';
 import type { CallConsumer, RpcCall, RpcTransport } from '../types.js';
 import { encodeCall, expiryMarkerKey, rpcQueueKey } from '../wire/rpc.js';
+import { refusedPathLog } from '../call-queues.js';
 import { RedisCallConsumer } from './call-consumer.js';
 import { closeConnection, createConnection, type RedisConnection } from './connection.js';
 import { KeyedBatcher } from './keyed-batcher.js';
@@ -45,6 +46,7 @@ interface SendCommand {
 export class RedisRpcTransport implements RpcTransport {
   private sender: { connection: RedisConnection; batcher: KeyedBatcher<OutgoingCall> } | undefined;
   private readonly consumers = new Set<RedisCallConsumer>();
+  private readonly refusedPaths = refusedPathLog();
   private closed = false;
 
   constructor(private readonly options: RedisRpcTransportOptions) {}
@@ -71,7 +73,7 @@ export class RedisRpcTransport implements RpcTransport {
   consume(apis: string[]): CallConsumer {
     if (this.closed) throw new BusClosedError('Cannot consume RPC calls: the RPC transport is closed');
     if (apis.length === 0) throw new TypeError('consume() needs at least one API name');
-    const consumer = new RedisCallConsumer(apis, this.options, () => this.consumers.delete(consumer));
+    const consumer = new RedisCallConsumer(apis, this.options, this.refusedPaths, () => this.consumers.delete(consumer));
     this.consumers.add(consumer);
     return consumer;
   }

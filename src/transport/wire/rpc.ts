@@ -55,15 +55,52 @@ export function redisReturnPath(key: string): string {
   return REDIS_RETURN_PATH_SCHEME + key;
 }
 
+/** Longest result key accepted: ours and Python's are well under it; a caller may send anything. */
+const MAX_RESULT_KEY_CHARS = 1000;
+/** Python callers: `{api}.{proc}:result:{id}` (`lightbus/transports/redis/result.py`, `get_return_path`). */
+const PYTHON_RESULT_KEY = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\.[A-Za-z_][A-Za-z0-9_]*:result:[A-Za-z0-9_-]+$/;
+/** Ours: `lightbus:results:{service}:{process}:{12 hex digits}` (see the Redis result transport). */
+const OUR_RESULT_KEY = /^lightbus:results:[^\r\n]+:[^\r\n]+:[0-9a-f]{12}$/;
+
 /**
- * The list key of a return path with the given scheme, or an error naming the path when the
- * scheme is another one (or the key is empty).
+ * Why a key may not receive results, or undefined when it may. A caller names the key its
+ * result goes to, and a server writes (and expires) it: only the result-key shapes are
+ * accepted, so a call cannot make a server push to, or expire, a stream, a queue, `schemas`
+ * or any key of an application. Neither shape can name another bus key: the id of a Python
+ * key has no `:`, so `...:result:{id}` never ends in `:stream` or `:rpc_queue`.
+ */
+export function resultKeyRefusal(key: string): string | undefined {
+  if (key.length > MAX_RESULT_KEY_CHARS) return `a result key is at most ${MAX_RESULT_KEY_CHARS} characters`;
+  if (PYTHON_RESULT_KEY.test(key) || OUR_RESULT_KEY.test(key)) return undefined;
+  return 'a result key reads {api}.{procedure}:result:{id} or lightbus:results:{service}:{process}:{random}';
+}
+
+/**
+ * The result key a return path names, or why it is refused: another scheme, or a key that is
+ * not of a result-key shape ({@link resultKeyRefusal}).
+ */
+export function checkReturnPath(returnPath: string, scheme: string = REDIS_RETURN_PATH_SCHEME): { key: string } | { refused: string } {
+  if (!returnPath.startsWith(scheme) || returnPath.length === scheme.length) {
+    return { refused: `this transport only delivers results to ${scheme}{key}` };
+  }
+  const key = returnPath.slice(scheme.length);
+  const refused = resultKeyRefusal(key);
+  return refused ? { refused } : { key };
+}
+
+/**
+ * The result key of a return path, or an error naming the (shortened) path when
+ * {@link checkReturnPath} refuses it.
  */
 export function returnPathKey(returnPath: string, scheme: string = REDIS_RETURN_PATH_SCHEME): string {
-  if (!returnPath.startsWith(scheme) || returnPath.length === scheme.length) {
-    throw new Error(`Unsupported return path "${returnPath}": this transport only delivers results to ${scheme}{key}`);
-  }
-  return returnPath.slice(scheme.length);
+  const checked = checkReturnPath(returnPath, scheme);
+  if ('key' in checked) return checked.key;
+  throw new Error(`Unsupported return path "${shortened(returnPath)}": ${checked.refused}`);
+}
+
+/** A caller-given text cut to a length fit for an error message or a log line. */
+export function shortened(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
 }
 
 /**
