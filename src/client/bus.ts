@@ -14,6 +14,8 @@ import type { Since } from '../transport/types.js';
 import { toJsonValue } from '../transport/wire/json-values.js';
 import type { BusBackend, CommandRequest } from './backend.js';
 import type { Logger } from 'pino';
+import { inspect } from 'node:util';
+import { redactUrl } from '../config/validate.js';
 import { parseCronExpression } from '../runtime/cron.js';
 
 export interface CallOptions {
@@ -71,6 +73,17 @@ export class Bus {
   private readyValue: { config: ResolvedConfig; checks: MessageChecks } | undefined;
 
   constructor(private readonly backend: BusBackend) {}
+
+  /**
+   * What `console.log(bus)` and the shell print: a summary. The bus's insides hold the config
+   * and the Redis connections, and with them the password of the Redis URL.
+   */
+  [inspect.custom](): string {
+    const config = this.readyValue?.config;
+    if (!config) return `Bus { ${this.backend.kind} }`;
+    const where = config.transport === 'memory' ? 'memory' : redactUrl(config.redis.url);
+    return `Bus { service: ${JSON.stringify(config.serviceName)}, process: ${JSON.stringify(config.processName)}, ${where} }`;
+  }
 
   /** The logger of this process (in a worker, records reach the main thread's output tagged with the worker id). */
   get logger(): Logger {

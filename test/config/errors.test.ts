@@ -135,5 +135,26 @@ describe('Redis URLs', () => {
     assert.equal(redactUrl('redis://:secret@h'), 'redis://:***@h');
     assert.equal(redactUrl('redis://h:6379/0'), 'redis://h:6379/0');
     assert.equal(redactUrl('connecting to rediss://u:p@a and redis://:q@b'), 'connecting to rediss://u:***@a and redis://:***@b');
+    assert.equal(redactUrl('redis://user@h:6379/0'), 'redis://user@h:6379/0');
+  });
+
+  test('redactUrl hides passwords with quotes, spaces and @ in them, in a lone URL and inside a message', () => {
+    const cases = [
+      ["redis://u:it's-s3cret@127.0.0.1:1/0", "redis://u:***@127.0.0.1:1/0"],
+      ['redis://u:say"s3cret"@h/0', 'redis://u:***@h/0'],
+      ['redis://u:two words s3cret@h:6379/0', 'redis://u:***@h:6379/0'],
+      ['redis://:p@ss@s3cret@h', 'redis://:***@h'],
+      ["cannot reach Redis at redis://u:it's-s3cret@127.0.0.1:1/0: connect ECONNREFUSED 127.0.0.1:1", 'cannot reach Redis at redis://u:***@127.0.0.1:1/0: connect ECONNREFUSED 127.0.0.1:1'],
+      ['{"url":"redis://u:q\\"s3cret@h"}', '{"url":"redis://***@h"}'], // JSON-escaped: the backslash stops the parser
+      // Not parseable: everything between // and the last @ goes.
+      ['redis://u:s3cret/x@h', 'redis://***@h'],
+      ['redis://u:s3cret#x@h', 'redis://***@h'],
+      ['redis://u:s3cret@[bad', 'redis://***@[bad'],
+    ];
+    for (const [url, expected] of cases) {
+      const redacted = redactUrl(url!);
+      assert.equal(redacted, expected, url);
+      assert.ok(!redacted.includes('s3cret'), redacted);
+    }
   });
 });
