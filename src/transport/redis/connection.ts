@@ -28,6 +28,10 @@ export function createConnection({ redis, logger, role }: ConnectionOptions): Re
     enableOfflineQueue: true,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), MAX_BACKOFF_MS),
     lazyConnect: false,
+    // The ready check runs INFO, which a least-privilege ACL does not grant (ioredis then
+    // warns on every connect). Without it, a server still loading its data answers LOADING,
+    // which every loop retries like any other failure.
+    enableReadyCheck: false,
   };
   if (redis.tls) {
     options.tls = {
