@@ -1,8 +1,10 @@
 import pino from 'pino';
 import { LightbusCommand } from '../cli/base-command.js';
+import { ExitCode } from '../cli/ops-command.js';
 import { createBus } from '../client/create-bus.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { redactUrl } from '../config/validate.js';
+import { checkReachable, RedisUnreachableError } from '../inspect/connection.js';
 import { paint } from '../shell/format.js';
 import { shortLogLines } from '../shell/log-lines.js';
 import { historyFilePath, runShell } from '../shell/session.js';
@@ -29,6 +31,8 @@ When stdin is not a terminal, its lines run one after the other, each once the p
     const config = await this.loadConfig();
     // Logs go to stderr, one short line each, so they never mix with results on stdout.
     const logger = pino({ level: config.logLevel, base: null }, shortLogLines(process.stderr, process.stderr.isTTY === true));
+    // A script has nobody to press Ctrl-C: without Redis it fails at once, as `lightbus call` does.
+    if (process.stdin.isTTY !== true) await this.failUnlessReachable(config, logger);
     const bus = createBus({ resolvedConfig: config, logger });
     const slow = setTimeout(() => process.stderr.write(`Waiting for Redis at ${redactUrl(config.redis.url)} (Ctrl-C to give up)...\n`), SLOW_CONNECT_NOTICE_MS);
     try {
@@ -46,6 +50,16 @@ When stdin is not a terminal, its lines run one after the other, each once the p
     } finally {
       clearTimeout(slow);
       await bus.close(); // already closed when the shell was left; here for a failed start
+    }
+  }
+
+  private async failUnlessReachable(config: ResolvedConfig, logger: pino.Logger): Promise<void> {
+    try {
+      await checkReachable(config.redis, logger);
+    } catch (error) {
+      if (!(error instanceof RedisUnreachableError)) throw error;
+      this.logToStderr(`Error: ${error.message}`);
+      this.exit(ExitCode.failure);
     }
   }
 }

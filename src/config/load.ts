@@ -9,6 +9,7 @@ import { CONFIG_DEFAULTS, defaultProcessName, defaultServiceName } from './defau
 import { ENV_VARS, environmentOverlay, flagsOverlay, type ConfigFlags } from './env.js';
 import { findConfigFile, readConfigFile, type ConfigFile } from './file.js';
 import type { LightbusConfigInput, ResolvedConfig } from './schema.js';
+import { tlsFileProblems } from './tls-files.js';
 import { findConfigProblems } from './validate.js';
 
 export interface LoadConfigOptions {
@@ -68,8 +69,12 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
   const flags = flagsOverlay(options.flags ?? {});
 
   const fileLabel = options.source ? displayPath(options.source, cwd) : 'config';
+  const fileProblems = findConfigProblems(fileValues);
+  // The TLS files a config file names are checked with it, so the error names that file; an
+  // inline config's are checked when connecting. Only in a valid config: its shape is known.
+  if (options.source && fileProblems.length === 0) fileProblems.push(...tlsFileProblems((fileValues as LightbusConfigInput).redis?.tls, cwd));
   const problems = [
-    ...findConfigProblems(fileValues).map((p) => ({ ...p, line: `${fileLabel}: ${p.text}` })),
+    ...fileProblems.map((p) => ({ ...p, line: `${fileLabel}: ${p.text}` })),
     ...[environment, flags].flatMap((overlay) =>
       findConfigProblems(overlay.values, overlay.keyName).map((p) => ({ ...p, line: `${overlay.label}: ${p.text}` })),
     ),

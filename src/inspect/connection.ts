@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
 import { redactUrl } from '../config/validate.js';
-import { closeConnection, createConnection, type RedisConnection } from '../transport/redis/connection.js';
+import { closeConnection, createConnection, describeConnectionError, type RedisConnection } from '../transport/redis/connection.js';
 
 /** Redis did not answer: refused, unknown host, wrong password, or silence past the timeout. */
 export class RedisUnreachableError extends Error {
@@ -58,6 +58,6 @@ export async function checkReachable(redis: ResolvedConfig['redis'], logger: Log
 
 function describe(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors[0]);
-  if (error instanceof Error) return error.message || (error as NodeJS.ErrnoException).code || error.name;
+  if (error instanceof Error) return (error.message && describeConnectionError(error)) || (error as NodeJS.ErrnoException).code || error.name;
   return String(error);
 }

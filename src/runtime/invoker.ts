@@ -12,6 +12,7 @@ import { redactUrl } from '../config/validate.js';
 import { BusClosedError, FireTimeoutError, LightbusError, serializeError } from '../errors.js';
 import type { SendReceiver, Transports } from '../transport/types.js';
 import type { Executor } from './executor.js';
+import { FireTargets } from './fire-targets.js';
 import { Heartbeat } from './heartbeat.js';
 import { ListenerLoop } from './listener-loop.js';
 import type { ClientCommand, FiredEvent, ListenerDescriptor, Outcome, Registrations, ServedApiDescriptor } from './protocol.js';
@@ -51,6 +52,7 @@ export class Invoker {
   private readonly scheduler: TaskScheduler;
   private readonly remoteSchemas: RemoteSchemaWatcher;
   private readonly heartbeat: Heartbeat;
+  private readonly fireTargets: FireTargets;
   private readonly fireDeadlines = new Set<FireInFlight>();
   private fireSweeper: NodeJS.Timeout | undefined;
   private executionSeq = 0;
@@ -73,6 +75,14 @@ export class Invoker {
     this.scheduler = new TaskScheduler(executor, logger, () => this.nextExecutionId());
     this.remoteSchemas = new RemoteSchemaWatcher(transports.schema, Math.min(SCHEMA_RELOAD_MS, config.schema.ttlMs / 2), logger, (schemas) =>
       options.onRemoteSchemas?.(schemas),
+    );
+    this.fireTargets = new FireTargets(
+      {
+        published: (api) => Object.hasOwn(this.remoteSchemas.schemas, api) || this.server.servedApis.includes(api),
+        reload: () => this.remoteSchemas.reload(),
+      },
+      config,
+      logger,
     );
     this.heartbeat = new Heartbeat(
       transports.presence,
@@ -198,6 +208,11 @@ export class Invoker {
    */
   fire(command: FireCommand): Promise<FiredEvent> {
     if (this.closing) return Promise.reject(new BusClosedError('cannot fire: the bus is closing'));
+    if (!this.fireTargets.published(command.api)) return this.fireTargets.checkUnpublished(command.api, command.event, command.timeoutMs).then(() => this.write(command));
+    return this.write(command);
+  }
+
+  private write(command: FireCommand): Promise<FiredEvent> {
     return new Promise((resolve, reject) => {
       const fire = new FireInFlight(randomUUID(), command.api, command.event, command.timeoutMs, resolve, reject, this.fireDeadlines);
       this.fireDeadlines.add(fire);

@@ -7,7 +7,9 @@
 import { availableParallelism } from 'node:os';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { LogOutput } from '../logging/logger.js';
+import { redactUrl } from '../config/validate.js';
 import { createTransports } from '../transport/index.js';
+import { settleWithin } from '../util/timeouts.js';
 import { Invoker } from './invoker.js';
 import { WorkerPool } from './pool.js';
 import type { Registrations } from './protocol.js';
@@ -27,6 +29,17 @@ export interface RunOptions {
 
 const DEFAULT_CONCURRENCY_PER_WORKER = 32;
 const POOL_CLOSE_GRACE_MS = 2000;
+/** How often start-up says it is still waiting for Redis. */
+const REDIS_WAIT_NOTICE_MS = 3000;
+/** What closing the connections gets when the handlers used up the whole grace period. */
+const MIN_CLOSE_MS = 500;
+
+/** Thrown by {@link BusRunner.start} when {@link BusRunner.stop} was called before it was done. */
+class StoppedWhileStarting extends Error {
+  constructor() {
+    super('stopped while starting');
+  }
+}
 
 export class BusRunner {
   private invoker: Invoker | undefined;
@@ -38,9 +51,13 @@ export class BusRunner {
   /** Resolves with the exit code once the runner stopped, whatever stopped it. */
   readonly stopped: Promise<number>;
   private resolveStopped!: (code: number) => void;
+  /** Resolves as soon as {@link stop} is called: start-up steps waiting on Redis give up then. */
+  private readonly stopCalled: Promise<void>;
+  private resolveStopCalled!: () => void;
 
   constructor(private readonly options: RunOptions) {
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    this.stopCalled = new Promise((resolve) => (this.resolveStopCalled = resolve));
   }
 
   /** Whether {@link stop} was called (a signal, a fatal condition), possibly while still starting. */
@@ -83,11 +100,12 @@ export class BusRunner {
     this.pool = pool;
     let registrations: Registrations;
     try {
-      await invoker.start();
+      await this.waitingForRedis(invoker.start());
       registrations = await pool.start();
       this.registrations = registrations;
     } catch (error) {
-      await invoker.close(0);
+      // stop() closes what a stop interrupted; a failure closes here, as bounded as a stop.
+      if (!(error instanceof StoppedWhileStarting)) await settleWithin(invoker.close(0), config.runner.shutdownGraceMs);
       throw error;
     }
     const features = this.options.features ?? new Set<Feature>(['rpcs', 'events', 'tasks']);
@@ -97,7 +115,7 @@ export class BusRunner {
       listeners: features.has('events') ? registrations.listeners : [],
       tasks: features.has('tasks') ? registrations.tasks : [],
     };
-    await invoker.register(selected);
+    await this.waitingForRedis(invoker.register(selected));
     if (registrations.hasStartHooks) {
       const outcome = await pool.runHooks('start');
       if (!outcome.ok) throw new Error(`an onStart hook failed: ${outcome.error.message}`);
@@ -120,9 +138,11 @@ export class BusRunner {
    * and be acknowledged; run onStop hooks; close connections; end the threads; flush logs.
    */
   stop(exitCode = 0): Promise<number> {
+    this.resolveStopCalled();
     this.stopping ??= (async () => {
       const logger = this.options.log.logger;
       const grace = this.options.config.runner.shutdownGraceMs;
+      const deadline = Date.now() + grace;
       logger.info({ graceMs: grace }, 'stopping: finishing the handlers in flight');
       try {
         await this.invoker?.drain(grace);
@@ -132,7 +152,12 @@ export class BusRunner {
           const outcome = await this.pool!.runHooks('stop');
           if (!outcome.ok) exitCode ||= 1;
         }
-        await this.invoker?.close(0);
+        // Closing says goodbye to Redis (presence, queued writes); with Redis gone that would
+        // wait for a reconnect forever, so it gets what is left of the grace period.
+        const closeMs = Math.max(MIN_CLOSE_MS, deadline - Date.now());
+        if (this.invoker && !(await settleWithin(this.invoker.close(0), closeMs))) {
+          logger.warn({ redis: redactUrl(this.options.config.redis.url), waitedMs: closeMs }, 'Redis did not answer while closing; leaving without it');
+        }
         await this.pool?.close(POOL_CLOSE_GRACE_MS);
       } catch (error) {
         logger.error({ err: error }, 'error while stopping');
@@ -144,6 +169,29 @@ export class BusRunner {
       return exitCode;
     })();
     return this.stopping;
+  }
+
+  /**
+   * A start-up step that needs Redis: says every few seconds that it is still waiting (with
+   * the URL, its password hidden), and gives up as soon as {@link stop} is called, so that a
+   * signal stops a runner that never reached Redis within the grace period.
+   */
+  private async waitingForRedis<T>(step: Promise<T>): Promise<T> {
+    const url = redactUrl(this.options.config.redis.url);
+    const notice = setInterval(() => {
+      const waited = Math.round((Date.now() - this.startedAt) / 1000);
+      this.options.log.logger.warn({ redis: url, waitedS: waited }, `still waiting for Redis at ${url} (${waited} s)`);
+    }, REDIS_WAIT_NOTICE_MS);
+    try {
+      const outcome = await Promise.race([step.then((value) => ({ value })), this.stopCalled.then(() => undefined)]);
+      if (!outcome) {
+        step.catch(() => undefined); // abandoned: its failure, once the connections close, is nobody's business
+        throw new StoppedWhileStarting();
+      }
+      return outcome.value;
+    } finally {
+      clearInterval(notice);
+    }
   }
 }
 

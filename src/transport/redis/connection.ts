@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../../config/schema.js';
+import { tlsFileProblems } from '../../config/tls-files.js';
+import { ConfigError } from '../../errors.js';
 
 export type RedisConnection = Redis;
 
@@ -18,6 +20,37 @@ export interface ConnectionOptions {
 }
 
 const MAX_BACKOFF_MS = 5000;
+
+/** Certificate checks that fail because Node does not trust the CA that signed Redis's certificate. */
+const UNTRUSTED_CA_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+/**
+ * What to change when a connection error is a TLS one, or undefined. A bare "self-signed
+ * certificate" from OpenSSL says what is wrong, not which setting fixes it.
+ */
+export function tlsFix(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === undefined) return undefined;
+  if (UNTRUSTED_CA_CODES.has(code)) {
+    return "Redis's certificate is not signed by a CA this process trusts: set redis.tls.ca or NODE_EXTRA_CA_CERTS to the PEM file of the CA that signed it";
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return "the host in the URL is not a name in Redis's certificate: connect by one of its names, or set redis.tls.servername";
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return "Redis's certificate is outside its validity dates: renew it on the server";
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER') return 'the server does not speak TLS on this port: use redis:// or the TLS port';
+  return undefined;
+}
+
+/** An error's message, followed by the fix when it is a TLS error. */
+export function describeConnectionError(error: Error): string {
+  const fix = tlsFix(error);
+  return fix ? `${error.message}: ${fix}` : error.message;
+}
 
 export function createConnection({ redis, logger, role }: ConnectionOptions): RedisConnection {
   const options: RedisOptions = {
@@ -34,6 +67,8 @@ export function createConnection({ redis, logger, role }: ConnectionOptions): Re
     enableReadyCheck: false,
   };
   if (redis.tls) {
+    const problem = tlsFileProblems(redis.tls, process.cwd())[0];
+    if (problem) throw new ConfigError(problem.text, undefined, problem.keyPath);
     options.tls = {
       ...(redis.tls.ca ? { ca: readFileSync(redis.tls.ca) } : {}),
       ...(redis.tls.cert ? { cert: readFileSync(redis.tls.cert) } : {}),
@@ -46,7 +81,7 @@ export function createConnection({ redis, logger, role }: ConnectionOptions): Re
   let lost = false;
   let closing = false;
   connection.on('error', (error: Error) => {
-    if (!lost && !closing) logger.warn({ role, err: error.message }, 'redis connection error; reconnecting');
+    if (!lost && !closing) logger.warn({ role, err: describeConnectionError(error) }, 'redis connection error; reconnecting');
     lost = true;
   });
   connection.on('close', () => {

@@ -26,11 +26,28 @@ export interface RedisRpcTransportOptions {
 const CLOSE_FLUSH_MS = 1000;
 /**
  * Sets the expiry marker of every call (KEYS[2..], `PX` ARGV[1]), then RPUSHes the calls
- * (ARGV[2..]) onto the queue KEYS[1] in one go: markers first, as the contract requires.
+ * (ARGV[3..]) onto the queue KEYS[1] in one go: markers first, as the contract requires.
+ *
+ * Then the queue's TTL: every call in it is dead once its marker expired, so the queue may go
+ * when its longest-lived marker does, and an API nobody serves leaves nothing behind. The TTL
+ * is raised to this send's marker TTL, never lowered. A queue that exists without a TTL was
+ * written by a caller that sets none (Python Lightbus, or an older lightbus): its newest call's
+ * marker (prefix ARGV[2]) is read, so the TTL covers that call too. Returns the queue length.
  */
 const SEND_SCRIPT = `
+local ttl = tonumber(ARGV[1])
+local before = redis.call('PTTL', KEYS[1])
+if before == -1 then
+  local ok, message = pcall(cjson.decode, redis.call('LINDEX', KEYS[1], -1))
+  if ok and type(message) == 'table' and type(message.metadata) == 'table' and type(message.metadata.id) == 'string' then
+    local left = redis.call('PTTL', ARGV[2] .. message.metadata.id)
+    if left > ttl then ttl = left end
+  end
+end
 for i = 2, #KEYS do redis.call('SET', KEYS[i], '1', 'PX', ARGV[1]) end
-return redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
+local length = redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
+if before < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return length
 `;
 
 interface OutgoingCall {
@@ -92,14 +109,12 @@ export class RedisRpcTransport implements RpcTransport {
     const connection = createConnection({ redis: this.options.redis, logger: this.options.logger, role: 'rpc:send' });
     connection.defineCommand('lightbusSendCalls', { lua: SEND_SCRIPT });
     const expiryMs = this.options.rpc.expiryMs;
+    const markerPrefix = expiryMarkerKey('');
+    // A lone call goes through the script too: the queue's TTL must be set in the same step
+    // as the push (a plain PEXPIRE cannot say "only if longer, or none yet").
     const batcher = new KeyedBatcher<OutgoingCall>(connection, (sender, queue, calls) => {
-      if (calls.length === 1) {
-        // A lone call (one in flight: latency counts) as two plain commands: Redis runs them
-        // faster than a script, and one connection keeps the marker first all the same.
-        return Promise.all([sender.set(expiryMarkerKey(calls[0]!.id), '1', 'PX', expiryMs), sender.rpush(queue, calls[0]!.blob)]);
-      }
       const markers = calls.map((call) => expiryMarkerKey(call.id));
-      return (sender as RedisConnection & SendCommand).lightbusSendCalls(1 + calls.length, queue, ...markers, expiryMs, ...calls.map((call) => call.blob));
+      return (sender as RedisConnection & SendCommand).lightbusSendCalls(1 + calls.length, queue, ...markers, expiryMs, markerPrefix, ...calls.map((call) => call.blob));
     });
     return { connection, batcher };
   }
