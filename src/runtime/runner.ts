@@ -66,6 +66,7 @@ export class BusRunner {
       onCommand: (command) => invoker.handle(command),
       concurrencyPerWorker: config.runner.concurrency ?? DEFAULT_CONCURRENCY_PER_WORKER,
       ...(config.runner.workerMemoryLimitMb ? { memoryLimitMb: config.runner.workerMemoryLimitMb } : {}),
+      maxCrashRedeliveries: config.runner.maxCrashRedeliveries,
       onFatal: (error) => {
         logger.fatal({ err: error }, 'cannot go on; stopping');
         void this.stop(1);
