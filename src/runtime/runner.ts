@@ -10,7 +10,7 @@ import type { LogOutput } from '../logging/logger.js';
 import { createTransports } from '../transport/index.js';
 import { Invoker } from './invoker.js';
 import { WorkerPool } from './pool.js';
-import type { Registrations } from './protocol.js';
+import type { ClientCommand, Outcome, Registrations } from './protocol.js';
 
 export type Feature = 'rpcs' | 'events' | 'tasks';
 
@@ -54,6 +54,7 @@ export class BusRunner {
     const size = this.options.workers ?? config.runner.workers ?? availableParallelism();
     this.startedAt = Date.now();
     const transports = createTransports(config, logger);
+    const features = this.options.features ?? new Set<Feature>(['rpcs', 'events', 'tasks']);
     let invoker!: Invoker;
     const pool = new WorkerPool({
       size,
@@ -63,7 +64,9 @@ export class BusRunner {
       writeLog: (line) => log.write(line),
       // Commands from workers are taken even before every worker is ready: a call made at
       // import time waits in Redis until a worker serves it, it never fails as "not ready".
-      onCommand: (command) => invoker.handle(command),
+      // A serve or listen is started at once, even before every worker is ready, so that a
+      // module may await it; one this process does not run (`--only`) is answered as done.
+      onCommand: (command) => (notRunHere(command, features) ? Promise.resolve(NOT_RUN) : invoker.handle(command)),
       concurrencyPerWorker: config.runner.concurrency ?? DEFAULT_CONCURRENCY_PER_WORKER,
       ...(config.runner.workerMemoryLimitMb ? { memoryLimitMb: config.runner.workerMemoryLimitMb } : {}),
       maxCrashRedeliveries: config.runner.maxCrashRedeliveries,
@@ -91,7 +94,6 @@ export class BusRunner {
       await invoker.close(0);
       throw error;
     }
-    const features = this.options.features ?? new Set<Feature>(['rpcs', 'events', 'tasks']);
     const selected: Registrations = {
       ...registrations,
       apis: features.has('rpcs') ? registrations.apis : [],
@@ -146,6 +148,12 @@ export class BusRunner {
     })();
     return this.stopping;
   }
+}
+
+const NOT_RUN: Outcome = { ok: true, value: null };
+
+function notRunHere(command: ClientCommand, features: ReadonlySet<Feature>): boolean {
+  return (command.type === 'serve' && !features.has('rpcs')) || (command.type === 'listen' && !features.has('events'));
 }
 
 /**

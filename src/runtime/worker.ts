@@ -105,5 +105,4 @@ for (const modulePath of start.modules) {
   }
 }
 releaseCompiler();
-backend.markAnnounced();
 outbox.sendNow({ type: 'ready', registrations: backend.registry.registrations() });
