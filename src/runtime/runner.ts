@@ -94,6 +94,7 @@ export class BusRunner {
       await invoker.close(0);
       throw error;
     }
+    warnIfNothingRegistered(registrations, modules, logger);
     const selected: Registrations = {
       ...registrations,
       apis: features.has('rpcs') ? registrations.apis : [],
@@ -154,6 +155,16 @@ const NOT_RUN: Outcome = { ok: true, value: null };
 
 function notRunHere(command: ClientCommand, features: ReadonlySet<Feature>): boolean {
   return (command.type === 'serve' && !features.has('rpcs')) || (command.type === 'listen' && !features.has('events'));
+}
+
+/** A process that serves, listens to and schedules nothing was most likely given the wrong module. */
+function warnIfNothingRegistered(registrations: Registrations, modules: string[], logger: RunOptions['log']['logger']): void {
+  const { apis, listeners, tasks, hasStartHooks } = registrations;
+  if (apis.length > 0 || listeners.length > 0 || tasks.length > 0 || hasStartHooks) return;
+  logger.warn(
+    { modules },
+    `the modules given to lightbus run registered nothing (no APIs, listeners, tasks or onStart hooks), so this process will do nothing: ${modules.join(', ')}. Pass the module that calls bus.serve(), bus.listen() or bus.every() at its top level (a module that only defines APIs registers nothing), or import it from the one you pass`,
+  );
 }
 
 /**
