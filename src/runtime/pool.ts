@@ -70,7 +70,7 @@ export class WorkerPool implements Executor {
   private readonly lostReported = new Set<string>();
   /** Threads that died soon after they became ready, in a row: the replacement waits longer each time. */
   private quickDeaths = 0;
-  private pendingRespawns = new Set<NodeJS.Timeout>();
+  private readonly pendingRespawns = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: WorkerPoolOptions) {}
 
