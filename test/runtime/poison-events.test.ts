@@ -93,3 +93,38 @@ test("a poison event under 'acknowledge-and-log' is acknowledged and logged afte
   assert.equal(respawns(runner), RUNS_OF_POISON);
   assert.deepEqual(await runner.stop(), { code: 0, signal: null }, runner.tail());
 });
+
+test('a batch past its hard deadline fails the event that wedged its thread, not the first of the batch', async () => {
+  const names = testNames('wedge');
+  used.push(names);
+  const bus = createBus({ config: { serviceName: names.caller, logLevel: 'silent' } });
+  buses.push(bus);
+  const batch = ['s0', 's1', 'wedge', 's3', 's4'];
+  let wedgeStreamId = '';
+  for (const id of batch) {
+    const { streamId } = await bus.fire(`${names.api}.job`, { id, wedge: id === 'wedge' });
+    if (id === 'wedge') wedgeStreamId = streamId;
+  }
+  const runner = await startRunner({
+    modules: ['wedged-batch.ts'],
+    serviceName: names.service,
+    workers: 1,
+    config: { events: { deadLetterStream: names.deadLetters, acknowledgementTimeoutMs: 60_000 } },
+    env: fixtureEnv(names),
+  });
+  await runner.ready();
+  const siblings = batch.filter((id) => id !== 'wedge');
+  await waitFor(async () => {
+    const t = await readTally(redis, names);
+    return siblings.every((id) => t[`done:${id}`] === 1);
+  }, 'every sibling of the wedged event to be handled', 30_000);
+  await waitFor(async () => (await pendingIds(redis, streamOf(names.api), groupOf(names.service, 'wedged'))).length === 0, 'nothing pending', 10_000);
+  const letters = (await redis.xrange(names.deadLetters, '-', '+')) as Array<[string, string[]]>;
+  const ids = letters.map(([, fields]) => fields[fields.indexOf('stream_id') + 1]);
+  assert.deepEqual(ids, [wedgeStreamId], 'only the wedged event is dead-lettered');
+  assert.match(letters[0]![1][letters[0]![1].indexOf('reason') + 1]!, /DeadlineExceededError/);
+  const t = await readTally(redis, names);
+  assert.equal(t['runs:wedge'], 1, 'the wedged event is not run again (it would wedge the next thread)');
+  for (const id of siblings) assert.equal(t[`runs:${id}`], 1, `${id} ran once`);
+  assert.deepEqual(await runner.stop(), { code: 0, signal: null }, runner.tail());
+});
