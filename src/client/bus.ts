@@ -58,7 +58,10 @@ export interface ListenOptions {
 /** A running listener. */
 export interface ListenerHandle {
   readonly name: string;
-  /** Resolves once the consumer group exists: events fired after this are delivered. */
+  /**
+   * Resolves once the consumer group exists: events fired after this are delivered. (Under
+   * `lightbus run --only`/`--skip` without events, at once: this process runs no listener.)
+   */
   readonly ready: Promise<void>;
   stop(): Promise<void>;
 }

@@ -27,7 +27,7 @@ export const CONFIG_DEFAULTS = {
   },
   rpc: { expiryMs: 5000, resultTtlMs: 60_000 },
   schema: { ttlMs: 60_000 },
-  runner: { shutdownGraceMs: 10_000 },
+  runner: { shutdownGraceMs: 10_000, maxCrashRedeliveries: 3 },
 } as const satisfies Omit<ResolvedConfig, 'serviceName' | 'processName' | 'apis' | 'source'>;
 
 /** Directories walked up from the start directory before giving up on a package.json. */

@@ -91,6 +91,13 @@ export const RunnerConfigSchema = Type.Object(
     ),
     shutdownGraceMs: Type.Optional(Ms('How long in-flight handlers may run after SIGINT/SIGTERM', 10000)),
     workerMemoryLimitMb: Type.Optional(Type.Integer({ minimum: 16, description: 'Old-generation heap limit of each worker' })),
+    maxCrashRedeliveries: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1000,
+        description: 'How often an event whose handler killed its worker (process.exit, out of memory) is run again before it fails with WorkerCrashedError and the listener onError applies (default 3)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -157,7 +164,7 @@ export interface ResolvedConfig {
   schema: { ttlMs: number };
   /** Per-API overrides exactly as written; read them through {@link apiConfig}. */
   apis: Record<string, ApiConfigInput>;
-  runner: { workers?: number; concurrency?: number; shutdownGraceMs: number; workerMemoryLimitMb?: number };
+  runner: { workers?: number; concurrency?: number; shutdownGraceMs: number; workerMemoryLimitMb?: number; maxCrashRedeliveries: number };
   /** The file the config came from, if any (used in error messages). */
   source?: string;
 }

@@ -14,6 +14,15 @@ import { runInExecution } from './execution-context.js';
 import type { Outcome } from './protocol.js';
 import type { BusHooks, IncomingEvent, Registry } from './registry.js';
 
+/**
+ * Told as each event of a batch gets its final outcome (after its retries): event `index` is
+ * done. A worker records it so that, if the thread dies, the pool knows which event killed it.
+ */
+export type EventProgress = (index: number, outcome: Outcome<null>) => void;
+
+/** A worker answers this (never a failure of the event) when it does not hold the listener. */
+export const LISTENER_NOT_HERE = 'ListenerNotInThisThreadError';
+
 /** The outcome of every event that succeeded: one frozen object instead of one per event. */
 const OK: Outcome<null> = Object.freeze({ ok: true, value: null });
 
@@ -71,10 +80,17 @@ export class HandlerRunner {
    * the first failure, so the outcomes can be fewer than the events: the rest did not run and
    * must not be acknowledged. `retry` retries in place (keeping order) before reporting failure.
    */
-  async runEvents(listenerName: string, events: Array<EventMessage & { streamId: string }>, executionId: number): Promise<Outcome<null>[]> {
+  async runEvents(
+    listenerName: string,
+    events: Array<EventMessage & { streamId: string }>,
+    executionId: number,
+    progress?: EventProgress,
+  ): Promise<Outcome<null>[]> {
     const listener = this.registry.listeners.get(listenerName);
     if (!listener) {
-      return events.length === 0 ? [] : [{ ok: false, error: serializeError(new Error(`No listener named "${listenerName}" in this thread`)) }];
+      // Not a failure of the event: nothing ran, so no policy may acknowledge it.
+      const error = { name: LISTENER_NOT_HERE, message: `No listener named "${listenerName}" in this thread` };
+      return events.length === 0 ? [] : [{ ok: false, error }];
     }
     const { handler, descriptor } = listener;
     const policy = descriptor.onError;
@@ -102,6 +118,7 @@ export class HandlerRunner {
         await sleep(backoffMs * 2 ** (attempt - 1));
       }
       outcomes.push(outcome);
+      progress?.(outcomes.length - 1, outcome);
       if (!outcome.ok && (policy === 'shutdown' || policy === 'stop-listener')) break;
     }
     return outcomes;

@@ -49,6 +49,8 @@ export class Invoker {
   private readonly rpcSlots: Slots;
   private readonly publisher: SchemaPublisher;
   private readonly listeners = new Map<string, ListenerLoop>();
+  /** Every worker registers the same APIs (at import and in its ready message): served once each. */
+  private readonly serving = new Map<string, Promise<void>>();
   private readonly scheduler: TaskScheduler;
   private readonly remoteSchemas: RemoteSchemaWatcher;
   private readonly heartbeat: Heartbeat;
@@ -249,9 +251,19 @@ export class Invoker {
     );
   }
 
-  private async serve(api: ServedApiDescriptor): Promise<void> {
+  private serve(api: ServedApiDescriptor): Promise<void> {
     // Drained loops are not restarted: something registered while stopping must not outlive the stop.
-    if (this.draining) throw new BusClosedError(`cannot serve ${api.name}: the bus is stopping`);
+    if (this.draining) return Promise.reject(new BusClosedError(`cannot serve ${api.name}: the bus is stopping`));
+    let serving = this.serving.get(api.name);
+    if (!serving) {
+      serving = this.startServing(api);
+      this.serving.set(api.name, serving);
+      serving.catch(() => this.serving.delete(api.name));
+    }
+    return serving;
+  }
+
+  private async startServing(api: ServedApiDescriptor): Promise<void> {
     await this.server.serve(api.name);
     await this.publisher.publish(api.name, api.schema);
     await this.remoteSchemas.reload();

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { deserializeError } from '../errors.js';
 import type { DeliveredEvent, EventConsumer } from '../transport/types.js';
 import type { Executor } from './executor.js';
+import { LISTENER_NOT_HERE } from './handler-runner.js';
 import type { ListenerDescriptor, Outcome } from './protocol.js';
 import { Slots } from './slots.js';
 import { settleWithin } from '../util/timeouts.js';
@@ -125,6 +126,7 @@ export class ListenerLoop {
 
   private async settle(events: DeliveredEvent[], outcomes: Outcome<null>[]): Promise<void> {
     const { consumer, descriptor } = this.options;
+    if (outcomes.some((o) => !o.ok && o.error.name === LISTENER_NOT_HERE)) return this.handlerGone(events, outcomes);
     const toAck: DeliveredEvent[] = [];
     const deadLetters: Promise<void>[] = [];
     let failure: { event: DeliveredEvent; error: Error } | undefined;
@@ -134,7 +136,7 @@ export class ListenerLoop {
       const error = deserializeError(outcome.error);
       const policy = descriptor.onError;
       if (policy === 'acknowledge-and-log') toAck.push(event);
-      else if (typeof policy === 'object') deadLetters.push(consumer.deadLetter(event, `${policy.retry.maxAttempts} attempts failed; last error: ${error.name}: ${error.message}`));
+      else if (typeof policy === 'object') deadLetters.push(consumer.deadLetter(event, deadLetterReason(policy.retry.maxAttempts, error)));
       else failure ??= { event, error };
     });
     // Events the executor did not run (the batch stopped at a failure) or that failed under
@@ -149,6 +151,22 @@ export class ListenerLoop {
     await Promise.all([acked, ...deadLetters]);
   }
 
+  /**
+   * No thread of this process holds the handler any more (it was registered after start in a
+   * thread that died): the events it did not run stay pending, for another process to take
+   * after the acknowledgement timeout, and this listener stops rather than spin on them.
+   */
+  private async handlerGone(events: DeliveredEvent[], outcomes: Outcome<null>[]): Promise<void> {
+    const ran = outcomes.findIndex((o) => !o.ok && o.error.name === LISTENER_NOT_HERE);
+    const settled = ran > 0 ? this.settle(events.slice(0, ran), outcomes.slice(0, ran)) : undefined;
+    this.options.consumer.release(events.slice(Math.max(0, ran)));
+    if (!this.stopping) {
+      this.logger.error({ reason: outcomes[ran]!.ok ? undefined : outcomes[ran]!.error.message }, 'listener stopped: no worker holds its handler; its events stay unacknowledged');
+      void this.stop(0);
+    }
+    await settled;
+  }
+
   private fail(event: DeliveredEvent, error: Error): void {
     const where = `${event.message.api}.${event.message.event}`;
     if (this.options.descriptor.onError === 'stop-listener') {
@@ -160,4 +178,10 @@ export class ListenerLoop {
     this.stopping = true;
     this.options.onShutdownRequested(error);
   }
+}
+
+function deadLetterReason(maxAttempts: number, error: Error): string {
+  // A crash is not an attempt of the in-place retry: its message says how often it crashed.
+  if (error.name === 'WorkerCrashedError') return `${error.name}: ${error.message}`;
+  return `${maxAttempts} attempts failed; last error: ${error.name}: ${error.message}`;
 }

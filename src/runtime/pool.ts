@@ -1,9 +1,11 @@
 /**
  * The worker pool: an {@link Executor} that runs handlers in worker threads. It picks the
- * least-loaded live thread for each piece of work, replaces a thread that dies at once, and
- * settles the dead thread's work: RPCs answer "worker crashed", event batches go to another
- * thread immediately (not after the acknowledgement timeout), tasks and hooks fail. A thread
- * stuck in synchronous code past the hard deadline is terminated and replaced.
+ * least-loaded live thread that holds the handler for each piece of work, replaces a thread
+ * that dies (at once, then with a growing delay if replacements keep dying), and settles the
+ * dead thread's work: RPCs answer "worker crashed", event batches go to another thread
+ * immediately (not after the acknowledgement timeout) except the event that was running, which
+ * is counted and failed past `runner.maxCrashRedeliveries` (crashed-batch.ts); tasks and hooks
+ * fail. A thread stuck in synchronous code past the hard deadline is terminated and replaced.
  */
 import type { Logger } from 'pino';
 import type { ApiSchema } from '../api/define.js';
@@ -11,7 +13,9 @@ import type { ResolvedConfig } from '../config/schema.js';
 import { BusClosedError, DeadlineExceededError, ModuleLoadError, WorkerCrashedError, serializeError } from '../errors.js';
 import type { EventMessage, RpcCall } from '../transport/types.js';
 import type { Executor } from './executor.js';
-import type { ClientCommand, Outcome, Registrations } from './protocol.js';
+import { judgeCrashedBatch } from './crashed-batch.js';
+import { LISTENER_NOT_HERE } from './handler-runner.js';
+import type { ClientCommand, ListenerDescriptor, Outcome, Registrations } from './protocol.js';
 import { WorkerHandle, type InFlight } from './worker-handle.js';
 
 export interface WorkerPoolOptions {
@@ -24,6 +28,8 @@ export interface WorkerPoolOptions {
   /** RPC executions at once per worker. */
   concurrencyPerWorker: number;
   memoryLimitMb?: number;
+  /** How often an event that crashed its worker is run again before it fails with `WorkerCrashedError`. */
+  maxCrashRedeliveries: number;
   /** A replacement thread could not start: the process cannot go on serving. */
   onFatal: (error: Error) => void;
 }
@@ -34,18 +40,37 @@ export function hardDeadline(softMs: number | undefined): number | undefined {
 }
 
 const WATCHDOG_INTERVAL_MS = 250;
+/** A thread that lived this long after ready died of something else than a crash loop. */
+const STABLE_LIFETIME_MS = 10_000;
+const RESPAWN_DELAY_MS = 100;
+const MAX_RESPAWN_DELAY_MS = 5000;
+
+type BatchEvent = EventMessage & { streamId: string };
+
+/** Work waiting for a live thread that can run it. */
+interface Waiting {
+  accepts: (worker: WorkerHandle) => boolean;
+  resolve: (worker: WorkerHandle) => void;
+}
 
 export class WorkerPool implements Executor {
   private readonly workers = new Map<number, WorkerHandle>();
   private readonly readyWorkers = new Set<WorkerHandle>();
   /** Work waiting for a live thread (all threads are starting or being replaced). */
-  private waiting: Array<(worker: WorkerHandle) => void> = [];
+  private waiting: Waiting[] = [];
   private nextWorkerId = 0;
   private closing = false;
   private watchdog: NodeJS.Timeout | undefined;
   private registrations: Registrations | undefined;
   /** The latest schemas on the bus, sent to every thread, including replacements. */
   private schemas: Record<string, ApiSchema> | undefined;
+  /** Every listener any thread registered (at import or later), for its `onError` policy. */
+  private readonly listeners = new Map<string, ListenerDescriptor>();
+  /** Handlers registered after start (onStart, a handler) whose threads all died: reported once each. */
+  private readonly lostReported = new Set<string>();
+  /** Threads that died soon after they became ready, in a row: the replacement waits longer each time. */
+  private quickDeaths = 0;
+  private readonly pendingRespawns = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: WorkerPoolOptions) {}
 
@@ -76,20 +101,23 @@ export class WorkerPool implements Executor {
     this.watchdog = setInterval(() => this.checkDeadlines(), WATCHDOG_INTERVAL_MS);
     this.watchdog.unref();
     this.registrations = (results[0] as PromiseFulfilledResult<Registrations>).value;
+    for (const listener of this.registrations.listeners) this.listeners.set(listener.name, listener);
     return this.registrations;
   }
 
   executeRpc(call: RpcCall, executionId: number): Promise<Outcome> {
     const api = this.registrations?.apis.find((a) => a.name === call.api);
-    return this.dispatch<Outcome>('rpc', (requestId) => ({ type: 'execute-rpc', requestId, executionId, call }), hardDeadline(api?.deadlineMs));
+    return this.dispatch<Outcome>('rpc', (requestId) => ({ type: 'execute-rpc', requestId, executionId, call }), hardDeadline(api?.deadlineMs), `api:${call.api}`);
   }
 
-  executeEvents(listener: string, events: Array<EventMessage & { streamId: string }>, executionId: number): Promise<Outcome<null>[]> {
-    const descriptor = this.registrations?.listeners.find((l) => l.name === listener);
+  executeEvents(listener: string, events: BatchEvent[], executionId: number, crashes?: Map<string, number>): Promise<Outcome<null>[]> {
+    const descriptor = this.listeners.get(listener);
     return this.dispatch<Outcome<null>[]>(
       'events',
       (requestId) => ({ type: 'execute-events', requestId, executionId, listener, events }),
       hardDeadline(descriptor?.deadlineMs && descriptor.deadlineMs * events.length),
+      `listener:${listener}`,
+      crashes,
     );
   }
 
@@ -111,6 +139,8 @@ export class WorkerPool implements Executor {
   async close(graceMs = 2000): Promise<void> {
     this.closing = true;
     clearInterval(this.watchdog);
+    for (const timer of this.pendingRespawns) clearTimeout(timer);
+    this.pendingRespawns.clear();
     const handles = [...this.workers.values()];
     for (const handle of handles) handle.post({ type: 'shutdown' });
     await Promise.all(
@@ -130,7 +160,10 @@ export class WorkerPool implements Executor {
       config,
       logger,
       writeLog,
-      onCommand,
+      onCommand: (command) => {
+        this.noteRegistration(handle, command);
+        return onCommand(command);
+      },
       ...(memoryLimitMb ? { memoryLimitMb } : {}),
       onExit: (h, code, inFlight, error) => this.onExit(h, code, inFlight, error),
     });
@@ -146,29 +179,75 @@ export class WorkerPool implements Executor {
     return handle;
   }
 
-  private dispatch<T>(kind: InFlight['kind'], build: Parameters<WorkerHandle['run']>[1], hardDeadlineMs?: number): Promise<T> {
-    const worker = this.leastLoaded();
-    if (worker) return worker.run<T>(kind, build, hardDeadlineMs);
+  /**
+   * Posts work to the least-loaded ready thread holding `holder` (its listener or API), or
+   * waits for one. A handler registered after start (in onStart, in a handler) lives only in
+   * the thread that registered it: once that thread died no thread will hold it again, and
+   * the work is answered at once with an outcome no policy acknowledges.
+   */
+  private dispatch<T>(kind: InFlight['kind'], build: Parameters<WorkerHandle['run']>[1], hardDeadlineMs?: number, holder?: string, crashes?: Map<string, number>): Promise<T> {
+    const accepts = holder === undefined ? () => true : (worker: WorkerHandle) => worker.holds.has(holder);
+    const worker = this.leastLoaded(accepts);
+    if (worker) return worker.run<T>(kind, build, hardDeadlineMs, crashes);
     if (this.closing) {
       // No thread will come: answer now rather than wait forever.
       const failed: Outcome<never> = { ok: false, error: serializeError(new BusClosedError(`cannot run this ${kind}: the worker pool is closed`)) };
       return Promise.resolve((kind === 'events' ? [failed] : failed) as T);
     }
-    return new Promise<WorkerHandle>((resolve) => this.waiting.push(resolve)).then((w) => w.run<T>(kind, build, hardDeadlineMs));
+    if (holder !== undefined && this.registrations && !this.heldAtImport(holder)) return Promise.resolve(this.lost<T>(kind, holder));
+    return new Promise<WorkerHandle>((resolve) => this.waiting.push({ accepts, resolve })).then((w) => w.run<T>(kind, build, hardDeadlineMs, crashes));
   }
 
-  private leastLoaded(): WorkerHandle | undefined {
+  /** Whether the modules register this handler at import: every thread, replacements too, will hold it. */
+  private heldAtImport(holder: string): boolean {
+    const { apis, listeners } = this.registrations!;
+    return holder.startsWith('api:') ? apis.some((a) => `api:${a.name}` === holder) : listeners.some((l) => `listener:${l.name}` === holder);
+  }
+
+  private lost<T>(kind: InFlight['kind'], holder: string): T {
+    const [what, name] = [holder.startsWith('api:') ? 'API' : 'listener', holder.slice(holder.indexOf(':') + 1)];
+    const message = `no worker holds the ${what} "${name}": it was registered after start (in onStart or a handler), so only the thread that registered it had its handler, and that thread died. Register it at the top level of a module given to lightbus run, so every worker (and every replacement) holds it`;
+    if (!this.lostReported.has(holder)) {
+      this.lostReported.add(holder);
+      this.options.logger.error({ [what === 'API' ? 'api' : 'listener']: name }, message);
+    }
+    const error = kind === 'events' ? { name: LISTENER_NOT_HERE, message } : serializeError(new WorkerCrashedError(message));
+    const failed: Outcome<never> = { ok: false, error };
+    return (kind === 'events' ? [failed] : failed) as T;
+  }
+
+  /** A thread registered (or stopped) a handler: route that handler's work to it. */
+  private noteRegistration(handle: WorkerHandle, command: ClientCommand): void {
+    if (command.type === 'listen') {
+      handle.holds.add(`listener:${command.listener.name}`);
+      this.listeners.set(command.listener.name, command.listener);
+      if (handle.readyAt > 0 && !this.registrations?.listeners.some((l) => l.name === command.listener.name)) {
+        this.options.logger.info(
+          { listener: command.listener.name, worker: handle.id },
+          'listener registered after start: only this worker holds its handler, so its events run there only (register it at the top level of a module to spread them over every worker)',
+        );
+      }
+    } else if (command.type === 'serve') {
+      handle.holds.add(`api:${command.api.name}`);
+    } else if (command.type === 'stop-listener') {
+      handle.holds.delete(`listener:${command.name}`);
+    }
+  }
+
+  private leastLoaded(accepts: (worker: WorkerHandle) => boolean): WorkerHandle | undefined {
     let best: WorkerHandle | undefined;
-    for (const worker of this.readyWorkers) if (!best || worker.load < best.load) best = worker;
+    for (const worker of this.readyWorkers) if (accepts(worker) && (!best || worker.load < best.load)) best = worker;
     return best;
   }
 
   private flushWaiting(): void {
-    while (this.waiting.length > 0) {
-      const worker = this.leastLoaded();
-      if (!worker) return;
-      this.waiting.shift()!(worker);
+    const still: Waiting[] = [];
+    for (const waiting of this.waiting) {
+      const worker = this.leastLoaded(waiting.accepts);
+      if (worker) waiting.resolve(worker);
+      else still.push(waiting);
     }
+    this.waiting = still;
   }
 
   private onExit(handle: WorkerHandle, code: number, inFlight: InFlight[], error: Error | undefined): void {
@@ -176,14 +255,32 @@ export class WorkerPool implements Executor {
     const wasReady = this.readyWorkers.delete(handle);
     if (this.closing) return;
     const reason = handle.terminationReason ?? `worker ${handle.id} exited with code ${code}${error ? `: ${error.message}` : ''}`;
-    this.options.logger.error({ worker: handle.id, code, inFlight: inFlight.length }, `${reason}; replacing it`);
     if (wasReady) {
-      const replacement = this.spawn();
-      replacement.ready.catch((startError: Error) => {
-        this.options.onFatal(new Error(`a replacement worker could not start: ${startError.message}`));
-      });
+      // A thread that dies soon after its start, again and again, is replaced ever later: the
+      // first at once, the next after 100 ms, 200 ms... up to 5 s.
+      this.quickDeaths = Date.now() - handle.readyAt < STABLE_LIFETIME_MS ? this.quickDeaths + 1 : 1;
+      const delayMs = this.quickDeaths <= 1 ? 0 : Math.min(MAX_RESPAWN_DELAY_MS, RESPAWN_DELAY_MS * 2 ** (this.quickDeaths - 2));
+      this.options.logger.error({ worker: handle.id, code, inFlight: inFlight.length, respawnInMs: delayMs }, `${reason}; replacing it`);
+      this.respawnAfter(delayMs);
+    } else {
+      this.options.logger.error({ worker: handle.id, code, inFlight: inFlight.length }, `${reason}; replacing it`);
     }
     for (const work of inFlight) this.settleOrphan(work, handle, reason);
+  }
+
+  private respawnAfter(delayMs: number): void {
+    const respawn = () => {
+      if (this.closing) return;
+      this.spawn().ready.catch((startError: Error) => {
+        this.options.onFatal(new Error(`a replacement worker could not start: ${startError.message}`));
+      });
+    };
+    if (delayMs === 0) return respawn();
+    const timer = setTimeout(() => {
+      this.pendingRespawns.delete(timer);
+      respawn();
+    }, delayMs);
+    this.pendingRespawns.add(timer);
   }
 
   /** Settles the work a dead thread left: redeliver events elsewhere, fail the rest as data. */
@@ -193,15 +290,34 @@ export class WorkerPool implements Executor {
     const failed: Outcome<never> = { ok: false, error: serializeError(error) };
     const message = work.message;
     if (work.kind === 'events' && message.type === 'execute-events') {
-      if (deadlineHit) {
-        // Redelivering a batch that wedges its thread would wedge the next one: fail its first event.
-        work.resolve([failed]);
-        return;
-      }
-      void this.dispatch<Outcome<null>[]>('events', (requestId) => ({ ...message, requestId }), work.hardDeadlineAt && work.hardDeadlineAt - work.startedAt).then(work.resolve);
+      this.redeliverCrashed(work, message, reason, deadlineHit ? error : undefined);
       return;
     }
     work.resolve(work.kind === 'events' ? [failed] : failed);
+  }
+
+  /** Settles what a crashed batch finished, blames the event that was running, runs the rest again. */
+  private redeliverCrashed(work: InFlight, message: Extract<InFlight['message'], { type: 'execute-events' }>, reason: string, deadlineError?: Error): void {
+    const policy = this.listeners.get(message.listener)?.onError;
+    const stopsAtFailure = policy === 'shutdown' || policy === 'stop-listener';
+    const verdict = judgeCrashedBatch(work, message.events, stopsAtFailure, this.options.maxCrashRedeliveries, reason, deadlineError);
+    const logger = this.options.logger.child({ listener: message.listener });
+    if (verdict.kind === 'settle') {
+      if (verdict.failed) {
+        const { event, crashes } = verdict.failed;
+        logger.error(
+          { event: `${event.api}.${event.event}`, eventId: event.id, streamId: event.streamId, crashes },
+          `event handler crashed its worker ${crashes} times; failing the event with WorkerCrashedError (the listener's onError applies)`,
+        );
+      }
+      work.resolve(verdict.outcomes);
+      return;
+    }
+    for (const event of verdict.blamed) {
+      const crashes = verdict.crashes.get(`${event.api}\u0000${event.event}\u0000${event.streamId}`);
+      logger.warn({ event: `${event.api}.${event.event}`, eventId: event.id, streamId: event.streamId, crashes }, 'event was running when its worker died; running it again');
+    }
+    void this.executeEvents(message.listener, verdict.redeliver, message.executionId, verdict.crashes).then((rest) => work.resolve([...verdict.outcomes, ...rest]));
   }
 
   private checkDeadlines(): void {

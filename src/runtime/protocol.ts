@@ -142,6 +142,12 @@ export type ToInvoker =
   | { type: 'rpc-done'; requestId: number; outcome: Outcome }
   /** One outcome per event of the batch, in order. */
   | { type: 'events-done'; requestId: number; outcomes: Outcome<null>[] }
+  /**
+   * An event of a batch still running failed for good (posted at once: if the thread dies
+   * before the batch's answer, the pool still settles that event by its policy). Successes
+   * are not posted: the shared progress counter says how far the batch got (batch-progress.ts).
+   */
+  | { type: 'event-failed'; requestId: number; index: number; outcome: Outcome<null> }
   | { type: 'task-done'; requestId: number; outcome: Outcome<null> }
   | { type: 'hooks-done'; requestId: number; outcome: Outcome<null> }
   /** Serialised pino records, batched. */
@@ -154,4 +160,6 @@ export interface WorkerStartData {
   /** The resolved config (plain data). */
   config: unknown;
   logLevel: string;
+  /** The {@link import('./batch-progress.js').ProgressBoard} of this worker. */
+  progress: SharedArrayBuffer;
 }

@@ -12,7 +12,7 @@ import { createTransports } from '../transport/index.js';
 import { settleWithin } from '../util/timeouts.js';
 import { Invoker } from './invoker.js';
 import { WorkerPool } from './pool.js';
-import type { Registrations } from './protocol.js';
+import type { ClientCommand, Outcome, Registrations } from './protocol.js';
 
 export type Feature = 'rpcs' | 'events' | 'tasks';
 
@@ -71,6 +71,7 @@ export class BusRunner {
     const size = this.options.workers ?? config.runner.workers ?? availableParallelism();
     this.startedAt = Date.now();
     const transports = createTransports(config, logger);
+    const features = this.options.features ?? new Set<Feature>(['rpcs', 'events', 'tasks']);
     let invoker!: Invoker;
     const pool = new WorkerPool({
       size,
@@ -80,9 +81,12 @@ export class BusRunner {
       writeLog: (line) => log.write(line),
       // Commands from workers are taken even before every worker is ready: a call made at
       // import time waits in Redis until a worker serves it, it never fails as "not ready".
-      onCommand: (command) => invoker.handle(command),
+      // A serve or listen is started at once, even before every worker is ready, so that a
+      // module may await it; one this process does not run (`--only`) is answered as done.
+      onCommand: (command) => (notRunHere(command, features) ? Promise.resolve(NOT_RUN) : invoker.handle(command)),
       concurrencyPerWorker: config.runner.concurrency ?? DEFAULT_CONCURRENCY_PER_WORKER,
       ...(config.runner.workerMemoryLimitMb ? { memoryLimitMb: config.runner.workerMemoryLimitMb } : {}),
+      maxCrashRedeliveries: config.runner.maxCrashRedeliveries,
       onFatal: (error) => {
         logger.fatal({ err: error }, 'cannot go on; stopping');
         void this.stop(1);
@@ -108,7 +112,7 @@ export class BusRunner {
       if (!(error instanceof StoppedWhileStarting)) await settleWithin(invoker.close(0), config.runner.shutdownGraceMs);
       throw error;
     }
-    const features = this.options.features ?? new Set<Feature>(['rpcs', 'events', 'tasks']);
+    warnIfNothingRegistered(registrations, modules, logger);
     const selected: Registrations = {
       ...registrations,
       apis: features.has('rpcs') ? registrations.apis : [],
@@ -193,6 +197,22 @@ export class BusRunner {
       clearInterval(notice);
     }
   }
+}
+
+const NOT_RUN: Outcome = { ok: true, value: null };
+
+function notRunHere(command: ClientCommand, features: ReadonlySet<Feature>): boolean {
+  return (command.type === 'serve' && !features.has('rpcs')) || (command.type === 'listen' && !features.has('events'));
+}
+
+/** A process that serves, listens to and schedules nothing was most likely given the wrong module. */
+function warnIfNothingRegistered(registrations: Registrations, modules: string[], logger: RunOptions['log']['logger']): void {
+  const { apis, listeners, tasks, hasStartHooks } = registrations;
+  if (apis.length > 0 || listeners.length > 0 || tasks.length > 0 || hasStartHooks) return;
+  logger.warn(
+    { modules },
+    `the modules given to lightbus run registered nothing (no APIs, listeners, tasks or onStart hooks), so this process will do nothing: ${modules.join(', ')}. Pass the module that calls bus.serve(), bus.listen() or bus.every() at its top level (a module that only defines APIs registers nothing), or import it from the one you pass`,
+  );
 }
 
 /**

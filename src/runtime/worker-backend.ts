@@ -20,8 +20,6 @@ export class WorkerBackend implements BusBackend {
   readonly validator = new SchemaValidator();
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private requestSeq = 0;
-  /** Until the worker reported ready, registrations travel with the ready message instead. */
-  private announced = false;
 
   constructor(
     /** Posts to the invoker (batched with the thread's other messages). */
@@ -34,8 +32,12 @@ export class WorkerBackend implements BusBackend {
     return Promise.resolve(this.resolvedConfig);
   }
 
+  /**
+   * Registrations are sent even before the worker is ready (they also travel with the ready
+   * message): the invoker answers `listen` once the consumer group exists, so a module may
+   * `await bus.listen(...).ready` at its top level and fire at once.
+   */
   request(command: CommandRequest): Promise<unknown> {
-    if (!this.announced && (command.type === 'serve' || command.type === 'listen')) return Promise.resolve(null);
     const requestId = ++this.requestSeq;
     return new Promise((resolve, reject) => {
       this.pending.set(requestId, { resolve, reject });
@@ -50,11 +52,6 @@ export class WorkerBackend implements BusBackend {
     this.pending.delete(reply.requestId);
     if (reply.outcome.ok) waiter.resolve(reply.outcome.value);
     else waiter.reject(deserializeError(reply.outcome.error));
-  }
-
-  /** The worker reported ready: from now on registrations are sent as commands. */
-  markAnnounced(): void {
-    this.announced = true;
   }
 
   registered(): void {}

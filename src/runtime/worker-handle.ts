@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
 import { deserializeError } from '../errors.js';
+import { ProgressBoard } from './batch-progress.js';
 import { MessageBatcher } from './message-batcher.js';
 import type { ClientCommand, Outcome, Registrations, ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
 
@@ -20,6 +21,14 @@ export interface InFlight {
   /** Past this time the worker is terminated (a handler stuck in synchronous code). */
   hardDeadlineAt?: number;
   resolve: (outcome: unknown) => void;
+  /** For an event batch: its events that failed for good so far, by index (posted as they fail). */
+  failures?: Map<number, Outcome<null>>;
+  /** For an event batch, set when the thread died: how many of its events had finished (undefined: never started). */
+  finished?: number;
+  /** For an event batch, set when the thread died: the thread ran batches it could not track. */
+  untracked?: boolean;
+  /** For an event batch redelivered after crashes: how often each of its events crashed a thread. */
+  crashes?: Map<string, number>;
 }
 
 export interface WorkerHandleOptions {
@@ -58,6 +67,11 @@ export class WorkerHandle {
     if (!this.exited) this.worker.postMessage(batch);
   }, queueMicrotask);
   private requestSeq = 0;
+  private readonly progress = new ProgressBoard();
+  /** The listeners (`listener:{name}`) and APIs (`api:{name}`) whose handlers live in this thread. */
+  readonly holds = new Set<string>();
+  /** When the thread reported ready (0 until then). */
+  readyAt = 0;
   private lastError: Error | undefined;
   private exited = false;
   /** Set when the pool terminates the thread on purpose (hard deadline), to explain the failures. */
@@ -70,6 +84,7 @@ export class WorkerHandle {
       modules: options.modules,
       config: options.config,
       logLevel: options.config.logLevel,
+      progress: this.progress.buffer,
     };
     this.worker = new Worker(workerEntry, {
       workerData: data,
@@ -84,7 +99,12 @@ export class WorkerHandle {
     this.ready = new Promise<Registrations>((resolve, reject) => {
       this.worker.on('message', (batch: ToInvoker[]) => {
         for (const message of batch) {
-          if (message.type === 'ready') resolve(message.registrations);
+          if (message.type === 'ready') {
+            this.readyAt = Date.now();
+            for (const api of message.registrations.apis) this.holds.add(`api:${api.name}`);
+            for (const listener of message.registrations.listeners) this.holds.add(`listener:${listener.name}`);
+            resolve(message.registrations);
+          }
           else if (message.type === 'load-failed') reject(Object.assign(deserializeError(message.error), { modulePath: message.modulePath }));
           else this.receive(message);
         }
@@ -99,6 +119,12 @@ export class WorkerHandle {
     this.worker.on('exit', (code) => {
       this.exited = true;
       const left = [...this.inFlight.values()];
+      for (const work of left) {
+        if (work.kind !== 'events') continue;
+        const finished = this.progress.finished(work.message.type === 'execute-events' ? work.message.requestId : 0);
+        if (finished !== undefined) work.finished = finished;
+        work.untracked = this.progress.untracked;
+      }
       this.inFlight.clear();
       options.onExit(this, code, left, this.lastError);
     });
@@ -113,7 +139,7 @@ export class WorkerHandle {
   }
 
   /** Posts work and resolves with the worker's answer. */
-  run<T>(kind: InFlight['kind'], build: (requestId: number) => ToWorker, hardDeadlineMs?: number): Promise<T> {
+  run<T>(kind: InFlight['kind'], build: (requestId: number) => ToWorker, hardDeadlineMs?: number, crashes?: Map<string, number>): Promise<T> {
     const requestId = ++this.requestSeq;
     const message = build(requestId);
     return new Promise<T>((resolve) => {
@@ -122,6 +148,7 @@ export class WorkerHandle {
         message,
         startedAt: Date.now(),
         ...(hardDeadlineMs !== undefined ? { hardDeadlineAt: Date.now() + hardDeadlineMs } : {}),
+        ...(crashes ? { crashes } : {}),
         resolve: resolve as (v: unknown) => void,
       });
       this.outbox.send(message);
@@ -159,7 +186,13 @@ export class WorkerHandle {
       case 'hooks-done':
         return this.settle(message.requestId, message.outcome);
       case 'events-done':
+        this.progress.free(message.requestId);
         return this.settle(message.requestId, message.outcomes);
+      case 'event-failed': {
+        const work = this.inFlight.get(message.requestId);
+        if (work) (work.failures ??= new Map()).set(message.index, message.outcome);
+        return;
+      }
       case 'ready':
       case 'load-failed':
         return;

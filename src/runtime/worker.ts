@@ -8,7 +8,8 @@ import pino from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
 import { serializeError } from '../errors.js';
 import { importModule, releaseCompiler } from '../util/module-loader.js';
-import { HandlerRunner } from './handler-runner.js';
+import { ProgressWriter } from './batch-progress.js';
+import { HandlerRunner, type EventProgress } from './handler-runner.js';
 import { MessageBatcher } from './message-batcher.js';
 import type { ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
 import { kWorkerBackend, WorkerBackend } from './worker-backend.js';
@@ -35,6 +36,16 @@ const logger = pino(
 const backend = new WorkerBackend(post, config, logger);
 (globalThis as Record<symbol, unknown>)[kWorkerBackend] = backend;
 const runner = new HandlerRunner(backend.registry, backend.validator, config, logger);
+const progress = new ProgressWriter(start.progress);
+
+/** Records how far a batch got, and posts its failures at once (both outlive this thread). */
+function batchProgress(requestId: number): EventProgress {
+  const slot = progress.begin(requestId);
+  return (index, outcome) => {
+    slot?.finished(index + 1);
+    if (!outcome.ok) outbox.sendNow({ type: 'event-failed', requestId, index, outcome });
+  };
+}
 
 // The invoker posts what it dispatches in one turn as one array; its messages run one per turn
 // of this loop, as separately posted messages would: the microtasks of one (its answer among
@@ -64,7 +75,7 @@ function receive(message: ToWorker): void {
       break;
     case 'execute-events':
       void runner
-        .runEvents(message.listener, message.events, message.executionId)
+        .runEvents(message.listener, message.events, message.executionId, batchProgress(message.requestId))
         .then((outcomes) => post({ type: 'events-done', requestId: message.requestId, outcomes }));
       break;
     case 'run-task':
@@ -94,5 +105,4 @@ for (const modulePath of start.modules) {
   }
 }
 releaseCompiler();
-backend.markAnnounced();
 outbox.sendNow({ type: 'ready', registrations: backend.registry.registrations() });

@@ -145,7 +145,7 @@ describe('precedence: flags > environment > file > defaults', () => {
     assert.equal(config.processName, 'file_process');
     assert.equal(config.logLevel, 'warn');
     assert.equal(config.redis.url, 'redis://file-host:6379/1');
-    assert.deepEqual(config.runner, { workers: 2, concurrency: 8, shutdownGraceMs: 10000 });
+    assert.deepEqual(config.runner, { workers: 2, concurrency: 8, shutdownGraceMs: 10000, maxCrashRedeliveries: 3 });
   });
 
   test('environment over file', async () => {
@@ -200,7 +200,7 @@ describe('precedence: flags > environment > file > defaults', () => {
     });
     assert.deepEqual(config.rpc, { expiryMs: 5000, resultTtlMs: 60000 });
     assert.deepEqual(config.schema, { ttlMs: 60000 });
-    assert.deepEqual(config.runner, { shutdownGraceMs: 10000 });
+    assert.deepEqual(config.runner, { shutdownGraceMs: 10000, maxCrashRedeliveries: 3 });
     assert.deepEqual(config.apis, {});
     assert.match(config.processName, /^[A-Za-z0-9_.-]+-\d+$/);
     assert.ok(config.processName.endsWith(`-${process.pid}`));
