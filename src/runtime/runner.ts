@@ -11,6 +11,7 @@ import { createTransports } from '../transport/index.js';
 import { Invoker } from './invoker.js';
 import { WorkerPool } from './pool.js';
 import type { Registrations } from './protocol.js';
+import { importedServingWarning } from '../util/module-origins.js';
 
 export type Feature = 'rpcs' | 'events' | 'tasks';
 
@@ -89,6 +90,9 @@ export class BusRunner {
     } catch (error) {
       await invoker.close(0);
       throw error;
+    }
+    for (const found of registrations.importedServing ?? []) {
+      logger.warn({ module: found.module, importedBy: found.importedBy, apis: found.apis, registrations: found.registrations }, importedServingWarning(found, modules, config.serviceName));
     }
     const features = this.options.features ?? new Set<Feature>(['rpcs', 'events', 'tasks']);
     const selected: Registrations = {

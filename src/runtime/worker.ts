@@ -8,6 +8,7 @@ import pino from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
 import { serializeError } from '../errors.js';
 import { importModule, releaseCompiler } from '../util/module-loader.js';
+import { startNotingOrigins, stopNotingOrigins } from '../util/module-origins.js';
 import { HandlerRunner } from './handler-runner.js';
 import { MessageBatcher } from './message-batcher.js';
 import type { ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
@@ -84,6 +85,7 @@ function receive(message: ToWorker): void {
   }
 }
 
+startNotingOrigins();
 for (const modulePath of start.modules) {
   try {
     await importModule(modulePath);
@@ -94,5 +96,6 @@ for (const modulePath of start.modules) {
   }
 }
 releaseCompiler();
+const importedServing = stopNotingOrigins(start.modules);
 backend.markAnnounced();
-outbox.sendNow({ type: 'ready', registrations: backend.registry.registrations() });
+outbox.sendNow({ type: 'ready', registrations: { ...backend.registry.registrations(), ...(importedServing.length > 0 ? { importedServing } : {}) } });
