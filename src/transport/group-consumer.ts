@@ -296,6 +296,8 @@ export class GroupConsumer implements EventConsumer {
     this.nextReplayCheckAt = Date.now() + REPLAY_CHECK_MS;
     if (!(await this.backend.streamExists(replayStream))) return;
     this.streams.push(replayStream);
+    // Entries this consumer name took there before a restart are its own pending ones.
+    this.ownPendingStale = true;
     this.log.info({ stream: replayStream }, 'reading the replays for this group');
   }
 
