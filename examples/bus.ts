@@ -1,23 +1,9 @@
 /**
- * The example bus. Run it with `npx lightbus run examples/bus.ts`.
- *
- * The names are snake_case on purpose: they go on the wire verbatim, so the Python Lightbus
- * quickstart client works against this service unchanged:
- *
- *     bus.auth.check_password(username="admin", password="secret")   # True
- *     bus.auth.register_user(username="ada", email="ada@example.com")
+ * The example service: serves `auth` (defined in ./api.ts) and listens to its own event.
+ * Run it with `npx lightbus run examples/bus.ts`.
  */
-import { createBus, defineApi, event, rpc, Type } from 'lightbus';
-
-export const auth = defineApi('auth', {
-  rpcs: {
-    check_password: rpc({ username: Type.String(), password: Type.String() }, Type.Boolean()),
-    register_user: rpc({ username: Type.String(), email: Type.String() }, Type.Null()),
-  },
-  events: {
-    user_registered: event({ username: Type.String(), email: Type.String() }),
-  },
-});
+import { createBus } from 'lightbus';
+import { auth } from './api.js';
 
 const bus = createBus();
 

@@ -4,6 +4,7 @@
  * Names go on the wire verbatim, so snake_case names for Python peers work unchanged.
  */
 import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
+import { noteDefinition } from '../util/module-origins.js';
 
 const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';
 
@@ -96,6 +97,7 @@ const MEMBER_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * ```
  */
 export function defineApi<const S extends ApiSpec>(name: string, spec: S): Api<S> {
+  noteDefinition(name);
   if (!API_NAME.test(name)) {
     throw new TypeError(`API name "${name}" is invalid: use letters, digits and underscores, with dots between parts (e.g. "my_company.auth")`);
   }

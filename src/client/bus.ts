@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { inspect } from 'node:util';
 import { redactUrl } from '../config/validate.js';
 import { parseCronExpression } from '../runtime/cron.js';
+import { noteRegistration } from '../util/module-origins.js';
 
 export interface CallOptions {
   /** How long to wait for the result (default: the API's `rpcTimeoutMs`, 5000). */
@@ -106,6 +107,7 @@ export class Bus {
       implementation: implementation as Record<string, RpcFunction>,
       ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
     });
+    noteRegistration(`serves ${api.name}`);
     this.backend.registered();
     return handled(this.backend.request({ type: 'serve', api: descriptor }).then(() => undefined));
   }
@@ -230,6 +232,7 @@ export class Bus {
     };
     for (const ref of refs) if (typeof ref !== 'string') this.backend.registry.knowEvent(ref);
     this.backend.registry.addListener({ descriptor, handler: handler as (event: IncomingEvent) => unknown });
+    noteRegistration(`listens as ${options.name}`);
     this.backend.registered();
     const ready = handled(this.backend.request({ type: 'listen', listener: descriptor }).then(() => undefined));
     return {
@@ -247,6 +250,7 @@ export class Bus {
     if (!Number.isFinite(intervalMs) || intervalMs < 1) throw new RangeError(`every(): intervalMs must be >= 1, got ${intervalMs}`);
     const name = options.name ?? (fn.name || `every-${intervalMs}ms-${this.backend.registry.tasks.size}`);
     this.backend.registry.addTask({ name, everyMs: intervalMs, ...(options.immediate ? { immediate: true } : {}) }, fn);
+    noteRegistration(`runs task ${name}`);
     this.backend.registered();
   }
 
@@ -255,6 +259,7 @@ export class Bus {
     parseCronExpression(cron);
     const name = options.name ?? (fn.name || `cron-${cron}`);
     this.backend.registry.addTask({ name, cron }, fn);
+    noteRegistration(`runs task ${name}`);
     this.backend.registered();
   }
 

@@ -1,13 +1,16 @@
 /**
  * The dead-letter stream (config `events.deadLetterStream`): entries a listener gave up on,
  * each with the stream and id it came from, the group, the reason and the original field
- * list (`encodeDeadLetter` in the wire codec). Listing reads it newest first; `replay` puts
- * the original entry back on its stream and `delete` drops it.
+ * list (`encodeDeadLetter` in the wire codec). Listing reads it newest first; `replay` hands
+ * the original entry to the group that gave up (or back to its stream, for every group) and
+ * `delete` drops it.
  */
 import type { RedisConnection } from '../transport/redis/connection.js';
 import { decodeEvent, isMalformed } from '../transport/wire/events.js';
 import { globToRegExp, matchesMember, type MemberPattern } from './patterns.js';
 import { isStreamId } from './time.js';
+import { replayStreamKey } from '../transport/replay-stream.js';
+import type { ProcessInfo } from '../transport/types.js';
 
 /** A dead letter as shown. */
 export interface DeadLetterRow {
@@ -135,29 +138,66 @@ redis.call('XDEL', KEYS[1], ARGV[1])
 return id
 `;
 
+/**
+ * The same for one group: appends the fields to the group's replay stream (`replay-stream.ts`)
+ * after creating the group on it (from the start, so it gets the entry), then deletes the
+ * letter. The group is created first: if that fails, nothing was written.
+ */
+const REPLAY_TO_GROUP_SCRIPT = `
+local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
+if #entry == 0 then return false end
+local flat = entry[1][2]
+local group, fields
+for i = 1, #flat - 1, 2 do
+  if flat[i] == 'group' then group = flat[i + 1] elseif flat[i] == 'fields' then fields = flat[i + 1] end
+end
+if group ~= ARGV[3] or not fields then return redis.error_reply('the dead letter changed while it was being replayed') end
+local created = redis.pcall('XGROUP', 'CREATE', KEYS[2], group, '0', 'MKSTREAM')
+if type(created) == 'table' and created.err and not string.find(created.err, 'BUSYGROUP', 1, true) then return created end
+local args = {'XADD', KEYS[2]}
+if ARGV[2] ~= '' then
+  args[#args + 1] = 'MAXLEN'; args[#args + 1] = '~'; args[#args + 1] = ARGV[2]
+end
+args[#args + 1] = '*'
+for _, value in ipairs(cjson.decode(fields)) do args[#args + 1] = value end
+local id = redis.call(unpack(args))
+redis.call('XDEL', KEYS[1], ARGV[1])
+return id
+`;
+
 /** What a replay did. */
 export interface Replayed {
   /** The dead letter's id (now deleted). */
   id: string;
+  /** Where the entry went: the group's replay stream, or the original stream for every group. */
   stream: string;
-  /** The id of the new entry on the original stream. */
+  /** The id of the new entry there. */
   streamId: string;
+  /** The one group that gets it again; null when every group of the original stream does. */
+  group: string | null;
+}
+
+export interface ReplayOptions {
+  maxStreamLength: number | null;
+  /** Replay even an entry that is not a readable event. */
+  force?: boolean;
+  /** Put it back on its original stream, for every group of that stream (the only way for a Python Lightbus group). */
+  allGroups?: boolean;
+  /** The groups of the listeners in the heartbeats (`{service}-{listener}`): only they read replay streams. */
+  listeningGroups?: ReadonlySet<string>;
 }
 
 /**
- * Puts a dead letter's original entry back at the end of its stream (as a new entry, so
- * every consumer group of the stream gets it again, not only the one that gave up) and
- * deletes the dead letter.
+ * Replays a dead letter, then deletes it. By default only the group that gave up gets it
+ * again, through its replay stream, which only this runtime's listeners read: the group must
+ * be among `listeningGroups`. With `allGroups` the original entry goes back at the end of its
+ * stream, as a new entry, and every consumer group of the stream gets it again.
  *
  * @throws DeadLetterNotFoundError, or DeadLetterUnreplayableError for an entry that is not a
- *   readable event (unless `force`; an entry without fields never replays).
+ *   readable event (unless `force`; an entry without fields never replays) or a group that no
+ *   lightbus process listens as.
  */
-export async function replayDeadLetter(
-  redis: RedisConnection,
-  deadLetterStream: string,
-  id: string,
-  options: { maxStreamLength: number | null; force?: boolean },
-): Promise<Replayed> {
+export async function replayDeadLetter(redis: RedisConnection, deadLetterStream: string, id: string, options: ReplayOptions): Promise<Replayed> {
   const letter = await getDeadLetter(redis, deadLetterStream, id);
   if (letter.fields.length === 0 || letter.fields.length % 2 !== 0) {
     throw new DeadLetterUnreplayableError(`dead letter ${id} cannot be replayed: ${letter.malformed ?? 'it holds no fields'}`);
@@ -165,12 +205,30 @@ export async function replayDeadLetter(
   if (letter.malformed !== undefined && !options.force) {
     throw new DeadLetterUnreplayableError(`dead letter ${id} is not a readable event (${letter.malformed}); replaying it would only fail again (--force replays it anyway)`);
   }
-  const { maxStreamLength } = options;
-  const streamId = (await redis.eval(REPLAY_SCRIPT, 2, deadLetterStream, letter.stream, id, maxStreamLength === null ? '' : String(maxStreamLength))) as
-    | string
-    | null;
-  if (streamId === null) throw new DeadLetterNotFoundError(`no dead letter ${id} in ${deadLetterStream} (replayed or deleted meanwhile)`);
-  return { id, stream: letter.stream, streamId };
+  const maxLength = options.maxStreamLength === null ? '' : String(options.maxStreamLength);
+  let replayed: Omit<Replayed, 'streamId'> & { streamId: string | null };
+  if (options.allGroups) {
+    const streamId = (await redis.eval(REPLAY_SCRIPT, 2, deadLetterStream, letter.stream, id, maxLength)) as string | null;
+    replayed = { id, stream: letter.stream, streamId, group: null };
+  } else {
+    const group = letter.group;
+    if (group === '' || !options.listeningGroups?.has(group)) {
+      throw new DeadLetterUnreplayableError(
+        `dead letter ${id} is of group "${group}", which no lightbus process on the bus listens as: only lightbus (TypeScript) listeners read replays for one group. ` +
+          `Start its service and replay again, or replay it to every group of ${letter.stream} with --all-groups (a Python Lightbus group needs that).`,
+      );
+    }
+    const stream = replayStreamKey(group);
+    const streamId = (await redis.eval(REPLAY_TO_GROUP_SCRIPT, 2, deadLetterStream, stream, id, maxLength, group)) as string | null;
+    replayed = { id, stream, streamId, group };
+  }
+  if (replayed.streamId === null) throw new DeadLetterNotFoundError(`no dead letter ${id} in ${deadLetterStream} (replayed or deleted meanwhile)`);
+  return replayed as Replayed;
+}
+
+/** The consumer groups of the listeners in these heartbeats. */
+export function listeningGroups(processes: readonly ProcessInfo[]): Set<string> {
+  return new Set(processes.flatMap((p) => p.listeners.map((listener) => `${p.service}-${listener}`)));
 }
 
 /** Deletes a dead letter. @throws DeadLetterNotFoundError */

@@ -10,6 +10,7 @@ import type { EventRow } from './events.js';
 import type { GroupRow } from './groups.js';
 import type { ProcessRow } from './processes.js';
 import type { QueueRow } from './queues.js';
+import type { TaskInfo } from '../transport/types.js';
 
 export const PROCESS_COLUMNS: Column<ProcessRow>[] = [
   { header: 'SERVICE', value: (p) => p.service },
@@ -23,7 +24,14 @@ export const PROCESS_COLUMNS: Column<ProcessRow>[] = [
   { header: 'LAST SEEN', value: (p) => `${formatDuration(p.lastSeenAgoMs)} ago`, align: 'right' },
   { header: 'APIS', value: (p) => formatList(p.apis), shrink: true },
   { header: 'LISTENERS', value: (p) => formatList(p.listeners), shrink: true },
+  { header: 'TASKS', value: (p) => formatList((p.tasks ?? []).map(formatTask)), shrink: true },
 ];
+
+/** `cleanup (every 5m00s)`, `report (cron 0 6 * * *)`: the schedule, not the next run, which a table cannot keep fresh. */
+export function formatTask(task: TaskInfo): string {
+  const schedule = task.everyMs !== undefined ? `every ${formatDuration(task.everyMs)}` : `cron ${task.cron ?? '?'}`;
+  return `${task.name} (${schedule}${task.running ? ', running' : ''})`;
+}
 
 export const API_COLUMNS: Column<ApiRow>[] = [
   { header: 'API', value: (a) => a.api },

@@ -1,11 +1,12 @@
 /**
  * The heartbeat every bus process writes (`lightbus inspect` lists the live processes and
- * marks those that went silent): who it is, what it serves and listens to, how many workers.
+ * marks those that went silent): who it is, what it serves and listens to, its scheduled tasks,
+ * how many workers.
  */
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import type { PresenceTransport, ProcessInfo } from '../transport/types.js';
+import type { PresenceTransport, ProcessInfo, TaskInfo } from '../transport/types.js';
 
 const HEARTBEAT_MS = 5000;
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -15,6 +16,7 @@ export interface HeartbeatSource {
   process: string;
   apis(): string[];
   listeners(): string[];
+  tasks(): TaskInfo[];
   workers(): number;
 }
 
@@ -59,6 +61,7 @@ export class Heartbeat {
       version,
       apis: this.source.apis(),
       listeners: this.source.listeners(),
+      tasks: this.source.tasks(),
       workers: this.source.workers(),
       startedAt: this.startedAt,
       lastSeen: new Date().toISOString(),

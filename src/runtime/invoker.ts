@@ -93,6 +93,7 @@ export class Invoker {
         process: config.processName,
         apis: () => this.servedApis,
         listeners: () => this.listenerNames,
+        tasks: () => this.scheduler.tasks(),
         workers: () => executor.workerCount,
       },
       logger,
@@ -159,6 +160,7 @@ export class Invoker {
   /** Takes what a thread's modules registered (several workers report the same listeners and tasks: once each). */
   async register(registrations: Registrations): Promise<void> {
     for (const task of registrations.tasks) this.scheduler.add(task);
+    if (registrations.tasks.length > 0) this.heartbeat.beatNow();
     await Promise.all([
       ...registrations.apis.map((api) => this.serve(api)),
       ...registrations.listeners.map((listener) => this.listen(listener)),

@@ -16,6 +16,7 @@
 import type { SerializedError } from '../errors.js';
 import type { ApiSchema } from '../api/define.js';
 import type { EventMessage, RpcCall } from '../transport/types.js';
+import type { ImportedServingModule } from '../util/module-origins.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
@@ -66,6 +67,8 @@ export interface Registrations {
   tasks: TaskDescriptor[];
   hasStartHooks: boolean;
   hasStopHooks: boolean;
+  /** Modules not given to `run` that defined APIs and registered handlers (see util/module-origins.ts). */
+  importedServing?: ImportedServingModule[];
 }
 
 export type Outcome<T = unknown> = { ok: true; value: T } | { ok: false; error: SerializedError };

@@ -13,6 +13,7 @@ import { settleWithin } from '../util/timeouts.js';
 import { Invoker } from './invoker.js';
 import { WorkerPool } from './pool.js';
 import type { ClientCommand, Outcome, Registrations } from './protocol.js';
+import { importedServingWarning } from '../util/module-origins.js';
 
 export type Feature = 'rpcs' | 'events' | 'tasks';
 
@@ -113,6 +114,9 @@ export class BusRunner {
       throw error;
     }
     warnIfNothingRegistered(registrations, modules, logger);
+    for (const found of registrations.importedServing ?? []) {
+      logger.warn({ module: found.module, importedBy: found.importedBy, apis: found.apis, registrations: found.registrations }, importedServingWarning(found, modules, config.serviceName));
+    }
     const selected: Registrations = {
       ...registrations,
       apis: features.has('rpcs') ? registrations.apis : [],

@@ -8,6 +8,7 @@ import pino from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
 import { serializeError } from '../errors.js';
 import { importModule, releaseCompiler } from '../util/module-loader.js';
+import { startNotingOrigins, stopNotingOrigins } from '../util/module-origins.js';
 import { ProgressWriter } from './batch-progress.js';
 import { HandlerRunner, type EventProgress } from './handler-runner.js';
 import { MessageBatcher } from './message-batcher.js';
@@ -95,6 +96,7 @@ function receive(message: ToWorker): void {
   }
 }
 
+startNotingOrigins();
 for (const modulePath of start.modules) {
   try {
     await importModule(modulePath);
@@ -105,4 +107,5 @@ for (const modulePath of start.modules) {
   }
 }
 releaseCompiler();
-outbox.sendNow({ type: 'ready', registrations: backend.registry.registrations() });
+const importedServing = stopNotingOrigins(start.modules);
+outbox.sendNow({ type: 'ready', registrations: { ...backend.registry.registrations(), ...(importedServing.length > 0 ? { importedServing } : {}) } });

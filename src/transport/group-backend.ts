@@ -43,6 +43,8 @@ export interface GroupBackend {
   ackBeforeNextRead?(stream: string, ids: string[]): Promise<void> | undefined;
   /** Appends an entry to a stream (the dead-letter stream), trimmed like every other write. */
   append(stream: string, fields: string[]): Promise<void>;
+  /** Whether a stream exists (the group's replay stream). Optional: without it no replay stream is read. */
+  streamExists?(stream: string): Promise<boolean>;
   /** Whether an error means the group (or its stream) no longer exists. */
   isMissingGroup(error: unknown): boolean;
   /** Called by the backend after its connection came back, when replies may have been lost. */

@@ -17,6 +17,7 @@ import type { GroupBackend, PendingInfo, StreamEntry } from './group-backend.js'
 import { classifyEntry, encodeDeadLetter, encodeEvent, sinceToStreamId, streamKey } from './wire/events.js';
 import { withTimeout } from '../util/timeouts.js';
 import { EntriesByStream } from './entries-by-stream.js';
+import { REPLAY_CHECK_MS } from './replay-stream.js';
 
 export interface GroupConsumerOptions {
   backend: GroupBackend;
@@ -33,6 +34,11 @@ export interface GroupConsumerOptions {
   logger: Logger;
   /** Called once the consumer is closed (the transport forgets it). */
   onClosed?: () => void;
+  /**
+   * The group's own replay stream (`replay-stream.ts`): read too once it exists, which is
+   * checked every {@link REPLAY_CHECK_MS}. Needs {@link GroupBackend.streamExists}.
+   */
+  replayStream?: string;
 }
 
 const PENDING_PAGE = 100;
@@ -85,6 +91,9 @@ export class GroupConsumer implements EventConsumer {
 
   private readonly backend: GroupBackend;
   private readonly options: GroupConsumerOptions;
+  /** The streams read: the options' ones, and the replay stream once it exists. */
+  private readonly streams: string[];
+  private nextReplayCheckAt = 0;
   private readonly log: Logger;
   /** Handed out by `next`, not yet acked, dead-lettered or released: their fields. */
   private readonly inFlight = new EntriesByStream<string[]>();
@@ -109,6 +118,7 @@ export class GroupConsumer implements EventConsumer {
 
   constructor(options: GroupConsumerOptions) {
     this.options = options;
+    this.streams = [...options.streams];
     this.backend = options.backend;
     this.createFrom = options.since;
     this.log = options.logger.child({ group: options.group, consumer: options.consumer });
@@ -215,7 +225,7 @@ export class GroupConsumer implements EventConsumer {
 
   private async createGroups(): Promise<void> {
     const since = this.createFrom;
-    for (const stream of this.options.streams) await this.backend.createGroup(stream, since);
+    for (const stream of this.streams) await this.backend.createGroup(stream, since);
     this.groupsReady = true;
   }
 
@@ -237,7 +247,7 @@ export class GroupConsumer implements EventConsumer {
         if (this.backend.isMissingGroup(error)) {
           this.groupsReady = false;
           this.createFrom = '0';
-          this.log.warn({ err: errorText(error), streams: this.options.streams }, 'consumer group is gone; recreating it from the start of the stream');
+          this.log.warn({ err: errorText(error), streams: this.streams }, 'consumer group is gone; recreating it from the start of the stream');
           if (consecutiveErrors === 1) continue;
         } else {
           this.log.warn({ err: errorText(error) }, 'reading events failed; retrying');
@@ -262,14 +272,33 @@ export class GroupConsumer implements EventConsumer {
       this.nextReclaimAt = finished ? Date.now() + this.reclaimIntervalMs : 0;
       if (out.length > 0) return out;
     }
+    if (Date.now() >= this.nextReplayCheckAt) await this.lookForReplayStream();
     // Something was released while we looked elsewhere: go round again rather than block on it.
     if (this.ownPendingStale || this.closed) return out;
     // `max` is what the caller has room for (a listener: its batch size times its free slots).
-    const batches = await this.backend.readNew(this.options.streams, max, this.blockMs);
+    const batches = await this.backend.readNew(this.streams, max, this.blockMs);
     for (const { stream, entries } of batches) {
       for (const entry of entries) this.accept(stream, entry, 1, out);
     }
     return out;
+  }
+
+  /**
+   * Starts reading the group's replay stream once `inspect dead-letters replay` has made it
+   * (with the group on it). Once read, it stays in the read set for the life of the consumer.
+   */
+  private async lookForReplayStream(): Promise<void> {
+    const { replayStream } = this.options;
+    if (replayStream === undefined || !this.backend.streamExists || this.streams.includes(replayStream)) {
+      this.nextReplayCheckAt = Infinity;
+      return;
+    }
+    this.nextReplayCheckAt = Date.now() + REPLAY_CHECK_MS;
+    if (!(await this.backend.streamExists(replayStream))) return;
+    this.streams.push(replayStream);
+    // Entries this consumer name took there before a restart are its own pending ones.
+    this.ownPendingStale = true;
+    this.log.info({ stream: replayStream }, 'reading the replays for this group');
   }
 
   /**
@@ -278,7 +307,7 @@ export class GroupConsumer implements EventConsumer {
    */
   private async collectPending(out: DeliveredEvent[], max: number, filter: { consumer?: string; minIdleMs?: number }): Promise<boolean> {
     let finished = true;
-    for (const stream of this.options.streams) {
+    for (const stream of this.streams) {
       let after: string | undefined;
       let reachedEnd = false;
       for (let page = 0; page < MAX_PENDING_PAGES && out.length < max && !this.closed; page++) {

@@ -155,6 +155,20 @@ export interface ProcessInfo {
   lastSeen: string;
   /** How often the process writes its heartbeat, so readers can tell when it went silent. */
   intervalMs: number;
+  /** Its scheduled tasks (`every`, `schedule`); absent in heartbeats of older versions. */
+  tasks?: TaskInfo[];
+}
+
+/** A scheduled task as its process reports it in the heartbeat. */
+export interface TaskInfo {
+  name: string;
+  /** `every(everyMs)`, or `schedule(cron)`. */
+  everyMs?: number;
+  cron?: string;
+  /** When it is next due (ISO time), as of the heartbeat. */
+  nextRunAt?: string;
+  /** Whether a run was going at the heartbeat. */
+  running: boolean;
 }
 
 /** Heartbeats of running processes, for `lightbus inspect`. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createBus, defineApi, event, rpc, Type, type Bus } from '../../src/index.js';
+import { replayStreamKey } from '../../src/transport/replay-stream.js';
 import { ensureBuilt, jsonLines, runCli, spawnCli, tempConfig } from '../inspect/cli-runner.js';
 import { uniqueName, waitFor } from '../helpers/wait.js';
 
@@ -59,7 +60,7 @@ describe('lightbus inspect (the real CLI against a live bus)', () => {
   after(async () => {
     await bus.close();
     await redis.hdel('lightbus:processes', `${service}:ghost`);
-    await redis.del(stream, deadLetters, `${unserved}:rpc_queue`, `${apiName}:rpc_queue`, `schema:${apiName}`);
+    await redis.del(stream, deadLetters, replayStreamKey(group), `${unserved}:rpc_queue`, `${apiName}:rpc_queue`, `schema:${apiName}`);
     await redis.srem('schemas', apiName);
     redis.disconnect();
     config.remove();
@@ -179,13 +180,14 @@ describe('lightbus inspect (the real CLI against a live bus)', () => {
     const replay = await cli('inspect', 'dead-letters', 'replay', letter!['id'], '--json');
     assert.equal(replay.code, 0, replay.stderr);
     const [replayed] = jsonLines(replay.stdout);
-    assert.equal(replayed!['stream'], stream);
+    assert.equal(replayed!['group'], group);
+    assert.equal(replayed!['stream'], replayStreamKey(group));
     assert.deepEqual(await redis.xrange(deadLetters, letter!['id'], letter!['id']), []);
-    // The listener gets the event again, fails again, and dead-letters it again: a new dead letter.
+    // The listener gets the event again (from its replay stream), fails again, and dead-letters it again: a new dead letter.
     const again = await waitFor(async () => {
       const entries = (await redis.xrange(deadLetters, '-', '+')) as Array<[string, string[]]>;
       return entries.find(([, fields]) => fields[fields.indexOf('stream_id') + 1] === replayed!['streamId']);
-    }, 'the replayed event to be dead-lettered again', 15_000);
+    }, 'the replayed event to be dead-lettered again', 30_000);
     assert.equal(handled.filter((u) => u === 'boom').length, 2);
 
     const [removed, missing] = [await cli('inspect', 'dead-letters', 'delete', again[0]), await cli('inspect', 'dead-letters', 'delete', again[0])];

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { waitFor } from '../helpers/wait.js';
 import { REDIS_URL, cleanUpNames, fixtureEnv, readTally, testNames } from './helpers/bus-state.js';
 import { cleanUpRunners, startRunner } from './helpers/runner-process.js';
+import { jsonLines, runCli } from '../inspect/cli-runner.js';
 
 const names = testNames('tasks');
 const redis = new Redis(REDIS_URL);
@@ -41,4 +42,28 @@ test('every() runs once per process and never overlaps itself; a cron schedule w
   assert.equal(tally['tick:overlaps'], undefined, 'a run of tick started while another was going');
   assert.equal(tally['tick:running'], 0, 'every run of tick finished before the stop');
   assert.ok(runner.records.some((r) => r['task'] === 'tick' && /skipped/.test(r.msg)), 'runs due while one is going are skipped, with a log line');
+});
+
+test('inspect processes shows the tasks of a process, with their schedules and next run times', async () => {
+  const runner = await startRunner({ modules: ['scheduled.ts'], serviceName: names.service, workers: 1, env: fixtureEnv(names) });
+  await runner.ready();
+  const result = await runCli(['inspect', 'processes', '--service', names.service, '--json']);
+  assert.equal(result.code, 0, result.stderr);
+  const [row] = jsonLines(result.stdout);
+  assert.ok(row, `a heartbeat of ${names.service}:\n${result.stdout}`);
+  const tasks = row['tasks'] as Array<{ name: string; everyMs?: number; cron?: string; nextRunAt?: string; running: boolean }>;
+  assert.deepEqual(
+    tasks.map(({ name, everyMs, cron }) => ({ name, everyMs, cron })),
+    [
+      { name: 'tick', everyMs: 200, cron: undefined },
+      { name: 'quick', everyMs: 200, cron: undefined },
+      { name: 'everySecond', everyMs: undefined, cron: '* * * * * *' },
+    ],
+  );
+  for (const task of tasks) assert.ok(!Number.isNaN(Date.parse(task.nextRunAt ?? '')), `${task.name} has a next run time: ${task.nextRunAt}`);
+
+  const table = await runCli(['inspect', 'processes', '--service', names.service]);
+  assert.match(table.stdout, /TASKS/);
+  assert.match(table.stdout, /everySecond \(cron \* \* \* \* \* \*/);
+  assert.deepEqual(await runner.stop(), { code: 0, signal: null }, runner.tail());
 });

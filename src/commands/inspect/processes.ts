@@ -5,11 +5,11 @@ import { PROCESS_COLUMNS } from '../../inspect/views.js';
 
 export default class InspectProcesses extends OpsCommand<typeof InspectProcesses> {
   static override summary = 'List the processes on the bus, from their heartbeats';
-  static override description = `Every bus process (lightbus run, or createBus() in any program) writes a heartbeat every few seconds to the Redis hash lightbus:processes: its service, process name, host, pid, lightbus version, the APIs it serves, its listeners, its worker threads and when it started.
+  static override description = `Every bus process (lightbus run, or createBus() in any program) writes a heartbeat every few seconds to the Redis hash lightbus:processes: its service, process name, host, pid, lightbus version, the APIs it serves, its listeners, its scheduled tasks, its worker threads and when it started.
 
 A process is live while its last heartbeat is younger than ${SILENT_AFTER_BEATS} of its intervals; after that it is shown as silent: it stopped without a clean exit, hangs, or lost Redis. A clean stop removes the entry at once; silent entries are dropped after a day.
 
-JSON fields: service, process, host, pid, version, apis, listeners, workers, startedAt, lastSeen, intervalMs, status ("live" or "silent"), lastSeenAgoMs, uptimeMs.
+JSON fields: service, process, host, pid, version, apis, listeners, tasks (each: name, everyMs or cron, nextRunAt as of the heartbeat, running), workers, startedAt, lastSeen, intervalMs, status ("live" or "silent"), lastSeenAgoMs, uptimeMs.
 
 ${EXIT_CODES_HELP}`;
   static override examples = [

@@ -180,6 +180,10 @@ export class RedisGroupBackend implements GroupBackend {
     return this.options.batcher.call('xadd', [stream, ...trim, '*', ...fields]).then(() => undefined);
   }
 
+  async streamExists(stream: string): Promise<boolean> {
+    return (await this.options.commands.exists(stream)) === 1;
+  }
+
   isMissingGroup(error: unknown): boolean {
     return error instanceof Error && error.message.startsWith('NOGROUP');
   }

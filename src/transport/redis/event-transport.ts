@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../../config/schema.js';
 import { BusClosedError } from '../../errors.js';
 import { GroupConsumer, groupConsumerOptions } from '../group-consumer.js';
+import { replayStreamKey } from '../replay-stream.js';
 import type { EventConsumer, EventConsumerSpec, EventMessage, EventTransport, SendReceiver } from '../types.js';
 import { encodeEvent, streamKey } from '../wire/events.js';
 import { CommandBatcher } from './command-batcher.js';
@@ -73,7 +74,8 @@ export class RedisEventTransport implements EventTransport {
         blocking: createConnection({ redis, logger, role: `events:${spec.group}` }),
         maxStreamLength: events.maxStreamLength,
       });
-    const consumer: GroupConsumer = new GroupConsumer(groupConsumerOptions(spec, events, logger, backend, () => this.consumers.delete(consumer)));
+    const options = groupConsumerOptions(spec, events, logger, backend, () => this.consumers.delete(consumer));
+    const consumer: GroupConsumer = new GroupConsumer({ ...options, replayStream: replayStreamKey(spec.group) });
     this.consumers.add(consumer);
     return consumer;
   }

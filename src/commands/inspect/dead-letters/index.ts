@@ -7,7 +7,7 @@ export default class InspectDeadLetters extends OpsCommand<typeof InspectDeadLet
   static override summary = 'List the dead letters: events a listener gave up on, newest first';
   static override description = `Reads the dead-letter stream (config events.deadLetterStream, default lightbus:dead_letter:stream). A listener moves an event there when it cannot be read (malformed) or when its handler failed every attempt of a { retry } policy; the entry keeps the stream and stream id it came from, the consumer group, the reason and the original fields.
 
-Put one back on its stream with "inspect dead-letters replay ID", or drop it with "inspect dead-letters delete ID" (ID is the first column).
+Hand one again to the group that gave up with "inspect dead-letters replay ID" (--all-groups: to every group of its stream), or drop it with "inspect dead-letters delete ID" (ID is the first column).
 
 ${PATTERNS_HELP} Dead letters that are not readable events match no pattern.
 
