@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { RemoteError, createBus } from '../../src/index.js';
+import { waitFor } from '../helpers/wait.js';
 import { cleanUpNames, fixtureEnv, testNames } from './helpers/bus-state.js';
 import { cleanUpRunners, startRunner } from './helpers/runner-process.js';
 
@@ -32,7 +33,10 @@ test('an error thrown by an RPC handler reaches the caller as RemoteError with n
     assert.equal(await bus.call(`${names.api}.ok`, {}, { timeoutMs: 10_000 }), 'fine');
   }
 
-  const logged = runner.records.filter((r) => r.msg === 'RPC handler failed');
+  // A worker's log lines reach the main thread on their own path, so the second may trail its answer.
+  const failures = () => runner.records.filter((r) => r.msg === 'RPC handler failed');
+  await waitFor(() => failures().length >= 2, 'both failures logged', 10_000);
+  const logged = failures();
   assert.equal(logged.length, 2, 'each failure is logged by the worker');
   assert.equal(logged[0]!['worker'], 1);
   assert.equal(runner.records.filter((r) => /replacing it/.test(r.msg)).length, 0, 'no worker was replaced');
