@@ -58,6 +58,7 @@ export async function eventsUnderChaos(run: ChaosRun, params: ChaosParams): Prom
       processKillEveryMs: 4000,
       redisKillsAtMs: [firingMs / 3, (2 * firingMs) / 3],
       redisDownMs: 1000,
+      restartWaitMs: scaled(params, 60_000),
     });
     const fired = await until(() => messages.some((m) => m.type === 'done'), scaled(params, 150_000));
     const kills = await schedule.stop();

@@ -1,16 +1,18 @@
 /**
  * The kills of the "under chaos" scenarios: every `processKillEveryMs` one `lightbus run`
- * (in turn) is SIGKILLed and started again; at each of `redisKillsAtMs` Redis is SIGKILLed
+ * (in turn) is SIGKILLed and started again, once the last one restarted serves again; at each of `redisKillsAtMs` Redis is SIGKILLed
  * and started again after `redisDownMs` (its AOF, fsynced on every write, brings back
  * everything it acknowledged). Runs until `stop()`.
  */
 import { sleep } from '../../lib/measure.js';
-import type { ChaosRun, ServiceProcess } from './chaos-run.js';
+import { until, type ChaosRun, type ServiceProcess } from './chaos-run.js';
 
 export interface ScheduleOptions {
   processKillEveryMs: number;
   redisKillsAtMs: number[];
   redisDownMs: number;
+  /** How long the next process kill waits at most for the last one restarted to serve again. */
+  restartWaitMs: number;
 }
 
 export interface ScheduleFigures {
@@ -31,8 +33,12 @@ export class ChaosSchedule {
       for (let turn = 0; ; turn++) {
         await this.sleepUnlessStopped(options.processKillEveryMs);
         if (this.stopped || run.closed) return;
-        await services[turn % services.length]!.killAndRestart();
+        const service = services[turn % services.length]!;
+        await service.killAndRestart();
         this.figures.processKills++;
+        // The next kill waits until this one is back: on a loaded machine a start can take
+        // longer than the interval, and killing both in turn would leave nobody serving.
+        await until(async () => this.stopped || (await run.untilRegistered(service.child, 1000)), options.restartWaitMs);
       }
     };
     const killRedis = async () => {
