@@ -355,7 +355,9 @@ export class GroupConsumer implements EventConsumer {
 
   /** Hands an entry out, or settles it here: noop and unwanted entries are acked, malformed ones dead-lettered. */
   private accept(stream: string, entry: StreamEntry, deliveries: number, out: DeliveredEvent[]): void {
-    const classified = classifyEntry(entry.fields, this.options.wants, { stream, layout: this.options.layout });
+    // The replay stream carries events of every stream of the group: only its own streams are checked.
+    const readFrom = stream === this.options.replayStream ? undefined : { stream, layout: this.options.layout };
+    const classified = classifyEntry(entry.fields, this.options.wants, readFrom);
     switch (classified.kind) {
       case 'event':
         this.inFlight.set(stream, entry.streamId, entry.fields);
