@@ -98,6 +98,16 @@ export async function stopChild(pid: number, graceMs = 8000): Promise<string> {
   }
 }
 
+/** Kills a child by its pid with SIGKILL (a crash the caller wants, not a death) and waits for it to exit. */
+export async function killChild(pid: number): Promise<void> {
+  const child = [...live].find((c) => c.pid === pid);
+  stopRequested.add(pid);
+  if (!child) return;
+  const exited = once(child, 'exit');
+  signal(pid, 'SIGKILL');
+  await withTimeout(exited, 5000, `killing pid ${pid}`).catch(() => undefined);
+}
+
 /** Forks a fixture (bench/fixtures/<name>.ts, with an IPC channel) and waits for its "ready" message; returns its pid. */
 export async function startFixture(name: string, args: string[]): Promise<number> {
   const child = track(

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
 import { MessageChecks } from '../schema/message-checks.js';
-import { DeadlineExceededError, UnknownApiError, UnknownMemberError, serializeError } from '../errors.js';
+import { DeadlineExceededError, UnknownApiError, UnknownMemberError, ValidationError, serializeError } from '../errors.js';
 import type { SchemaValidator } from '../schema/validator.js';
 import type { EventMessage, RpcCall } from '../transport/types.js';
 import { toJsonValue } from '../transport/wire/json-values.js';
@@ -99,14 +99,20 @@ export class HandlerRunner {
     const outcomes: Outcome<null>[] = [];
     for (const message of events) {
       let outcome: Outcome<null> = OK;
+      const event = this.checkedEvent(listenerName, message);
+      if (!('params' in event)) {
+        outcomes.push(event);
+        if (policy === 'shutdown' || policy === 'stop-listener') break;
+        continue;
+      }
       for (let attempt = 1; attempt <= attempts; attempt++) {
         if (this.registry.hooks.length > 0) {
-          outcome = await this.runOneEventWithHooks(listenerName, handler, descriptor.deadlineMs, message, executionId);
+          outcome = await this.runOneEventWithHooks(listenerName, handler, descriptor.deadlineMs, message, event, executionId);
         } else {
           // Without hooks the handler's own promise is the only one awaited per event: with
           // async hooks on (AsyncLocalStorage), every extra promise per event is a cost.
           try {
-            const ran = this.runHandler(listenerName, handler, descriptor.deadlineMs, incomingEvent(message, this.checks), executionId);
+            const ran = this.runHandler(listenerName, handler, descriptor.deadlineMs, event, executionId);
             if (isThenable(ran)) await ran;
             outcome = OK;
           } catch (error) {
@@ -124,15 +130,31 @@ export class HandlerRunner {
     return outcomes;
   }
 
+  /**
+   * The event as its handler gets it, or the failed outcome of parameters that do not pass
+   * validation: that is the sender's fault, the same on every attempt, so it is not retried
+   * and is logged as one warn line without a stack (a flood of bad entries must not flood
+   * the log); the listener's onError then settles it (`retry` dead-letters it).
+   */
+  private checkedEvent(listenerName: string, message: EventMessage & { streamId: string }): IncomingEvent | Outcome<null> {
+    try {
+      return incomingEvent(message, this.checks);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) return this.eventFailed(listenerName, message, error);
+      this.logger.warn({ listener: listenerName, event: `${message.api}.${message.event}`, eventId: message.id, streamId: message.streamId, reason: error.message.slice(0, 500) }, 'event parameters failed validation; the handler did not run');
+      return { ok: false, error: serializeError(error) };
+    }
+  }
+
   private async runOneEventWithHooks(
     listenerName: string,
     handler: (event: IncomingEvent) => unknown,
     deadlineMs: number | undefined,
     message: EventMessage & { streamId: string },
+    event: IncomingEvent,
     executionId: number,
   ): Promise<Outcome<null>> {
     try {
-      const event = incomingEvent(message, this.checks);
       await this.hook('beforeEventExecution', { listener: listenerName, event });
       try {
         const ran = this.runHandler(listenerName, handler, deadlineMs, event, executionId);

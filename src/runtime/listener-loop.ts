@@ -180,8 +180,11 @@ export class ListenerLoop {
   }
 }
 
+/** The dead letter's reason; invalid parameters are never retried (handler-runner.ts), so theirs claims no attempts. */
 function deadLetterReason(maxAttempts: number, error: Error): string {
+  const text = `${error.name}: ${error.message}`.slice(0, 500);
   // A crash is not an attempt of the in-place retry: its message says how often it crashed.
-  if (error.name === 'WorkerCrashedError') return `${error.name}: ${error.message}`;
-  return `${maxAttempts} attempts failed; last error: ${error.name}: ${error.message}`;
+  if (error.name === 'WorkerCrashedError') return text;
+  if (error.name === 'ValidationError') return `parameters failed validation: ${text}`;
+  return `${maxAttempts} attempts failed; last error: ${text}`;
 }

@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { DeliveredEvent, EventConsumer, EventConsumerSpec } from './types.js';
 import type { GroupBackend, PendingInfo, StreamEntry } from './group-backend.js';
-import { classifyEntry, encodeDeadLetter, encodeEvent, sinceToStreamId, streamKey } from './wire/events.js';
+import { classifyEntry, encodeDeadLetter, encodeEvent, sinceToStreamId, streamKey, type StreamLayout } from './wire/events.js';
 import { withTimeout } from '../util/timeouts.js';
 import { EntriesByStream } from './entries-by-stream.js';
 import { REPLAY_CHECK_MS } from './replay-stream.js';
@@ -30,6 +30,8 @@ export interface GroupConsumerOptions {
   /** Where new groups start (already a stream id, `$` or `0`). */
   since: string;
   acknowledgementTimeoutMs: number;
+  /** How events map to streams: an entry read from a stream it does not belong on is malformed. */
+  layout: StreamLayout;
   deadLetterStream: string;
   logger: Logger;
   /** Called once the consumer is closed (the transport forgets it). */
@@ -79,6 +81,7 @@ export function groupConsumerOptions(
     wants: (api, event) => wanted.has(`${api}\u0000${event}`),
     since,
     acknowledgementTimeoutMs: events.acknowledgementTimeoutMs,
+    layout: events.streamUse,
     deadLetterStream: events.deadLetterStream,
     logger,
     onClosed,
@@ -193,7 +196,17 @@ export class GroupConsumer implements EventConsumer {
   async deadLetter(event: DeliveredEvent, reason: string): Promise<void> {
     const fields = this.inFlight.get(event.stream, event.streamId) ?? encodeEvent(event.message);
     this.inFlight.delete(event.stream, event.streamId);
+    this.logDeadLetter(event.stream, event.streamId, reason, event.message.id);
     await this.moveToDeadLetter(event.stream, event.streamId, fields, reason);
+  }
+
+  /**
+   * One warn line per dead letter, malformed or failed: stream, ids, group and reason (the
+   * group and consumer come from the child logger). Never a stack: a flood of bad entries
+   * must not flood the log.
+   */
+  private logDeadLetter(stream: string, streamId: string, reason: string, eventId?: string): void {
+    this.log.warn({ stream, streamId, ...(eventId ? { eventId } : {}), reason }, 'event entry moved to the dead-letter stream');
   }
 
   release(events: DeliveredEvent[]): void {
@@ -342,7 +355,9 @@ export class GroupConsumer implements EventConsumer {
 
   /** Hands an entry out, or settles it here: noop and unwanted entries are acked, malformed ones dead-lettered. */
   private accept(stream: string, entry: StreamEntry, deliveries: number, out: DeliveredEvent[]): void {
-    const classified = classifyEntry(entry.fields, this.options.wants);
+    // The replay stream carries events of every stream of the group: only its own streams are checked.
+    const readFrom = stream === this.options.replayStream ? undefined : { stream, layout: this.options.layout };
+    const classified = classifyEntry(entry.fields, this.options.wants, readFrom);
     switch (classified.kind) {
       case 'event':
         this.inFlight.set(stream, entry.streamId, entry.fields);
@@ -353,7 +368,7 @@ export class GroupConsumer implements EventConsumer {
         this.inBackground(this.ackQuietly(stream, entry.streamId));
         return;
       case 'malformed':
-        this.log.warn({ stream, streamId: entry.streamId, reason: classified.reason }, 'malformed event entry moved to the dead-letter stream');
+        this.logDeadLetter(stream, entry.streamId, classified.reason);
         this.inBackground(
           this.moveToDeadLetter(stream, entry.streamId, entry.fields, classified.reason).catch((error: unknown) => {
             this.ownPendingStale = true;

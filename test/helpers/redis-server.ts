@@ -1,7 +1,9 @@
 /**
  * A private `redis-server` on a free loopback port, for tests that must kill or restart Redis
- * (the shared server on 6379 is never touched). No persistence: a restart loses every key,
- * as a crashed Redis without AOF/RDB would. Stopped by pid; never by name.
+ * (the shared server on 6379 is never touched). No persistence by default: a restart loses
+ * every key, as a crashed Redis without AOF/RDB would; with `aofDir`, every write is in the
+ * AOF before Redis answers (`appendfsync always`), so a SIGKILL loses nothing acknowledged
+ * (the chaos suite). Stopped by pid; never by name.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -24,24 +26,34 @@ export interface RedisServer {
   restart(): Promise<void>;
 }
 
-const START_ATTEMPTS = 100;
 const START_POLL_MS = 50;
 const STOP_GRACE_MS = 3000;
 
+export interface RedisServerOptions {
+  /** A directory of its own for the AOF: turns on `appendonly yes`, `appendfsync always`. */
+  aofDir?: string;
+  /** How long a start may take to answer PING (loading a large AOF takes a while); default 5 s. */
+  startTimeoutMs?: number;
+}
+
 /** Starts `redis-server` on a free port of 127.0.0.1 and resolves once it answers PING. */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
+  const persistence = options.aofDir
+    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.aofDir]
+    : ['--appendonly', 'no'];
   let child: ChildProcess | undefined;
   const killOnExit = () => child?.kill('SIGKILL');
   process.once('exit', killOnExit);
 
   async function start(): Promise<void> {
     if (child && child.exitCode === null && child.signalCode === null) return;
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--daemonize', 'no'], {
       stdio: 'ignore',
     });
     const spawned = child;
-    for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+    const attempts = Math.ceil((options.startTimeoutMs ?? 5000) / START_POLL_MS);
+    for (let attempt = 0; attempt < attempts; attempt++) {
       if (spawned.exitCode !== null) throw new Error(`redis-server on port ${port} exited with code ${spawned.exitCode}`);
       if (await answersPing(port)) return;
       await sleep(START_POLL_MS);

@@ -195,6 +195,48 @@ export function eventConformance(name: string, factory: EventHarnessFactory): vo
       assert.ok(warnings.every((w) => w['stream'] === s.stream && typeof w['reason'] === 'string'));
     });
 
+    test('an entry naming an API or event that does not belong on the stream is dead-lettered, not skipped', async (t) => {
+      const s = await setup(t);
+      const bus = s.transport();
+      const consumer = bus.consume({ group: s.group, consumer: 'p1', events: [{ api: s.api, event: 'registered' }] });
+      await consumer.ready;
+      // No listener of this stream can ever want it: skipping it would lose it without a trace.
+      const foreign = ['id', uuid1Like(), 'api_name', `${s.api}_other`, 'event_name', 'registered', 'version', '1'];
+      const foreignId = await s.harness.appendRaw(s.stream, foreign);
+      const good = newEvent(s.api, 'registered', { ok: true });
+      await bus.send(good);
+      const delivered = await take(consumer, 1);
+      assert.deepEqual(delivered.map((d) => d.message), [good]);
+      await consumer.ack(delivered);
+      let letters: Array<{ streamId: string; fields: string[] }> = [];
+      await eventually(async () => (letters = await s.harness.readStream(s.events.deadLetterStream)).length === 1, WAIT_MS, 'one dead letter');
+      const letter = Object.fromEntries(letters[0]!.fields.flatMap((value, i, all) => (i % 2 === 0 ? [[value, all[i + 1]!]] : [])));
+      assert.equal(letter['stream_id'], foreignId);
+      assert.match(letter['reason']!, /_other\.registered/);
+      await eventually(async () => (await s.harness.pending(s.stream, s.group)).length === 0, WAIT_MS, 'foreign entry acknowledged');
+    });
+
+    test('an event its listener dead-letters (after its retries) is logged: one warn line with stream, id, group and reason, no stack', async (t) => {
+      const s = await setup(t);
+      const bus = s.transport();
+      const consumer = bus.consume({ group: s.group, consumer: 'p1', events: [{ api: s.api, event: 'registered' }] });
+      await consumer.ready;
+      const fired = newEvent(s.api, 'registered', { n: 1 });
+      await bus.send(fired);
+      const [delivered] = await take(consumer, 1);
+      await consumer.deadLetter(delivered!, '3 attempts failed; last error: Error: boom');
+      const lines = s.records.filter((r) => r.msg.includes('dead-letter'));
+      assert.equal(lines.length, 1, `one log line, got ${JSON.stringify(lines)}`);
+      const [line] = lines;
+      assert.equal(line!.level, 40);
+      assert.equal(line!['stream'], s.stream);
+      assert.equal(line!['streamId'], delivered!.streamId);
+      assert.equal(line!['eventId'], fired.id);
+      assert.equal(line!['group'], s.group);
+      assert.equal(line!['reason'], '3 attempts failed; last error: Error: boom');
+      assert.ok(!JSON.stringify(line).includes('"stack"'));
+    });
+
     test('entries written the way Python Lightbus writes them are decoded', async (t) => {
       const s = await setup(t);
       const bus = s.transport();

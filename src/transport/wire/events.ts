@@ -105,11 +105,25 @@ export type ClassifiedEntry =
   | { kind: 'unwanted'; message: EventMessage }
   | { kind: 'malformed'; reason: string };
 
-/** Sorts an entry into deliver / skip (noop, not listened for) / dead-letter. */
-export function classifyEntry(fields: readonly string[], wants: (api: string, event: string) => boolean): ClassifiedEntry {
+/**
+ * Sorts an entry into deliver / skip (noop, not listened for) / dead-letter. With `readFrom`,
+ * an event that belongs on another stream (another API; with `per_event`, another event) is
+ * malformed: no listener of this stream can ever want it, so skipping it would lose it
+ * without a trace. An event of the stream's own API that this consumer does not listen for is
+ * skipped, as Python Lightbus does: another listener of the API may want it.
+ */
+export function classifyEntry(
+  fields: readonly string[],
+  wants: (api: string, event: string) => boolean,
+  readFrom?: { stream: string; layout: StreamLayout },
+): ClassifiedEntry {
   if (isNoop(fields)) return { kind: 'noop' };
   const decoded = decodeEvent(fields);
   if (isMalformed(decoded)) return { kind: 'malformed', reason: decoded.malformed };
+  if (readFrom && streamKey(decoded.api, decoded.event, readFrom.layout) !== readFrom.stream) {
+    const named = preview(`${decoded.api}.${decoded.event}`);
+    return { kind: 'malformed', reason: `the entry names event ${named}, which does not belong on this stream` };
+  }
   return wants(decoded.api, decoded.event) ? { kind: 'event', message: decoded } : { kind: 'unwanted', message: decoded };
 }
 
