@@ -3,5 +3,13 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { execute } = await import('@oclif/core');
-await execute({ development: true, dir: import.meta.url });
+const { flush, run, settings } = await import('@oclif/core');
+process.env.NODE_ENV = 'development';
+settings.debug = true;
+try {
+  await run(process.argv.slice(2), import.meta.url);
+  await flush();
+} catch (error) {
+  const { reportErrorAndExit } = await import('../src/cli/error-output.ts');
+  reportErrorAndExit(error);
+}

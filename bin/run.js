@@ -11,5 +11,12 @@ import { setFlagsFromString } from 'node:v8';
 const keepYoungGenerationSmall = () => setFlagsFromString('--semi-space-growth-factor=1');
 keepYoungGenerationSmall();
 process.on('worker', (worker) => worker.once('online', keepYoungGenerationSmall));
-const { execute } = await import('@oclif/core');
-await execute({ dir: import.meta.url });
+const { flush, run } = await import('@oclif/core');
+// Our handler, not oclif's `execute`: oclif's wraps error messages mid-word at 80 columns.
+try {
+  await run(process.argv.slice(2), import.meta.url);
+  await flush();
+} catch (error) {
+  const { reportErrorAndExit } = await import('../dist/cli/error-output.js');
+  reportErrorAndExit(error);
+}

@@ -1,11 +1,15 @@
 /**
  * What every lightbus command shares: the config flags, loading the config (flags over
- * environment over file over defaults), and turning our errors into clear one-line messages.
+ * environment over file over defaults), and turning errors into one-line messages with the
+ * exit code of the one table (./exit-codes.ts).
  */
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/schema.js';
-import { ConfigError, LightbusError } from '../errors.js';
+import pino from 'pino';
+import { ConfigError } from '../errors.js';
+import { checkReachable } from '../inspect/connection.js';
+import { exitCodeFor } from './exit-codes.js';
 
 export abstract class LightbusCommand<T extends typeof Command> extends Command {
   static override baseFlags = {
@@ -53,16 +57,20 @@ export abstract class LightbusCommand<T extends typeof Command> extends Command 
         },
       });
     } catch (error) {
-      if (error instanceof ConfigError) this.error(error.message, { exit: 1 });
-      throw error;
+      if (error instanceof ConfigError) throw error;
+      throw new ConfigError((error as Error).message);
     }
   }
 
+  /** Fails with {@link ExitCode.unavailable} now, rather than wait for a Redis that is not there. */
+  protected async requireRedis(config: ResolvedConfig, timeoutMs?: number): Promise<void> {
+    if (config.transport === 'memory') return;
+    await checkReachable(config.redis, pino({ level: 'silent' }), timeoutMs);
+  }
+
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
-    if (error instanceof LightbusError && !(error as { oclif?: unknown }).oclif) {
-      this.logToStderr(`Error: ${error.message}`);
-      this.exit(1);
-    }
-    return super.catch(error);
+    if ((error as { oclif?: unknown }).oclif) return super.catch(error);
+    this.logToStderr(`Error: ${error.message}`);
+    return this.exit(exitCodeFor(error));
   }
 }

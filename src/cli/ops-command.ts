@@ -1,23 +1,12 @@
 /**
- * What the operating commands (`call`, `fire`, `inspect ...`) share: `--json`, exit codes
- * that scripts can rely on, a logger that keeps stdout for results, and connecting to Redis
+ * What the operating commands (`call`, `fire`, `inspect ...`) share: `--json`, errors with
+ * the exit codes of ./exit-codes.ts, a logger that keeps stdout for results, and connecting to Redis
  * with a clear failure instead of the bus's patient reconnecting.
  */
 import { Flags, type Command } from '@oclif/core';
 import pino, { type Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
-import {
-  ConfigError,
-  DeadlineExceededError,
-  FireTimeoutError,
-  LightbusError,
-  RemoteError,
-  RpcTimeoutError,
-  UnknownApiError,
-  UnknownMemberError,
-  ValidationError,
-  WorkerCrashedError,
-} from '../errors.js';
+import { LightbusError } from '../errors.js';
 import { Inspector } from '../inspect/inspector.js';
 import { parseMemberPattern, type MemberPattern } from '../inspect/patterns.js';
 import type { Bus } from '../client/bus.js';
@@ -26,44 +15,8 @@ import { memberSchema } from '../inspect/apis.js';
 import { checkReachable } from '../inspect/connection.js';
 import { LightbusCommand } from './base-command.js';
 import { Printer } from './output.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { parseMemberName, parseParams, preferSchemaTypes, UsageError } from './params.js';
-
-/** The exit codes of `call`, `fire` and `inspect`. */
-export const ExitCode = {
-  ok: 0,
-  /** The remote handler failed (it threw, its worker crashed, it ran past its deadline). */
-  remoteError: 1,
-  /** The command line was wrong. */
-  usage: 2,
-  /** No result (or no acknowledgement from Redis) in time. */
-  timeout: 3,
-  /** Parameters or result do not match the API's schema, or the API has no such member. */
-  validation: 4,
-  /** Redis cannot be reached, the config is invalid, or anything else. */
-  failure: 5,
-} as const;
-
-/** The exit codes as `--help` and the README state them. */
-export const EXIT_CODES_HELP = `Exit codes:
-  0  success
-  1  remote error: the handler failed (threw, crashed, or ran past its deadline)
-  2  usage error: wrong arguments or flags
-  3  timeout: no result in time
-  4  validation error: the parameters (or the result) do not match the API's schema, or it has no such RPC or event
-  5  cannot reach Redis, invalid config, or any other failure`;
-
-const REMOTE_VALIDATION_ERRORS = new Set(['ValidationError', 'UnknownMemberError', 'UnknownApiError']);
-
-/** The exit code for an error. */
-export function exitCodeFor(error: unknown): number {
-  if (error instanceof UsageError) return ExitCode.usage;
-  // The server rejected the call as not matching its own definition: a validation failure, not the handler's.
-  if (error instanceof RemoteError && REMOTE_VALIDATION_ERRORS.has(error.remoteName)) return ExitCode.validation;
-  if (error instanceof RemoteError || error instanceof WorkerCrashedError || error instanceof DeadlineExceededError) return ExitCode.remoteError;
-  if (error instanceof RpcTimeoutError || error instanceof FireTimeoutError) return ExitCode.timeout;
-  if (error instanceof ValidationError || error instanceof UnknownMemberError || error instanceof UnknownApiError) return ExitCode.validation;
-  return ExitCode.failure;
-}
 
 export abstract class OpsCommand<T extends typeof Command> extends LightbusCommand<T> {
   static override baseFlags = {
@@ -87,15 +40,9 @@ export abstract class OpsCommand<T extends typeof Command> extends LightbusComma
     await super.init();
   }
 
-  /** The config, as `run` loads it; an invalid one exits with {@link ExitCode.failure}. */
+  /** The config, as `run` loads it; an invalid one exits with {@link ExitCode.unavailable}. */
   protected async opsConfig(): Promise<ResolvedConfig> {
-    try {
-      return await this.loadConfig();
-    } catch (error) {
-      const exit = (error as { oclif?: { exit?: number } }).oclif?.exit;
-      if (exit === 1) throw new ConfigError((error as Error).message);
-      throw error;
-    }
+    return this.loadConfig();
   }
 
   /** Logs go to stderr, so stdout holds only results; silent unless `--log-level` asks. */

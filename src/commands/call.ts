@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { EXIT_CODES_HELP, OpsCommand } from '../cli/ops-command.js';
+import { exitCodesHelp } from '../cli/exit-codes.js';
+import { OpsCommand } from '../cli/ops-command.js';
 
 export default class Call extends OpsCommand<typeof Call> {
   static override summary = 'Call an RPC on the bus and print its result as JSON';
@@ -9,7 +10,7 @@ Parameters are KEY=VALUE items, the value read as JSON where it parses as JSON a
 
 The parameters are validated against the schema published on the bus before anything is sent, and the result when it arrives. Errors go to stderr (as a JSON object with --json).
 
-${EXIT_CODES_HELP}`;
+${exitCodesHelp(['ok', 'failed', 'usage', 'timeout', 'notFound', 'unavailable'], { failed: 'remote error: the handler failed (threw, crashed, or ran past its deadline)' })}`;
   static override examples = [
     '<%= config.bin %> call auth.check_password username=admin password=secret',
     `<%= config.bin %> call auth.check_password --params '{"username": "admin", "password": "secret"}'`,

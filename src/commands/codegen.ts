@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import pino from 'pino';
 import { LightbusCommand } from '../cli/base-command.js';
+import { ExitCode, exitCodesHelp } from '../cli/exit-codes.js';
 import { redactUrl } from '../config/validate.js';
 import { generateDeclarations, selectApis } from '../schema/codegen.js';
 import { collectSchemas, readSchemaDump, type SchemaSet } from '../schema/dump.js';
@@ -15,7 +16,7 @@ export default class Codegen extends LightbusCommand<typeof Codegen> {
 
 Types follow the JSON Schemas: optional parameters are those the server does not require, a date-time is a string (a Date is accepted when sending), titles, descriptions, formats, defaults and constraints become TSDoc. The output depends only on the schemas (sorted, no date), so it can be committed and regenerated in CI. Run it again when an API changes.
 
-Exit codes: 0 written; 1 no schema found, an --api not on the bus, or Redis unreachable; 2 usage error.`;
+${exitCodesHelp(['ok', 'usage', 'notFound', 'unavailable'], { ok: 'written', notFound: 'no schema found, or an --api not on the bus' })}`;
   static override examples = [
     { description: 'Every API on the bus', command: '<%= config.bin %> codegen --out src/lightbus-remote.d.ts' },
     { description: 'Only some APIs', command: '<%= config.bin %> codegen --out src/lightbus-remote.d.ts --api auth --api billing' },
@@ -36,7 +37,7 @@ Exit codes: 0 written; 1 no schema found, an --api not on the bus, or Redis unre
       this.error(
         `no schema for ${missing.map((m) => `"${m}"`).join(', ')} in ${origin} (${known.length ? `APIs there: ${known.join(', ')}` : 'none there'}): ` +
           'is a process serving it? Start it with `lightbus run`, and check the spelling of --api.',
-        { exit: 1 },
+        { exit: ExitCode.notFound },
       );
     }
     const generated = generateDeclarations(selected, { source: origin.startsWith('the bus') ? 'the API schemas on the bus' : origin });
@@ -57,8 +58,9 @@ Exit codes: 0 written; 1 no schema found, an --api not on the bus, or Redis unre
     if (this.flags.from) return { schemas: readSchemaDump(this.flags.from), origin: this.flags.from };
     const config = await this.loadConfig();
     if (config.transport === 'memory') {
-      this.error('the config selects the memory transport: there is no shared bus to read. Generate from a dump with --from schemas.json', { exit: 1 });
+      this.error('the config selects the memory transport: there is no shared bus to read. Generate from a dump with --from schemas.json', { exit: ExitCode.unavailable });
     }
+    await this.requireRedis(config, this.flags.timeout);
     const busUrl = redactUrl(config.redis.url);
     const logger = pino({ level: this.flags['log-level'] ?? 'error' }, pino.destination({ dest: 2, sync: true }));
     const { schemas } = await collectSchemas({ config, logger, readBus: true, modules: [], timeoutMs: this.flags.timeout });
@@ -66,7 +68,7 @@ Exit codes: 0 written; 1 no schema found, an --api not on the bus, or Redis unre
       this.error(
         `no API schemas on the bus at ${busUrl}: no process is serving any API there. Start the services whose APIs you want typed ` +
           '(`lightbus run ./bus.ts`, or `lightbus run` of Python Lightbus; a schema expires about 60 s after its process stops), check --redis-url, or generate from a dump with --from schemas.json.',
-        { exit: 1 },
+        { exit: ExitCode.notFound },
       );
     }
     return { schemas, origin: `the bus at ${busUrl}` };

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import pino from 'pino';
 import { LightbusCommand } from '../cli/base-command.js';
+import { ExitCode, exitCodesHelp } from '../cli/exit-codes.js';
 import { redactUrl } from '../config/validate.js';
 import { collectSchemas, writeSchemaDump } from '../schema/dump.js';
 
@@ -12,7 +13,7 @@ export default class DumpSchema extends LightbusCommand<typeof DumpSchema> {
 
 The output is one JSON document { "<api>": { "rpcs": {...}, "events": {...} } } of draft-07 JSON Schemas, on stdout or in FILE. With a directory (an existing one, or a path ending in "/"), one <api>.json per API, each holding the same document for that one API: Python Lightbus reads both layouts. A summary line goes to stderr.
 
-Exit codes: 0 written; 1 no schema found, Redis unreachable, or a module failed to load; 2 usage error.`;
+${exitCodesHelp(['ok', 'failed', 'usage', 'notFound', 'unavailable'], { ok: 'written', failed: 'a module failed to load', notFound: 'no schema found, or a module file does not exist' })}`;
   static override examples = [
     { description: 'Every API on the bus, on stdout', command: '<%= config.bin %> dumpschema' },
     { description: 'One file', command: '<%= config.bin %> dumpschema --out schemas.json' },
@@ -33,7 +34,7 @@ Exit codes: 0 written; 1 no schema found, Redis unreachable, or a module failed 
   async run(): Promise<void> {
     const { argv } = await this.parse(DumpSchema);
     const modules = (argv as string[]).map((m) => resolve(m));
-    for (const path of modules) if (!existsSync(path)) this.error(`module not found: ${path}`, { exit: 1 });
+    for (const path of modules) if (!existsSync(path)) this.error(`module not found: ${path}`, { exit: ExitCode.notFound });
     const config = await this.loadConfig();
     let readBus = this.flags.bus;
     if (readBus && config.transport === 'memory') {
@@ -41,6 +42,7 @@ Exit codes: 0 written; 1 no schema found, Redis unreachable, or a module failed 
       readBus = false;
     }
     if (!readBus && modules.length === 0) this.error('nothing to read: give the modules that define your APIs, or drop --no-bus to read the bus', { exit: 2 });
+    if (readBus) await this.requireRedis(config, this.flags.timeout);
     const busUrl = redactUrl(config.redis.url);
     // stdout may carry the dump: log lines (connection trouble) go to stderr, errors only unless asked.
     const logger = pino({ level: this.flags['log-level'] ?? 'error' }, pino.destination({ dest: 2, sync: true }));
@@ -51,7 +53,7 @@ Exit codes: 0 written; 1 no schema found, Redis unreachable, or a module failed 
         readBus
           ? `no API schemas on the bus at ${busUrl}: no process is serving any API there. Start one with \`lightbus run ./your-module.ts\` (a schema expires about 60 s after its process stops), check --redis-url, or pass the modules that define your APIs: \`lightbus dumpschema ./bus.ts\`.`
           : `the modules given define no API: export the result of defineApi(), or serve it with bus.serve()`,
-        { exit: 1 },
+        { exit: ExitCode.notFound },
       );
     }
     const written = writeSchemaDump(collected.schemas, this.flags.out, (text) => process.stdout.write(text));

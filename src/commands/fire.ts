@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { EXIT_CODES_HELP, OpsCommand } from '../cli/ops-command.js';
+import { exitCodesHelp } from '../cli/exit-codes.js';
+import { OpsCommand } from '../cli/ops-command.js';
 import type { Column } from '../cli/output.js';
 import { streamKey } from '../transport/wire/events.js';
 
@@ -24,7 +25,7 @@ export default class Fire extends OpsCommand<typeof Fire> {
 
 Parameters are KEY=VALUE items, the value read as JSON where it parses as JSON and as a string otherwise (n=7 is a number, ok=true a boolean, tags='["a","b"]' an array, name=ada a string; quote to force a string: code='"007"'). When the API's schema says a parameter is a string, the text is kept as typed. --params gives them all as one JSON object; KEY=VALUE items override it. The parameters are validated against the schema published on the bus before the event is written.
 
-${EXIT_CODES_HELP}`;
+${exitCodesHelp(['ok', 'usage', 'timeout', 'notFound', 'unavailable'])}`;
   static override examples = [
     '<%= config.bin %> fire auth.user_registered username=ada email=ada@example.com',
     `<%= config.bin %> fire auth.user_registered --params '{"username": "ada", "email": "ada@example.com"}' --json`,

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { LightbusCommand } from '../cli/base-command.js';
+import { ExitCode, exitCodesHelp } from '../cli/exit-codes.js';
 import { ModuleLoadError } from '../errors.js';
 import { createLogOutput } from '../logging/logger.js';
 import { BusRunner, stopOnSignals, type Feature } from '../runtime/runner.js';
@@ -14,7 +15,11 @@ export default class Run extends LightbusCommand<typeof Run> {
 
 The main thread owns the Redis connections and never runs your code; handlers run in the workers. SIGINT or SIGTERM stops gracefully: reading stops, handlers in flight finish within runner.shutdownGraceMs, their events are acknowledged, then the process exits 0. A second signal exits at once.
 
-Exit codes: 0 stopped by a signal; 1 a module failed to load, the config is invalid, or a listener with onError 'shutdown' failed; 2 usage error.`;
+${exitCodesHelp(['ok', 'failed', 'usage', 'notFound', 'unavailable'], {
+  ok: 'stopped by a signal',
+  failed: "a module failed to load, or a listener with onError 'shutdown' failed",
+  notFound: 'a module file does not exist',
+})}`;
   static override examples = [
     '<%= config.bin %> run ./bus.ts',
     '<%= config.bin %> run ./auth.ts ./billing.ts --workers 4',
@@ -34,9 +39,10 @@ Exit codes: 0 stopped by a signal; 1 a module failed to load, the config is inva
   async run(): Promise<void> {
     const { argv } = await this.parse(Run);
     const modules = (argv as string[]).map((m) => resolve(m));
-    for (const path of modules) if (!existsSync(path)) this.error(`module not found: ${path}`, { exit: 1 });
+    for (const path of modules) if (!existsSync(path)) this.error(`module not found: ${path}`, { exit: ExitCode.notFound });
     const features = this.features();
     const config = await this.loadConfig(this.flags.workers !== undefined ? { workers: this.flags.workers } : {});
+    await this.requireRedis(config);
     const log = createLogOutput({ level: config.logLevel, base: { service: config.serviceName, process: config.processName } });
     const runner = new BusRunner({ modules, config, log, features, ...(this.flags.workers ? { workers: this.flags.workers } : {}) });
     const removeSignalHandlers = stopOnSignals(runner, log);
@@ -46,7 +52,9 @@ Exit codes: 0 stopped by a signal; 1 a module failed to load, the config is inva
       removeSignalHandlers();
       // Stopped while starting (a signal): the start failing is the stop's doing, not an error.
       if (runner.stopRequested) this.exit(await runner.stopped);
-      log.logger.fatal({ err: error }, 'could not start');
+      // A module's failure is the message below, on stderr; logging it too would print it twice.
+      if (error instanceof ModuleLoadError) log.logger.fatal({ module: error.modulePath }, 'could not start: a module failed to load');
+      else log.logger.fatal({ err: error }, 'could not start');
       await runner.stop(1);
       await log.flush();
       const message = error instanceof ModuleLoadError ? error.message : `could not start: ${(error as Error).message}`;

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { LightbusCommand } from '../cli/base-command.js';
-import { ExitCode } from '../cli/ops-command.js';
+import { ExitCode, exitCodesHelp } from '../cli/exit-codes.js';
 import { createBus } from '../client/create-bus.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { redactUrl } from '../config/validate.js';
@@ -20,7 +20,9 @@ Tab completes API names, RPCs and events (also inside \`bus.call('…\` and \`bu
 
 Ctrl-C stops waiting for a call (the call may still run on its server); Ctrl-D or .exit leaves. History is kept in ~/.lightbus_history (env LIGHTBUS_HISTORY: another file; empty: none).
 
-When stdin is not a terminal, its lines run one after the other, each once the previous is done, results printed (no prompts), and the shell exits at the end of input: exit code 0 if every line succeeded, 1 otherwise. Ctrl-C then stops the script, as for any script. Logs (warnings of the bus) go to stderr.`;
+When stdin is not a terminal, its lines run one after the other, each once the previous is done, results printed (no prompts), and the shell exits at the end of input: exit code 0 if every line succeeded, 1 otherwise. Ctrl-C then stops the script, as for any script. Logs (warnings of the bus) go to stderr.
+
+${exitCodesHelp(['ok', 'failed', 'usage', 'unavailable'], { failed: 'a line failed (stdin not a terminal)' })}`;
   static override examples = [
     '<%= config.bin %> shell',
     '<%= config.bin %> shell --redis-url redis://redis.internal:6379/0',
@@ -59,7 +61,7 @@ When stdin is not a terminal, its lines run one after the other, each once the p
     } catch (error) {
       if (!(error instanceof RedisUnreachableError)) throw error;
       this.logToStderr(`Error: ${error.message}`);
-      this.exit(ExitCode.failure);
+      this.exit(ExitCode.unavailable);
     }
   }
 }

@@ -40,6 +40,6 @@ test('an invalid config stops the start, naming the file and the key', () => {
     timeout: 30_000,
     env: { ...process.env, LIGHTBUS_REDIS_URL: 'http://127.0.0.1:6379' },
   });
-  assert.equal(result.status, 1);
+  assert.equal(result.status, 5);
   assert.match(result.stderr, /LIGHTBUS_REDIS_URL must be a Redis URL/);
 });

@@ -55,9 +55,9 @@ test('a module importing an export that does not exist stops the start: exit 1, 
   assert.match(output, /createBuss/);
 });
 
-test('a module file that does not exist stops the start: exit 1 and its path', async () => {
+test('a module file that does not exist stops the start: exit 4 and its path', async () => {
   const module = join(await tempDir(), 'no-such-module.ts');
   const { exit, output, runner } = await runUntilExit(module);
-  assert.deepEqual(exit, { code: 1, signal: null }, runner.tail());
+  assert.deepEqual(exit, { code: 4, signal: null }, runner.tail());
   assert.ok(output.includes(module), `the output names ${module}:\n${output}`);
 });

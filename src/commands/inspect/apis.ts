@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
-import { EXIT_CODES_HELP, OpsCommand } from '../../cli/ops-command.js';
+import { exitCodesHelp } from '../../cli/exit-codes.js';
+import { OpsCommand } from '../../cli/ops-command.js';
 import { PATTERNS_HELP } from '../../inspect/patterns.js';
 import { API_COLUMNS } from '../../inspect/views.js';
 
@@ -11,7 +12,7 @@ ${PATTERNS_HELP} Only the API part of a pattern is used here.
 
 JSON fields: api, rpcs, events, schema (whether one is published), servedBy (service, process, status).
 
-${EXIT_CODES_HELP}`;
+${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
   static override usage = '[PATTERN...] [--json]';
   static override examples = ['<%= config.bin %> inspect apis', '<%= config.bin %> inspect apis "billing*" --json'];
   static override strict = false;

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { EXIT_CODES_HELP, OpsCommand } from '../../cli/ops-command.js';
+import { exitCodesHelp } from '../../cli/exit-codes.js';
+import { OpsCommand } from '../../cli/ops-command.js';
 import { parseKeyValue } from '../../cli/params.js';
 import { followEvents, latestIds, listEvents, type EventFilter, type EventRow } from '../../inspect/events.js';
 import type { Inspector } from '../../inspect/inspector.js';
@@ -23,7 +24,7 @@ Entries that are not readable events are shown (as unreadable, with the reason) 
 
 JSON fields: stream, streamId, time, id, api, event, version, params; or stream, streamId, time, malformed.
 
-${EXIT_CODES_HELP}`;
+${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
   static override usage = '[PATTERN...] [--id ID] [--since TIME] [--until TIME] [--where KEY=VALUE...] [--limit N] [--follow] [--json]';
   static override examples = [
     '<%= config.bin %> inspect events',

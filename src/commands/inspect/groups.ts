@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { EXIT_CODES_HELP, OpsCommand } from '../../cli/ops-command.js';
+import { exitCodesHelp } from '../../cli/exit-codes.js';
+import { OpsCommand } from '../../cli/ops-command.js';
 import { PATTERNS_HELP } from '../../inspect/patterns.js';
 import { GROUP_COLUMNS } from '../../inspect/views.js';
 
@@ -15,7 +16,7 @@ ${PATTERNS_HELP}
 
 JSON fields: stream, group, pending, lag, lastDeliveredId, entriesRead, consumers (name, pending, idleMs, inactiveMs).
 
-${EXIT_CODES_HELP}`;
+${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
   static override usage = '[PATTERN...] [--group GLOB] [--json]';
   static override examples = ['<%= config.bin %> inspect groups', '<%= config.bin %> inspect groups "auth.*" --group "billing-*"'];
   static override strict = false;

@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
-import { EXIT_CODES_HELP, OpsCommand } from '../../cli/ops-command.js';
+import { exitCodesHelp } from '../../cli/exit-codes.js';
+import { OpsCommand } from '../../cli/ops-command.js';
 import { PATTERNS_HELP } from '../../inspect/patterns.js';
 import { API_COLUMNS, GROUP_COLUMNS, PROCESS_COLUMNS, QUEUE_COLUMNS } from '../../inspect/views.js';
 
@@ -20,7 +21,7 @@ ${PATTERNS_HELP} Here patterns narrow the APIs, queues and groups shown; process
 
 With --json, one object per line, each with a "kind": "process", "api", "queue", "group" (the fields of the matching command's JSON) or "dead-letters" (stream, count).
 
-${EXIT_CODES_HELP}`;
+${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
   static override usage = '[PATTERN...] [--json]';
   static override examples = ['<%= config.bin %> inspect', '<%= config.bin %> inspect "auth*" --json | jq -c \'select(.kind == "group")\''];
   static override strict = false;

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { EXIT_CODES_HELP, OpsCommand } from '../../cli/ops-command.js';
+import { exitCodesHelp } from '../../cli/exit-codes.js';
+import { OpsCommand } from '../../cli/ops-command.js';
 import { SILENT_AFTER_BEATS } from '../../inspect/processes.js';
 import { PROCESS_COLUMNS } from '../../inspect/views.js';
 
@@ -11,7 +12,7 @@ A process is live while its last heartbeat is younger than ${SILENT_AFTER_BEATS}
 
 JSON fields: service, process, host, pid, version, apis, listeners, tasks (each: name, everyMs or cron, nextRunAt as of the heartbeat, running), workers, startedAt, lastSeen, intervalMs, status ("live" or "silent"), lastSeenAgoMs, uptimeMs.
 
-${EXIT_CODES_HELP}`;
+${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
   static override examples = [
     '<%= config.bin %> inspect processes',
     '<%= config.bin %> inspect processes --service billing --status silent',

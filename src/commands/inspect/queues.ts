@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
-import { EXIT_CODES_HELP, OpsCommand } from '../../cli/ops-command.js';
+import { exitCodesHelp } from '../../cli/exit-codes.js';
+import { OpsCommand } from '../../cli/ops-command.js';
 import { PATTERNS_HELP } from '../../inspect/patterns.js';
 import { QUEUE_COLUMNS } from '../../inspect/views.js';
 
@@ -13,7 +14,7 @@ ${PATTERNS_HELP} Only the API part of a pattern is used here.
 
 JSON fields: api, key, depth, servedBy (service, process, status).
 
-${EXIT_CODES_HELP}`;
+${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
   static override usage = '[PATTERN...] [--json]';
   static override examples = ['<%= config.bin %> inspect queues', "<%= config.bin %> inspect queues --json | jq 'select(.depth > 100)'"];
   static override strict = false;

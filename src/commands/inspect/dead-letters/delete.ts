@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
-import { EXIT_CODES_HELP, OpsCommand } from '../../../cli/ops-command.js';
+import { exitCodesHelp } from '../../../cli/exit-codes.js';
+import { OpsCommand } from '../../../cli/ops-command.js';
 import type { Column } from '../../../cli/output.js';
 import { checkDeadLetterId, deleteDeadLetter } from '../../../inspect/dead-letters.js';
 
@@ -16,7 +17,7 @@ export default class InspectDeadLettersDelete extends OpsCommand<typeof InspectD
 
 JSON fields: id, deleted.
 
-${EXIT_CODES_HELP}`;
+${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
   static override usage = 'ID... [--json]';
   static override examples = ['<%= config.bin %> inspect dead-letters delete 1714557600000-0'];
   static override strict = false;

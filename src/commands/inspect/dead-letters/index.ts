@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { EXIT_CODES_HELP, OpsCommand } from '../../../cli/ops-command.js';
+import { exitCodesHelp } from '../../../cli/exit-codes.js';
+import { OpsCommand } from '../../../cli/ops-command.js';
 import { PATTERNS_HELP } from '../../../inspect/patterns.js';
 import { DEAD_LETTER_COLUMNS } from '../../../inspect/views.js';
 
@@ -13,7 +14,7 @@ ${PATTERNS_HELP} Dead letters that are not readable events match no pattern.
 
 JSON fields: id, time, stream, streamId, group, reason, fields (the original flat field list), api, event, messageId, params; malformed instead of the event's fields when they are not a readable event.
 
-${EXIT_CODES_HELP}`;
+${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
   static override usage = '[PATTERN...] [--group GLOB] [--limit N] [--json]';
   static override examples = [
     '<%= config.bin %> inspect dead-letters',

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { EXIT_CODES_HELP, OpsCommand } from '../../../cli/ops-command.js';
+import { exitCodesHelp } from '../../../cli/exit-codes.js';
+import { OpsCommand } from '../../../cli/ops-command.js';
 import type { Column } from '../../../cli/output.js';
 import { REPLAY_CHECK_MS } from '../../../transport/replay-stream.js';
 import { checkDeadLetterId, listeningGroups, replayDeadLetter, type Replayed } from '../../../inspect/dead-letters.js';
@@ -21,7 +22,7 @@ Either way the event arrives as a new entry with its original message id, so lis
 
 JSON fields: id (the dead letter), group (the group that gets it again; null with --all-groups), stream (where it was written), streamId (of the new entry).
 
-${EXIT_CODES_HELP}`;
+${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
   static override usage = 'ID... [--all-groups] [--force] [--json]';
   static override examples = ['<%= config.bin %> inspect dead-letters replay 1714557600000-0', '<%= config.bin %> inspect dead-letters replay 1714557600000-0 1714557600123-0 --json'];
   static override strict = false;
