@@ -20,7 +20,8 @@ function documentedAcl(): Map<string, string[]> {
   const section = doc.slice(doc.indexOf('## Redis ACL'));
   const users = new Map<string, string[]>();
   for (const match of section.matchAll(/^ACL SETUSER (\S+) (.+)$/gm)) {
-    users.set(match[1]!, [...(users.get(match[1]!) ?? []), ...match[2]!.trim().split(/\s+/)]);
+    users.set(match[1]!, [...(users.get(match[1]!) ?? []), ...(match[2]!.match(/\([^)]*\)|\S+/g) ?? [])]);
+    // A selector, `(+lpop ~lightbus:results:*)`, is one rule: redis-cli passes it as one argument.
   }
   return users;
 }
