@@ -19,6 +19,7 @@ ${exitCodesHelp(['ok', 'failed', 'usage', 'notFound', 'unavailable'], {
   ok: 'stopped by a signal',
   failed: "a module failed to load, or a listener with onError 'shutdown' failed",
   notFound: 'a module file does not exist',
+  unavailable: 'the config is invalid (with Redis unreachable, run waits for it and says so)',
 })}`;
   static override examples = [
     '<%= config.bin %> run ./bus.ts',
@@ -42,7 +43,8 @@ ${exitCodesHelp(['ok', 'failed', 'usage', 'notFound', 'unavailable'], {
     for (const path of modules) if (!existsSync(path)) this.error(`module not found: ${path}`, { exit: ExitCode.notFound });
     const features = this.features();
     const config = await this.loadConfig(this.flags.workers !== undefined ? { workers: this.flags.workers } : {});
-    await this.requireRedis(config);
+    // No Redis check up front: a service may start before its Redis (a deploy, a restart), so the
+    // runner waits, saying so every few seconds, and a signal still stops it within the grace.
     const log = createLogOutput({ level: config.logLevel, base: { service: config.serviceName, process: config.processName } });
     const runner = new BusRunner({ modules, config, log, features, ...(this.flags.workers ? { workers: this.flags.workers } : {}) });
     const removeSignalHandlers = stopOnSignals(runner, log);
