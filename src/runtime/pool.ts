@@ -47,6 +47,11 @@ const MAX_RESPAWN_DELAY_MS = 5000;
 
 type BatchEvent = EventMessage & { streamId: string };
 
+/** An event batch of a dead thread had an event running: that event is blamed (and counted) for the death. */
+function eventWasRunning(work: InFlight): boolean {
+  return work.kind === 'events' && work.message.type === 'execute-events' && work.finished !== undefined && work.finished < work.message.events.length;
+}
+
 /** Work waiting for a live thread that can run it. */
 interface Waiting {
   accepts: (worker: WorkerHandle) => boolean;
@@ -257,9 +262,12 @@ export class WorkerPool implements Executor {
     const reason = handle.terminationReason ?? `worker ${handle.id} exited with code ${code}${error ? `: ${error.message}` : ''}`;
     if (wasReady) {
       // A thread that dies soon after its start, again and again, is replaced ever later: the
-      // first at once, the next after 100 ms, 200 ms... up to 5 s.
-      this.quickDeaths = Date.now() - handle.readyAt < STABLE_LIFETIME_MS ? this.quickDeaths + 1 : 1;
-      const delayMs = this.quickDeaths <= 1 ? 0 : Math.min(MAX_RESPAWN_DELAY_MS, RESPAWN_DELAY_MS * 2 ** (this.quickDeaths - 2));
+      // first at once, the next after 100 ms, 200 ms... up to 5 s. A death an event is blamed
+      // for is no such loop: runner.maxCrashRedeliveries bounds it, and delaying its
+      // replacement would stall every other event of the process behind one poison event.
+      const blamed = inFlight.some(eventWasRunning);
+      if (!blamed) this.quickDeaths = Date.now() - handle.readyAt < STABLE_LIFETIME_MS ? this.quickDeaths + 1 : 1;
+      const delayMs = blamed || this.quickDeaths <= 1 ? 0 : Math.min(MAX_RESPAWN_DELAY_MS, RESPAWN_DELAY_MS * 2 ** (this.quickDeaths - 2));
       this.options.logger.error({ worker: handle.id, code, inFlight: inFlight.length, respawnInMs: delayMs }, `${reason}; replacing it`);
       this.respawnAfter(delayMs);
     } else {
@@ -317,7 +325,21 @@ export class WorkerPool implements Executor {
       const crashes = verdict.crashes.get(`${event.api}\u0000${event.event}\u0000${event.streamId}`);
       logger.warn({ event: `${event.api}.${event.event}`, eventId: event.id, streamId: event.streamId, crashes }, 'event was running when its worker died; running it again');
     }
-    void this.executeEvents(message.listener, verdict.redeliver, message.executionId, verdict.crashes).then((rest) => work.resolve([...verdict.outcomes, ...rest]));
+    const [running, ...rest] = verdict.redeliver;
+    if (stopsAtFailure || verdict.blamed.length !== 1 || verdict.blamed[0] !== running || rest.length === 0) {
+      void this.executeEvents(message.listener, verdict.redeliver, message.executionId, verdict.crashes).then((more) => work.resolve([...verdict.outcomes, ...more]));
+      return;
+    }
+    // The events that never ran go first, apart: run again at the head of their batch, the
+    // blamed event would kill their thread under them at every one of its redeliveries. It
+    // runs alone once they are settled (the listener's policy lets each event fail alone).
+    void this.executeEvents(message.listener, rest, message.executionId, verdict.crashes)
+      .then(async (restOutcomes) => {
+        const blamedOutcome = await this.executeEvents(message.listener, [running!], message.executionId, verdict.crashes);
+        // Outcomes are positional: without the blamed event's own, those after it cannot be placed.
+        return blamedOutcome.length === 1 ? [...verdict.outcomes, ...blamedOutcome, ...restOutcomes] : [...verdict.outcomes, ...blamedOutcome];
+      })
+      .then((outcomes) => work.resolve(outcomes));
   }
 
   private checkDeadlines(): void {

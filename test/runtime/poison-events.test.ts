@@ -68,6 +68,21 @@ test('a poison event under retry goes to the dead-letter stream after the crash 
   assert.deepEqual(await runner.stop(), { code: 0, signal: null }, runner.tail());
 });
 
+test("the events after a poison event in its batch are handled right after its first crash, not behind its redeliveries, and no crash delays a thread's replacement", async () => {
+  const { names, runner } = await start({ retry: { maxAttempts: 2, backoffMs: 10 } });
+  await runner.ready();
+  await waitFor(async () => (await redis.xlen(names.deadLetters)) === 1, 'the poison event to be dead-lettered', 40_000);
+  await siblingsHandledOnce(names);
+  const t = await readTally(redis, names);
+  const seen = Object.fromEntries(ids.filter((id) => id !== 'poison').map((id) => [id, t[`poisonRunsSeen:${id}`]]));
+  const expected = Object.fromEntries(ids.filter((id) => id !== 'poison').map((id, i) => [id, i < POISON ? 0 : 1]));
+  assert.deepEqual(seen, expected, 'how often the poison event had run when each sibling was handled');
+  // The poison event is blamed for each death and bounded by runner.maxCrashRedeliveries: no crash-loop backoff.
+  const delays = runner.records.filter((r) => /replacing it$/.test(r.msg)).map((r) => r['respawnInMs']);
+  assert.deepEqual(delays, Array(RUNS_OF_POISON).fill(0), 'every replacement starts at once');
+  assert.deepEqual(await runner.stop(), { code: 0, signal: null }, runner.tail());
+});
+
 test("a poison event under 'shutdown' stops the process with exit code 1 after the crash limit", async () => {
   const { names, runner, poisonStreamId } = await start('shutdown');
   const exit = await runner.exit(60_000);
