@@ -6,25 +6,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createBus } from '../../src/index.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { ensureBuilt, ROOT, runCli } from '../inspect/cli-runner.js';
+import { closedPort } from '../helpers/ports.js';
 
 const SECRET = 's3cret';
 const PASSWORDS = [`it's-${SECRET}`, `say"${SECRET}"`, `two words ${SECRET}`];
 
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 describe('passwords in Redis URLs stay out of the output', () => {
   let port: number;

@@ -1,24 +1,15 @@
 // `lightbus run` against a Redis that never answers: it says what it waits for, and the first
 // SIGTERM stops it within the grace period (the start-up waits on Redis, the stop must not).
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { after, test } from 'node:test';
 import { cleanUpRunners, startRunner } from './helpers/runner-process.js';
 import { uniqueName } from '../helpers/wait.js';
+import { closedPort } from '../helpers/ports.js';
 
 const GRACE_MS = 2000;
 /** Room for the process to write its last logs and end its threads on a busy 2-core machine. */
 const EXIT_BOUND_MS = GRACE_MS + 8000;
 
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 after(cleanUpRunners);
 

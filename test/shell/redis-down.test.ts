@@ -4,20 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { ROOT } from '../inspect/cli-runner.js';
 import { assertBuilt, exitOf } from './support.js';
+import { closedPort } from '../helpers/ports.js';
 
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 test('a piped shell with Redis down exits 5 with "cannot reach Redis at <url>", as call does', async () => {
   assertBuilt();
