@@ -4,7 +4,7 @@
  */
 export { Type, type Static, type TSchema } from '@sinclair/typebox';
 export { defineApi, rpc, event, apiSchema } from './api/define.js';
-export { DateTime, Bytes } from './schema/types.js';
+export { DateTime, Bytes } from './core/schema-types.js';
 export type { Api, ApiSpec, ApiSchema, RpcRef, EventRef, RpcSpec, EventSpec, Implementation, ParamsOf, ResultOf } from './api/define.js';
 export type { RemoteRpcs, RemoteEvents } from './api/remote.js';
 export { createBus, type CreateBusOptions } from './client/create-bus.js';

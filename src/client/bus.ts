@@ -6,16 +6,16 @@
 import { apiSchema, type Api, type ApiSchema, type EventRef, type Implementation, type ParamsOf, type ResultOf, type RpcRef } from '../api/define.js';
 import type { RemoteEvents, RemoteRpcs, UntypedName } from '../api/remote.js';
 import { apiConfig, type ResolvedConfig } from '../config/schema.js';
-import { MessageChecks } from '../schema/message-checks.js';
+import { MessageChecks } from '../runtime/message-checks.js';
 import { currentExecutionId } from '../runtime/execution-context.js';
 import type { FiredEvent, ListenerDescriptor, OnErrorPolicy } from '../runtime/protocol.js';
 import type { BusHooks, IncomingEvent, LifecycleHook, RpcFunction } from '../runtime/registry.js';
 import type { Since } from '../transport/types.js';
 import { toJsonValue } from '../transport/wire/json-values.js';
-import type { BusBackend, CommandRequest } from './backend.js';
+import type { BusBackend, CommandRequest } from '../runtime/bus-backend.js';
 import type { Logger } from 'pino';
 import { inspect } from 'node:util';
-import { redactUrl } from '../config/validate.js';
+import { redactUrl } from '../core/redact-url.js';
 import { parseCronExpression } from '../runtime/cron.js';
 import { noteRegistration } from '../util/module-origins.js';
 

@@ -6,7 +6,7 @@
  */
 import { kWorkerBackend } from '../runtime/worker-backend.js';
 import { Bus } from './bus.js';
-import type { BusBackend } from './backend.js';
+import type { BusBackend } from '../runtime/bus-backend.js';
 import { ProcessBackend, type ProcessBusOptions } from './process-backend.js';
 
 

@@ -11,9 +11,9 @@ import { HandlerRunner } from '../runtime/handler-runner.js';
 import { Invoker } from '../runtime/invoker.js';
 import type { Outcome } from '../runtime/protocol.js';
 import { Registry } from '../runtime/registry.js';
-import { SchemaValidator } from '../schema/validator.js';
+import { SchemaValidator } from '../core/validator.js';
 import type { MemoryStore } from '../transport/memory/store.js';
-import type { BusBackend, CommandRequest } from './backend.js';
+import type { BusBackend, CommandRequest } from '../runtime/bus-backend.js';
 
 export interface ProcessBusOptions {
   /** A config object; when given, no config file is read. */

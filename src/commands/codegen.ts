@@ -4,7 +4,7 @@ import { Flags } from '@oclif/core';
 import pino from 'pino';
 import { LightbusCommand } from '../cli/base-command.js';
 import { ExitCode, exitCodesHelp } from '../cli/exit-codes.js';
-import { redactUrl } from '../config/validate.js';
+import { redactUrl } from '../core/redact-url.js';
 import { generateDeclarations, selectApis } from '../schema/codegen.js';
 import { collectSchemas, readSchemaDump, type SchemaSet } from '../schema/dump.js';
 

@@ -4,7 +4,7 @@ import { Args, Flags } from '@oclif/core';
 import pino from 'pino';
 import { LightbusCommand } from '../cli/base-command.js';
 import { ExitCode, exitCodesHelp } from '../cli/exit-codes.js';
-import { redactUrl } from '../config/validate.js';
+import { redactUrl } from '../core/redact-url.js';
 import { collectSchemas, writeSchemaDump } from '../schema/dump.js';
 
 export default class DumpSchema extends LightbusCommand<typeof DumpSchema> {

@@ -3,7 +3,7 @@ import { LightbusCommand } from '../cli/base-command.js';
 import { ExitCode, exitCodesHelp } from '../cli/exit-codes.js';
 import { createBus } from '../client/create-bus.js';
 import type { ResolvedConfig } from '../config/schema.js';
-import { redactUrl } from '../config/validate.js';
+import { redactUrl } from '../core/redact-url.js';
 import { checkReachable, RedisUnreachableError } from '../inspect/connection.js';
 import { paint } from '../shell/format.js';
 import { shortLogLines } from '../shell/log-lines.js';

@@ -17,4 +17,4 @@ export { CONFIG_DEFAULTS, defaultServiceName, defaultProcessName, sanitizeName }
 export { ENV_VARS } from './env.js';
 export type { ConfigFlags } from './env.js';
 export { CONFIG_FILE_NAMES, findConfigFile } from './file.js';
-export { redactUrl, redisUrlProblem, REDIS_URL_EXAMPLE } from './validate.js';
+export { redisUrlProblem, REDIS_URL_EXAMPLE } from './validate.js';

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
-import { redactUrl } from '../config/validate.js';
+import { redactUrl } from '../core/redact-url.js';
 import { closeConnection, createConnection, describeConnectionError, type RedisConnection } from '../transport/redis/connection.js';
 
 /** Redis did not answer: refused, unknown host, wrong password, or silence past the timeout. */

@@ -5,9 +5,9 @@
  */
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
-import { MessageChecks } from '../schema/message-checks.js';
+import { MessageChecks } from './message-checks.js';
 import { DeadlineExceededError, UnknownApiError, UnknownMemberError, ValidationError, serializeError } from '../errors.js';
-import type { SchemaValidator } from '../schema/validator.js';
+import type { SchemaValidator } from '../core/validator.js';
 import type { EventMessage, RpcCall } from '../transport/types.js';
 import { toJsonValue } from '../transport/wire/json-values.js';
 import { runInExecution } from './execution-context.js';

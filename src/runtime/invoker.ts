@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ApiSchema } from '../api/define.js';
 import type { ResolvedConfig } from '../config/schema.js';
-import { redactUrl } from '../config/validate.js';
+import { redactUrl } from '../core/redact-url.js';
 import { BusClosedError, FireTimeoutError, LightbusError, serializeError } from '../errors.js';
 import type { SendReceiver, Transports } from '../transport/types.js';
 import type { Executor } from './executor.js';

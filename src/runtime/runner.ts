@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { LogOutput } from '../logging/logger.js';
-import { redactUrl } from '../config/validate.js';
+import { redactUrl } from '../core/redact-url.js';
 import { createTransports } from '../transport/index.js';
 import { settleWithin } from '../util/timeouts.js';
 import { Invoker } from './invoker.js';

@@ -4,10 +4,10 @@
  * the reply comes back on the same port, matched by request id.
  */
 import type { Logger } from 'pino';
-import type { BusBackend, CommandRequest } from '../client/backend.js';
+import type { BusBackend, CommandRequest } from './bus-backend.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { deserializeError } from '../errors.js';
-import { SchemaValidator } from '../schema/validator.js';
+import { SchemaValidator } from '../core/validator.js';
 import type { ClientCommand, Reply, ToInvoker } from './protocol.js';
 import { Registry } from './registry.js';
 

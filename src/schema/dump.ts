@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ApiSchema } from '../api/define.js';
 import type { ResolvedConfig } from '../config/schema.js';
-import { redactUrl } from '../config/validate.js';
+import { redactUrl } from '../core/redact-url.js';
 import { LightbusError, ModuleLoadError } from '../errors.js';
 import { RedisSchemaTransport } from '../transport/redis/schema-transport.js';
 import type { LocalSchemasReply, LocalSchemasRequest } from './local-schemas-worker.js';

@@ -5,7 +5,7 @@
  * signature, and a keyword TypeScript cannot express (a pattern, a minimum) is named in TSDoc
  * instead. Anything not understood becomes `unknown`, never a wrong type.
  */
-import { kRevive } from './types.js';
+import { kRevive } from '../core/schema-types.js';
 import { docComment, docLines } from './schema-docs.js';
 
 type Schema = Record<string, unknown>;

@@ -9,12 +9,12 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { importModule } from '../util/module-loader.js';
 import pino, { type Logger } from 'pino';
 import { apiSchema, type Api, type ApiSchema, type EventRef, type RpcRef } from '../api/define.js';
-import type { BusBackend, CommandRequest } from '../client/backend.js';
+import type { BusBackend, CommandRequest } from '../runtime/bus-backend.js';
 import { kWorkerBackend } from '../runtime/worker-backend.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { LightbusError } from '../errors.js';
 import { Registry } from '../runtime/registry.js';
-import { SchemaValidator } from './validator.js';
+import { SchemaValidator } from '../core/validator.js';
 
 /** What the command sends the thread. */
 export interface LocalSchemasRequest {

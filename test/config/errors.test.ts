@@ -1,7 +1,8 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig, resolveConfig } from '../../src/config/load.js';
-import { redactUrl, redisUrlProblem } from '../../src/config/validate.js';
+import { redisUrlProblem } from '../../src/config/validate.js';
+import { redactUrl } from '../../src/core/redact-url.js';
 import { ConfigError } from '../../src/errors.js';
 import { tempProject, type TempProject } from './helpers.js';
 

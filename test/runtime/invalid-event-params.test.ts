@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { defineApi, event, Type } from '../../src/index.js';
 import { HandlerRunner } from '../../src/runtime/handler-runner.js';
 import { Registry } from '../../src/runtime/registry.js';
-import { SchemaValidator } from '../../src/schema/validator.js';
+import { SchemaValidator } from '../../src/core/validator.js';
 import { capturingLogger } from '../helpers/events.js';
 
 test('parameters that fail validation: the handler never runs, no retries, one warn line without a stack', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { createBus, defineApi, rpc, event, Type, ValidationError, UnknownApiError, RemoteError, type Bus } from '../../src/index.js';
-import { DateTime } from '../../src/schema/types.js';
+import { DateTime } from '../../src/core/schema-types.js';
 import { deleteApiKeys } from '../helpers/redis-keys.js';
 import { uniqueName, waitFor } from '../helpers/wait.js';
 

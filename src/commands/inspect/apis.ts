@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { exitCodesHelp } from '../../cli/exit-codes.js';
 import { OpsCommand } from '../../cli/ops-command.js';
 import { PATTERNS_HELP } from '../../inspect/patterns.js';
-import { API_COLUMNS } from '../../inspect/views.js';
+import { API_COLUMNS } from '../../cli/inspect-columns.js';
 
 export default class InspectApis extends OpsCommand<typeof InspectApis> {
   static override summary = 'List the APIs on the bus: their RPCs and events, and which processes serve them';

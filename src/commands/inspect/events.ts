@@ -7,7 +7,7 @@ import type { Inspector } from '../../inspect/inspector.js';
 import { PATTERNS_HELP } from '../../inspect/patterns.js';
 import { namedStreams } from '../../inspect/streams.js';
 import { parseTimeBound } from '../../inspect/time.js';
-import { EVENT_COLUMNS } from '../../inspect/views.js';
+import { EVENT_COLUMNS } from '../../cli/inspect-columns.js';
 import { closeConnection } from '../../transport/redis/connection.js';
 
 export default class InspectEvents extends OpsCommand<typeof InspectEvents> {

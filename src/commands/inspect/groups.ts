@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { exitCodesHelp } from '../../cli/exit-codes.js';
 import { OpsCommand } from '../../cli/ops-command.js';
 import { PATTERNS_HELP } from '../../inspect/patterns.js';
-import { GROUP_COLUMNS } from '../../inspect/views.js';
+import { GROUP_COLUMNS } from '../../cli/inspect-columns.js';
 
 export default class InspectGroups extends OpsCommand<typeof InspectGroups> {
   static override summary = 'Show the consumer groups of the event streams: pending, lag, consumers and their idle time';

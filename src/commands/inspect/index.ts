@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { exitCodesHelp } from '../../cli/exit-codes.js';
 import { OpsCommand } from '../../cli/ops-command.js';
 import { PATTERNS_HELP } from '../../inspect/patterns.js';
-import { API_COLUMNS, GROUP_COLUMNS, PROCESS_COLUMNS, QUEUE_COLUMNS } from '../../inspect/views.js';
+import { API_COLUMNS, GROUP_COLUMNS, PROCESS_COLUMNS, QUEUE_COLUMNS } from '../../cli/inspect-columns.js';
 
 export default class Inspect extends OpsCommand<typeof Inspect> {
   static override summary = 'See the live bus: processes, APIs, RPC queues, consumer groups, dead letters';

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { exitCodesHelp } from '../../cli/exit-codes.js';
 import { OpsCommand } from '../../cli/ops-command.js';
 import { SILENT_AFTER_BEATS } from '../../inspect/processes.js';
-import { PROCESS_COLUMNS } from '../../inspect/views.js';
+import { PROCESS_COLUMNS } from '../../cli/inspect-columns.js';
 
 export default class InspectProcesses extends OpsCommand<typeof InspectProcesses> {
   static override summary = 'List the processes on the bus, from their heartbeats';

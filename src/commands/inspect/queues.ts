@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { exitCodesHelp } from '../../cli/exit-codes.js';
 import { OpsCommand } from '../../cli/ops-command.js';
 import { PATTERNS_HELP } from '../../inspect/patterns.js';
-import { QUEUE_COLUMNS } from '../../inspect/views.js';
+import { QUEUE_COLUMNS } from '../../cli/inspect-columns.js';
 
 export default class InspectQueues extends OpsCommand<typeof InspectQueues> {
   static override summary = 'Show the RPC queues: calls waiting per API, and who serves them';

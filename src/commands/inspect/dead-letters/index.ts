@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { exitCodesHelp } from '../../../cli/exit-codes.js';
 import { OpsCommand } from '../../../cli/ops-command.js';
 import { PATTERNS_HELP } from '../../../inspect/patterns.js';
-import { DEAD_LETTER_COLUMNS } from '../../../inspect/views.js';
+import { DEAD_LETTER_COLUMNS } from '../../../cli/inspect-columns.js';
 
 export default class InspectDeadLetters extends OpsCommand<typeof InspectDeadLetters> {
   static override summary = 'List the dead letters: events a listener gave up on, newest first';

@@ -5,9 +5,9 @@
  * thread and commands go through the worker's port (`WorkerBackend`). The bus code is the same.
  */
 import type { ResolvedConfig } from '../config/schema.js';
-import type { ClientCommand } from '../runtime/protocol.js';
-import type { Registry } from '../runtime/registry.js';
-import type { SchemaValidator } from '../schema/validator.js';
+import type { ClientCommand } from './protocol.js';
+import type { Registry } from './registry.js';
+import type { SchemaValidator } from '../core/validator.js';
 import type { Logger } from 'pino';
 
 /** A command before the link numbers it. */

@@ -3,7 +3,7 @@
  * with {@link DateTime} or {@link Bytes} become a `Date` or a `Uint8Array` again. Schemas with
  * nothing to revive (most of them) are recognised once and cost nothing afterwards.
  */
-import { kRevive } from './types.js';
+import { kRevive } from './schema-types.js';
 
 type Schema = Record<string, unknown>;
 

@@ -3,13 +3,13 @@
  * row is printed as it is (the row types are the documented JSON shapes), so scripts get
  * every field and tables only the ones that fit.
  */
-import { formatDuration, formatList, formatTime, type Column } from '../cli/output.js';
-import type { ApiRow, Server } from './apis.js';
-import type { DeadLetterRow } from './dead-letters.js';
-import type { EventRow } from './events.js';
-import type { GroupRow } from './groups.js';
-import type { ProcessRow } from './processes.js';
-import type { QueueRow } from './queues.js';
+import { formatDuration, formatList, formatTime, type Column } from './output.js';
+import type { ApiRow, Server } from '../inspect/apis.js';
+import type { DeadLetterRow } from '../inspect/dead-letters.js';
+import type { EventRow } from '../inspect/events.js';
+import type { GroupRow } from '../inspect/groups.js';
+import type { ProcessRow } from '../inspect/processes.js';
+import type { QueueRow } from '../inspect/queues.js';
 import type { TaskInfo } from '../transport/types.js';
 
 export const PROCESS_COLUMNS: Column<ProcessRow>[] = [

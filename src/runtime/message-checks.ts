@@ -9,9 +9,9 @@
 import type { Logger } from 'pino';
 import { apiConfig, type ApiConfig, type ResolvedConfig } from '../config/schema.js';
 import { UnknownApiError, UnknownMemberError } from '../errors.js';
-import type { Registry } from '../runtime/registry.js';
-import { reviveValue } from './revive.js';
-import type { SchemaValidator } from './validator.js';
+import type { Registry } from './registry.js';
+import { reviveValue } from '../core/revive.js';
+import type { SchemaValidator } from '../core/validator.js';
 
 type Direction = 'incoming' | 'outgoing';
 

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Type } from '@sinclair/typebox';
-import { SchemaValidator } from '../../src/schema/validator.js';
+import { SchemaValidator } from '../../src/core/validator.js';
 import { ValidationError } from '../../src/errors.js';
 
 const context = { api: 'auth', member: 'check_password', what: 'parameters' };
