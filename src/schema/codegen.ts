@@ -5,7 +5,8 @@
  * on the schemas: APIs, members and properties are sorted, and no date or host is written,
  * so regenerating an unchanged bus gives an identical file.
  */
-import { pascalCase, tsString, TypeWriter, type Direction } from './json-schema-to-ts.js';
+import { pascalCase, tsString, TypeWriter } from './json-schema-to-ts.js';
+import type { Direction } from './schema-docs.js';
 import { docComment, docLines } from './schema-docs.js';
 
 /** What {@link generateDeclarations} needs besides the schemas. */

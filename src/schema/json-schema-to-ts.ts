@@ -6,16 +6,9 @@
  * instead. Anything not understood becomes `unknown`, never a wrong type.
  */
 import { kRevive } from '../core/schema-types.js';
-import { docComment, docLines } from './schema-docs.js';
+import { docComment, docLines, type Direction } from './schema-docs.js';
 
 type Schema = Record<string, unknown>;
-
-/**
- * Which side of the wire the type is for. `send`: what a caller or firer passes, where a
- * `Date` or `Uint8Array` is accepted because it is converted to text before sending.
- * `receive`: what comes back, where only values the schema marks for revival are objects.
- */
-export type Direction = 'send' | 'receive';
 
 /** A named type emitted once at the top of the file, for a schema that refers to itself. */
 export interface TypeAlias {

@@ -2,7 +2,12 @@
  * TSDoc for generated types: what a JSON Schema says that a TypeScript type cannot (titles,
  * descriptions, formats, constraints, defaults), as comment lines.
  */
-import type { Direction } from './json-schema-to-ts.js';
+/**
+ * Which side of the wire the type is for. `send`: what a caller or firer passes, where a
+ * `Date` or `Uint8Array` is accepted because it is converted to text before sending.
+ * `receive`: what comes back, where only values the schema marks for revival are objects.
+ */
+export type Direction = 'send' | 'receive';
 
 type Schema = Record<string, unknown>;
 

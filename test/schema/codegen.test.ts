@@ -11,7 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { generateDeclarations, selectApis } from '../../src/schema/codegen.js';
-import { TypeWriter, type Direction } from '../../src/schema/json-schema-to-ts.js';
+import { TypeWriter } from '../../src/schema/json-schema-to-ts.js';
+import type { Direction } from '../../src/schema/schema-docs.js';
 import { docLines } from '../../src/schema/schema-docs.js';
 import { pythonStoreSchema } from './fixtures/python-schemas.js';
 

@@ -11,7 +11,7 @@ import type { CallConsumer, RpcCall } from '../types.js';
 import { CallQueues } from '../call-queues.js';
 import { expiryMarkerKey, REDIS_RETURN_PATH_SCHEME } from '../wire/rpc.js';
 import { closeConnection, createConnection, inOneWrite, type RedisConnection } from './connection.js';
-import type { RedisRpcTransportOptions } from './rpc-transport.js';
+import type { ResolvedConfig } from '../../config/schema.js';
 import { Backoff } from './waits.js';
 import type { RecentSet } from '../../util/recent-set.js';
 
@@ -90,7 +90,7 @@ export class RedisCallConsumer implements CallConsumer {
 
   constructor(
     apis: string[],
-    options: RedisRpcTransportOptions,
+    options: { redis: ResolvedConfig['redis']; logger: Logger },
     refusedPaths: RecentSet,
     private readonly onClose: () => void,
   ) {
