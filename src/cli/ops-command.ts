@@ -2,6 +2,10 @@
  * What the operating commands (`call`, `fire`, `inspect ...`) share: `--json`, errors with
  * the exit codes of ./exit-codes.ts, a logger that keeps stdout for results, and connecting to Redis
  * with a clear failure instead of the bus's patient reconnecting.
+ *
+ * `--json` is oclif's (`enableJsonFlag`): `run()` returns the command's typed result (what an
+ * in-process caller such as `runCommand` gets back) and oclif hands it to {@link logJson},
+ * which prints it as JSON lines; for people, `run()` prints it with the {@link Printer}.
  */
 import { Flags, type Command } from '@oclif/core';
 import pino, { type Logger } from 'pino';
@@ -19,6 +23,8 @@ import { ExitCode, exitCodeFor } from './exit-codes.js';
 import { parseMemberName, parseParams, preferSchemaTypes, UsageError } from './params.js';
 
 export abstract class OpsCommand<T extends typeof Command> extends LightbusCommand<T> {
+  static override enableJsonFlag = true;
+  // Replaces oclif's own `--json` definition (same flag), for the help text and group.
   static override baseFlags = {
     ...LightbusCommand.baseFlags,
     json: Flags.boolean({ description: 'Print one JSON object per line (for scripts) instead of tables', helpGroup: 'OUTPUT' }),
@@ -28,16 +34,29 @@ export abstract class OpsCommand<T extends typeof Command> extends LightbusComma
   private stderrLogger: Logger | undefined;
 
   protected get printer(): Printer {
-    this.printerInstance ??= new Printer(this.jsonOutput());
+    this.printerInstance ??= new Printer(this.jsonEnabled());
     return this.printerInstance;
   }
 
   override async init(): Promise<void> {
     // `lightbus inspect events --json | head -1` closes the pipe early: that is a normal end.
-    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(ExitCode.ok);
-    });
+    // Once per process: commands run in-process (tests) would otherwise pile up listeners.
+    if (!process.stdout.listeners('error').includes(exitOnClosedPipe)) process.stdout.on('error', exitOnClosedPipe);
     await super.init();
+  }
+
+  /** The JSON lines of `run()`'s result: one per row of a list, else the result itself. */
+  protected jsonLines(result: unknown): unknown[] {
+    return Array.isArray(result) ? result : [result];
+  }
+
+  protected override toSuccessJson(result: unknown): unknown[] {
+    return this.jsonLines(result);
+  }
+
+  /** One compact JSON value per line, for jq and scripts, instead of oclif's indented document. */
+  protected override logJson(lines: unknown): void {
+    for (const line of lines as unknown[]) this.printer.jsonLine(line);
   }
 
   /** The config, as `run` loads it; an invalid one exits with {@link ExitCode.unavailable}. */
@@ -102,13 +121,21 @@ export abstract class OpsCommand<T extends typeof Command> extends LightbusComma
     }
   }
 
-  /** Prints the error (as JSON on stderr with `--json`) and exits with its code. */
+  /**
+   * Prints the error (as JSON on stderr with `--json`) and exits with its code. oclif's own
+   * errors (usage) are thrown on for oclif to print: with `--json` its catch would print them
+   * on stdout, which scripts read for results.
+   */
   protected override async catch(error: Error & { exitCode?: number }): Promise<unknown> {
-    if ((error as { oclif?: unknown }).oclif) return super.catch(error);
+    if ((error as { oclif?: unknown }).oclif) {
+      if (this.jsonEnabled()) throw error;
+      return super.catch(error);
+    }
     const code = exitCodeFor(error);
-    if (this.jsonOutput()) {
+    if (this.jsonEnabled()) {
       const data = error instanceof LightbusError ? error.toData() : undefined;
-      this.logToStderr(JSON.stringify({ error: { name: error.name, message: error.message, exitCode: code, ...(data ? { data } : {}) } }));
+      // Not logToStderr: oclif silences it under --json.
+      process.stderr.write(`${JSON.stringify({ error: { name: error.name, message: error.message, exitCode: code, ...(data ? { data } : {}) } })}\n`);
     } else {
       this.logToStderr(`Error: ${error.message}`);
       const level = (this.flags as { 'log-level'?: string } | undefined)?.['log-level'];
@@ -116,9 +143,8 @@ export abstract class OpsCommand<T extends typeof Command> extends LightbusComma
     }
     return this.exit(code);
   }
+}
 
-  private jsonOutput(): boolean {
-    if (this.flags) return Boolean((this.flags as { json?: boolean }).json);
-    return this.argv.includes('--json');
-  }
+function exitOnClosedPipe(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') process.exit(ExitCode.ok);
 }

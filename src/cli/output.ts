@@ -1,7 +1,7 @@
 /**
  * What the operating commands print: readable tables by default, or with `--json` one JSON
- * object per line (for `jq`, `grep` and scripts). Every command describes its rows once, as
- * columns for people and an object for scripts, and the {@link Printer} picks.
+ * object per line (for `jq`, `grep` and scripts). A command returns its rows; the columns here
+ * show them to people, and as JSON each row is printed as it is.
  */
 
 /** One column of a table. */
@@ -38,25 +38,23 @@ export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]
   return lines;
 }
 
-/** Prints rows as a table or as JSON lines, to stdout unless told otherwise. */
+/**
+ * Prints for people, to stdout unless told otherwise. With `--json` a command's result is
+ * printed by oclif (`enableJsonFlag`, `OpsCommand.logJson`), so what prints a whole result
+ * prints nothing then; rows printed as they happen (`--follow`) are JSON lines here.
+ */
 export class Printer {
   private streamedHeader = false;
 
   constructor(
-    /** One JSON object per line instead of tables. */
+    /** `--json` was given: print only streamed rows, as JSON lines. */
     readonly json: boolean,
     private readonly out: OutputStream = process.stdout,
   ) {}
 
-  /**
-   * Prints a whole result: a table (after `title` when given, or `empty` when there are no
-   * rows), or each row's JSON on its own line (nothing at all for no rows).
-   */
-  rows<T>(rows: readonly T[], columns: readonly Column<T>[], toJson: (row: T) => object, options: { title?: string; empty?: string } = {}): void {
-    if (this.json) {
-      for (const row of rows) this.jsonLine(toJson(row));
-      return;
-    }
+  /** A whole result as a table (after `title` when given, or `empty` when there are no rows); nothing with `--json`. */
+  table<T>(rows: readonly T[], columns: readonly Column<T>[], options: { title?: string; empty?: string } = {}): void {
+    if (this.json) return;
     if (options.title) this.line(options.title);
     if (rows.length === 0) {
       this.line(options.empty ?? '(none)');
@@ -86,12 +84,12 @@ export class Printer {
     this.line(render(columns.map((column) => cellText(column.value(row)))));
   }
 
-  /** A value on its own: compact JSON on one line with `--json`, indented JSON otherwise. */
+  /** A value on its own, as indented JSON; nothing with `--json`. */
   value(value: unknown): void {
-    this.line(this.json ? JSON.stringify(value) : JSON.stringify(value, null, 2));
+    if (!this.json) this.line(JSON.stringify(value, null, 2));
   }
 
-  jsonLine(value: object): void {
+  jsonLine(value: unknown): void {
     this.line(JSON.stringify(value));
   }
 

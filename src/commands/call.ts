@@ -2,6 +2,13 @@ import { Args, Flags } from '@oclif/core';
 import { exitCodesHelp } from '../cli/exit-codes.js';
 import { OpsCommand } from '../cli/ops-command.js';
 
+/** What `call` answers: the RPC and its result. */
+export interface CallResult {
+  api: string;
+  procedure: string;
+  result: unknown;
+}
+
 export default class Call extends OpsCommand<typeof Call> {
   static override summary = 'Call an RPC on the bus and print its result as JSON';
   static override description = `Calls API.PROCEDURE on whichever process serves it (in TypeScript or Python) and prints the result as JSON: indented by default, on one line with --json.
@@ -27,12 +34,20 @@ ${exitCodesHelp(['ok', 'failed', 'usage', 'timeout', 'notFound', 'unavailable'],
     timeout: Flags.integer({ char: 't', min: 1, description: "How long to wait for the result, in ms (default: the API's rpcTimeoutMs, 5000)" }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<CallResult> {
     const { argv } = await this.parse(Call);
     const options = this.flags.timeout !== undefined ? { timeoutMs: this.flags.timeout } : {};
-    const result = await this.withMemberBus(argv as string[], 'rpcs', this.flags.params, ({ bus, api, member, params }) =>
-      bus.call(`${api}.${member}`, params, options),
-    );
-    this.printer.value(result ?? null);
+    const answer = await this.withMemberBus(argv as string[], 'rpcs', this.flags.params, async ({ bus, api, member, params }) => ({
+      api,
+      procedure: member,
+      result: (await bus.call(`${api}.${member}`, params, options)) ?? null,
+    }));
+    this.printer.value(answer.result);
+    return answer;
+  }
+
+  /** With --json, the result alone, as before: scripts pipe it to jq. */
+  protected override jsonLines(answer: CallResult): unknown[] {
+    return [answer.result];
   }
 }

@@ -4,7 +4,8 @@ import { OpsCommand } from '../cli/ops-command.js';
 import type { Column } from '../cli/output.js';
 import { streamKey } from '../transport/wire/events.js';
 
-interface Fired {
+/** What `fire` answers: where the event went. */
+export interface Fired {
   api: string;
   event: string;
   id: string;
@@ -41,13 +42,14 @@ ${exitCodesHelp(['ok', 'usage', 'timeout', 'notFound', 'unavailable'])}`;
     timeout: Flags.integer({ char: 't', min: 1, description: "How long writing the event may take, in ms (default: the API's fireTimeoutMs, 5000)" }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<Fired> {
     const { argv } = await this.parse(Fire);
     const options = this.flags.timeout !== undefined ? { timeoutMs: this.flags.timeout } : {};
     const fired = await this.withMemberBus(argv as string[], 'events', this.flags.params, async ({ bus, api, member, params, config }) => {
       const { id, streamId } = await bus.fire(`${api}.${member}`, params, options);
       return { api, event: member, id, stream: streamKey(api, member, config.events.streamUse), streamId };
     });
-    this.printer.rows([fired], COLUMNS, (f) => f);
+    this.printer.table([fired], COLUMNS);
+    return fired;
   }
 }

@@ -31,13 +31,19 @@ describe('output', () => {
     assert.ok(lines[1]!.endsWith('…'));
   });
 
-  it('prints JSON lines with --json, tables (or the empty message) otherwise', () => {
+  it('prints tables (or the empty message), and nothing with --json, where oclif prints the result', () => {
     const json = capture();
-    new Printer(true, json).rows([{ name: 'a', n: 1 }], columns, (r) => ({ ...r, extra: true }));
-    assert.deepEqual(json.text.trim().split('\n').map((l) => JSON.parse(l)), [{ name: 'a', n: 1, extra: true }]);
+    new Printer(true, json).table([{ name: 'a', n: 1 }], columns);
+    assert.equal(json.text, '');
     const table = capture();
-    new Printer(false, table).rows([], columns, (r) => r, { empty: 'nothing here' });
+    new Printer(false, table).table([], columns, { empty: 'nothing here' });
     assert.equal(table.text, 'nothing here\n');
+  });
+
+  it('prints rows that stream in as JSON lines with --json', () => {
+    const json = capture();
+    new Printer(true, json).row({ name: 'a', n: 1 }, columns, (r) => ({ ...r, extra: true }));
+    assert.deepEqual(json.text.trim().split('\n').map((l) => JSON.parse(l)), [{ name: 'a', n: 1, extra: true }]);
   });
 
   it('prints a growing table with its header once', () => {

@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { exitCodesHelp } from '../../cli/exit-codes.js';
 import { OpsCommand } from '../../cli/ops-command.js';
+import type { ApiRow } from '../../inspect/apis.js';
 import { PATTERNS_HELP } from '../../inspect/patterns.js';
 import { API_COLUMNS } from '../../cli/inspect-columns.js';
 
@@ -20,10 +21,11 @@ ${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
     patterns: Args.string({ description: 'API patterns (any number; default: every API)' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<ApiRow[]> {
     const { argv } = await this.parse(InspectApis);
     const patterns = this.memberPatterns(argv as string[]);
     const rows = await this.withInspector((inspector) => inspector.apis(patterns));
-    this.printer.rows(rows, API_COLUMNS, (row) => row, { empty: 'No APIs match.' });
+    this.printer.table(rows, API_COLUMNS, { empty: 'No APIs match.' });
+    return rows;
   }
 }

@@ -2,13 +2,12 @@ import { Args, Flags } from '@oclif/core';
 import { exitCodesHelp } from '../../cli/exit-codes.js';
 import { OpsCommand } from '../../cli/ops-command.js';
 import { parseKeyValue } from '../../cli/params.js';
-import { followEvents, latestIds, listEvents, type EventFilter, type EventRow } from '../../inspect/events.js';
+import type { EventFilter, EventRow } from '../../inspect/events.js';
+import { followMatchingEvents } from '../../inspect/follow.js';
 import type { Inspector } from '../../inspect/inspector.js';
 import { PATTERNS_HELP } from '../../inspect/patterns.js';
-import { namedStreams } from '../../inspect/streams.js';
 import { parseTimeBound } from '../../inspect/time.js';
 import { EVENT_COLUMNS } from '../../cli/inspect-columns.js';
-import { closeConnection } from '../../transport/redis/connection.js';
 
 export default class InspectEvents extends OpsCommand<typeof InspectEvents> {
   static override summary = 'Show the events in the streams, newest first; --follow tails new ones live';
@@ -46,43 +45,32 @@ ${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
     follow: Flags.boolean({ char: 'f', description: 'Then print new events as they arrive, until Ctrl-C', exclusive: ['until', 'id'] }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<EventRow[] | undefined> {
     const { argv } = await this.parse(InspectEvents);
     const filter = this.filter(argv as string[]);
-    await this.withInspector((inspector) => (this.flags.follow ? this.follow(inspector, filter) : this.list(inspector, filter)));
+    return this.withInspector((inspector) => (this.flags.follow ? this.follow(inspector, filter) : this.list(inspector, filter)));
   }
 
-  private async list(inspector: Inspector, filter: EventFilter): Promise<void> {
+  private async list(inspector: Inspector, filter: EventFilter): Promise<EventRow[]> {
     const rows = await inspector.events(filter, this.flags.limit);
-    this.printer.rows(rows, EVENT_COLUMNS, (row) => row, { empty: 'No events match.' });
+    this.printer.table(rows, EVENT_COLUMNS, { empty: 'No events match.' });
+    return rows;
   }
 
-  private async follow(inspector: Inspector, filter: EventFilter): Promise<void> {
-    const { config } = inspector;
-    const named = namedStreams(filter.patterns, config.events.streamUse);
-    const discover = async () => {
-      const found = await inspector.streams(filter.patterns);
-      const keys = new Set(found.map((s) => s.key));
-      return [...found, ...named.filter((s) => !keys.has(s.key))];
-    };
-    const streams = await discover();
-    // Where the listing ends, following begins: nothing is shown twice or skipped in between.
-    const startAt = await latestIds(inspector.redis, streams);
-    const recent = await listEvents(inspector.redis, streams, filter, this.flags.limit, startAt);
-    const print = (row: EventRow) => this.printer.row(row, EVENT_COLUMNS, (r) => r);
-    for (const row of recent.reverse()) print(row);
-    const blocking = await inspector.blockingConnection();
+  /** Prints rows as they come (JSON lines with --json) and returns nothing for oclif to print. */
+  private async follow(inspector: Inspector, filter: EventFilter): Promise<undefined> {
     const controller = new AbortController();
     const stop = () => controller.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      await followEvents({ redis: blocking, discover, startAt, filter, onEvent: print, signal: controller.signal });
+      const onEvent = (row: EventRow) => this.printer.row(row, EVENT_COLUMNS, (r) => r);
+      await followMatchingEvents(inspector, filter, { limit: this.flags.limit, onEvent, signal: controller.signal });
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      await closeConnection(blocking, true);
     }
+    return undefined;
   }
 
   private filter(patternTexts: string[]): EventFilter {

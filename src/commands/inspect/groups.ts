@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { exitCodesHelp } from '../../cli/exit-codes.js';
 import { OpsCommand } from '../../cli/ops-command.js';
+import type { GroupRow } from '../../inspect/groups.js';
 import { PATTERNS_HELP } from '../../inspect/patterns.js';
 import { GROUP_COLUMNS } from '../../cli/inspect-columns.js';
 
@@ -27,10 +28,11 @@ ${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
     group: Flags.string({ char: 'g', description: 'Only groups whose name matches this glob (* and ?), e.g. "billing-*"' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<GroupRow[]> {
     const { argv } = await this.parse(InspectGroups);
     const patterns = this.memberPatterns(argv as string[]);
     const rows = await this.withInspector((inspector) => inspector.groups(patterns, this.flags.group));
-    this.printer.rows(rows, GROUP_COLUMNS, (row) => row, { empty: 'No consumer groups match.' });
+    this.printer.table(rows, GROUP_COLUMNS, { empty: 'No consumer groups match.' });
+    return rows;
   }
 }

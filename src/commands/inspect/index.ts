@@ -2,7 +2,20 @@ import { Args } from '@oclif/core';
 import { exitCodesHelp } from '../../cli/exit-codes.js';
 import { OpsCommand } from '../../cli/ops-command.js';
 import { PATTERNS_HELP } from '../../inspect/patterns.js';
+import type { ApiRow } from '../../inspect/apis.js';
+import type { GroupRow } from '../../inspect/groups.js';
+import type { ProcessRow } from '../../inspect/processes.js';
+import type { QueueRow } from '../../inspect/queues.js';
 import { API_COLUMNS, GROUP_COLUMNS, PROCESS_COLUMNS, QUEUE_COLUMNS } from '../../cli/inspect-columns.js';
+
+/** Everything on the bus at a glance: what `inspect` answers. */
+export interface BusOverview {
+  processes: ProcessRow[];
+  apis: ApiRow[];
+  queues: QueueRow[];
+  groups: GroupRow[];
+  deadLetters: { stream: string; count: number };
+}
 
 export default class Inspect extends OpsCommand<typeof Inspect> {
   static override summary = 'See the live bus: processes, APIs, RPC queues, consumer groups, dead letters';
@@ -29,29 +42,41 @@ ${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
     patterns: Args.string({ description: 'API or event patterns narrowing what is shown (any number)' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<BusOverview> {
     const { argv } = await this.parse(Inspect);
     const patterns = this.memberPatterns(argv as string[]);
-    const { processes, apis, queues, groups, deadLetters, deadLetterStream } = await this.withInspector(async (inspector) => {
-      const [processes, apis, queues, groups, deadLetters] = await Promise.all([
+    const overview = await this.withInspector(async (inspector): Promise<BusOverview> => {
+      const [processes, apis, queues, groups, count] = await Promise.all([
         inspector.processes(),
         inspector.apis(patterns),
         inspector.queues(patterns),
         inspector.groups(patterns),
         inspector.deadLetterCount(),
       ]);
-      return { processes, apis, queues, groups, deadLetters, deadLetterStream: inspector.config.events.deadLetterStream };
+      return { processes, apis, queues, groups, deadLetters: { stream: inspector.config.events.deadLetterStream, count } };
     });
     const { printer } = this;
-    printer.rows(processes, PROCESS_COLUMNS, (row) => ({ kind: 'process', ...row }), { title: 'PROCESSES', empty: '(none)' });
+    const { processes, apis, queues, groups, deadLetters } = overview;
+    printer.table(processes, PROCESS_COLUMNS, { title: 'PROCESSES', empty: '(none)' });
     printer.note('');
-    printer.rows(apis, API_COLUMNS, (row) => ({ kind: 'api', ...row }), { title: 'APIS', empty: '(none)' });
+    printer.table(apis, API_COLUMNS, { title: 'APIS', empty: '(none)' });
     printer.note('');
-    printer.rows(queues, QUEUE_COLUMNS, (row) => ({ kind: 'queue', ...row }), { title: 'RPC QUEUES', empty: '(none)' });
+    printer.table(queues, QUEUE_COLUMNS, { title: 'RPC QUEUES', empty: '(none)' });
     printer.note('');
-    printer.rows(groups, GROUP_COLUMNS, (row) => ({ kind: 'group', ...row }), { title: 'CONSUMER GROUPS', empty: '(none)' });
+    printer.table(groups, GROUP_COLUMNS, { title: 'CONSUMER GROUPS', empty: '(none)' });
     printer.note('');
-    if (printer.json) printer.jsonLine({ kind: 'dead-letters', stream: deadLetterStream, count: deadLetters });
-    else printer.line(`DEAD LETTERS: ${deadLetters} in ${deadLetterStream}${deadLetters > 0 ? ' (see: inspect dead-letters)' : ''}`);
+    printer.note(`DEAD LETTERS: ${deadLetters.count} in ${deadLetters.stream}${deadLetters.count > 0 ? ' (see: inspect dead-letters)' : ''}`);
+    return overview;
+  }
+
+  /** One line per row, each with its "kind", then the dead-letter count. */
+  protected override jsonLines(overview: BusOverview): unknown[] {
+    return [
+      ...overview.processes.map((row) => ({ kind: 'process', ...row })),
+      ...overview.apis.map((row) => ({ kind: 'api', ...row })),
+      ...overview.queues.map((row) => ({ kind: 'queue', ...row })),
+      ...overview.groups.map((row) => ({ kind: 'group', ...row })),
+      { kind: 'dead-letters', ...overview.deadLetters },
+    ];
   }
 }

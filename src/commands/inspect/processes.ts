@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { exitCodesHelp } from '../../cli/exit-codes.js';
 import { OpsCommand } from '../../cli/ops-command.js';
-import { SILENT_AFTER_BEATS } from '../../inspect/processes.js';
+import { SILENT_AFTER_BEATS, type ProcessRow } from '../../inspect/processes.js';
 import { PROCESS_COLUMNS } from '../../cli/inspect-columns.js';
 
 export default class InspectProcesses extends OpsCommand<typeof InspectProcesses> {
@@ -23,13 +23,14 @@ ${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
     status: Flags.option({ options: ['live', 'silent'] as const, description: 'Only live or only silent processes' })(),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<ProcessRow[]> {
     const rows = await this.withInspector((inspector) =>
       inspector.processes({
         ...(this.flags.service !== undefined ? { service: this.flags.service } : {}),
         ...(this.flags.status !== undefined ? { status: this.flags.status } : {}),
       }),
     );
-    this.printer.rows(rows, PROCESS_COLUMNS, (row) => row, { empty: 'No processes match.' });
+    this.printer.table(rows, PROCESS_COLUMNS, { empty: 'No processes match.' });
+    return rows;
   }
 }

@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { exitCodesHelp } from '../../cli/exit-codes.js';
 import { OpsCommand } from '../../cli/ops-command.js';
+import type { QueueRow } from '../../inspect/queues.js';
 import { PATTERNS_HELP } from '../../inspect/patterns.js';
 import { QUEUE_COLUMNS } from '../../cli/inspect-columns.js';
 
@@ -22,10 +23,11 @@ ${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
     patterns: Args.string({ description: 'API patterns (any number; default: every API)' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<QueueRow[]> {
     const { argv } = await this.parse(InspectQueues);
     const patterns = this.memberPatterns(argv as string[]);
     const rows = await this.withInspector((inspector) => inspector.queues(patterns));
-    this.printer.rows(rows, QUEUE_COLUMNS, (row) => row, { empty: 'No RPC queues match.' });
+    this.printer.table(rows, QUEUE_COLUMNS, { empty: 'No RPC queues match.' });
+    return rows;
   }
 }

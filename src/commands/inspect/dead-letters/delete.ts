@@ -4,7 +4,7 @@ import { OpsCommand } from '../../../cli/ops-command.js';
 import type { Column } from '../../../cli/output.js';
 import { checkDeadLetterId, deleteDeadLetter } from '../../../inspect/dead-letters.js';
 
-interface Deleted {
+export interface Deleted {
   id: string;
   deleted: true;
 }
@@ -25,15 +25,23 @@ ${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
     ids: Args.string({ description: 'Dead-letter ids (the ID column of inspect dead-letters); one or more', required: true }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<Deleted[]> {
     const { argv } = await this.parse(InspectDeadLettersDelete);
     const ids = argv as string[];
     for (const id of ids) this.parseArg('dead-letter id', () => checkDeadLetterId(id));
-    await this.withInspector(async ({ redis, config }) => {
+    return this.withInspector(async ({ redis, config }) => {
+      const deleted: Deleted[] = [];
       for (const id of ids) {
         await deleteDeadLetter(redis, config.events.deadLetterStream, id);
-        this.printer.row({ id, deleted: true as const }, COLUMNS, (row) => row);
+        deleted.push({ id, deleted: true });
+        this.printer.row(deleted.at(-1)!, COLUMNS, (row) => row);
       }
+      return deleted;
     });
+  }
+
+  /** Each row was printed as it happened (a JSON line with --json): nothing is left to print. */
+  protected override jsonLines(): unknown[] {
+    return [];
   }
 }

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { exitCodesHelp } from '../../../cli/exit-codes.js';
 import { OpsCommand } from '../../../cli/ops-command.js';
+import type { DeadLetterRow } from '../../../inspect/dead-letters.js';
 import { PATTERNS_HELP } from '../../../inspect/patterns.js';
 import { DEAD_LETTER_COLUMNS } from '../../../cli/inspect-columns.js';
 
@@ -30,11 +31,12 @@ ${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
     limit: Flags.integer({ char: 'n', min: 1, default: 20, description: 'At most this many' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<DeadLetterRow[]> {
     const { argv } = await this.parse(InspectDeadLetters);
     const patterns = this.memberPatterns(argv as string[]);
     const { group, limit } = this.flags;
     const rows = await this.withInspector((inspector) => inspector.deadLetters({ patterns, ...(group !== undefined ? { group } : {}) }, limit));
-    this.printer.rows(rows, DEAD_LETTER_COLUMNS, (row) => row, { empty: 'No dead letters match.' });
+    this.printer.table(rows, DEAD_LETTER_COLUMNS, { empty: 'No dead letters match.' });
+    return rows;
   }
 }

@@ -34,11 +34,11 @@ ${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
     'all-groups': Flags.boolean({ description: 'Put it back on its original stream, for every group of that stream (needed for a Python Lightbus group)' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<Replayed[]> {
     const { argv } = await this.parse(InspectDeadLettersReplay);
     const ids = argv as string[];
     for (const id of ids) this.parseArg('dead-letter id', () => checkDeadLetterId(id));
-    await this.withInspector(async (inspector) => {
+    return this.withInspector(async (inspector) => {
       const { redis, config } = inspector;
       const allGroups = this.flags['all-groups'];
       const options = {
@@ -47,10 +47,18 @@ ${exitCodesHelp(['ok', 'usage', 'unavailable'])}`;
         allGroups,
         ...(allGroups ? {} : { listeningGroups: listeningGroups(await inspector.processes()) }),
       };
+      const done: Replayed[] = [];
       for (const id of ids) {
         const replayed = await replayDeadLetter(redis, config.events.deadLetterStream, id, options);
+        done.push(replayed);
         this.printer.row(replayed, COLUMNS, (row) => row);
       }
+      return done;
     });
+  }
+
+  /** Each row was printed as it happened (a JSON line with --json): nothing is left to print. */
+  protected override jsonLines(): unknown[] {
+    return [];
   }
 }
