@@ -12,7 +12,7 @@ import { CallQueues } from '../call-queues.js';
 import { expiryMarkerKey, REDIS_RETURN_PATH_SCHEME } from '../wire/rpc.js';
 import { closeConnection, createConnection, inOneWrite, type RedisConnection } from './connection.js';
 import type { RedisRpcTransportOptions } from './rpc-transport.js';
-import { Backoff } from './waits.js';
+import { Backoff } from '../../util/backoff.js';
 import type { RecentSet } from '../../util/recent-set.js';
 
 /** How long one BLPOP blocks before the loop goes round again. */
@@ -108,7 +108,7 @@ export class RedisCallConsumer implements CallConsumer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.backoff.interrupt();
+    this.backoff.stop();
     await this.putBackUntaken();
     await closeConnection(this.connection, true);
     await this.queues.idle();

@@ -14,7 +14,7 @@ import { encodeResult, redisReturnPath, returnPathKey } from '../wire/rpc.js';
 import { closeConnection, createConnection, inOneWrite, type RedisConnection } from './connection.js';
 import { KeyedBatcher } from './keyed-batcher.js';
 import { settleWithin } from '../../util/timeouts.js';
-import { Backoff } from './waits.js';
+import { Backoff } from '../../util/backoff.js';
 
 /** What {@link RedisResultTransport} needs; the names go into this process's return path. */
 export interface RedisResultTransportOptions {
@@ -93,7 +93,7 @@ export class RedisResultTransport implements ResultTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.backoff.interrupt();
+    this.backoff.stop();
     if (this.listenConnection) await closeConnection(this.listenConnection, true);
     await this.listening;
     if (this.listening) {
