@@ -1,5 +1,5 @@
 /**
- * RPC results over Redis lists (wire contract, "RPC and results"). Servers push results to
+ * RPC results over Redis lists (docs/wire-format.md, "RPC and results"). Servers push results to
  * the list their caller named (`LPUSH` + `EXPIRE`); a calling process listens on ONE list of
  * its own for all its calls and matches results by call id. The contract allows this: nothing
  * ties a return path to a call.

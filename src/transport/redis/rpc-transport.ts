@@ -1,5 +1,5 @@
 /**
- * RPC calls over Redis lists (wire contract, "RPC and results"): a caller sets the call's
+ * RPC calls over Redis lists (docs/wire-format.md, "RPC and results"): a caller sets the call's
  * expiry marker and pushes the call onto `{api}:rpc_queue`; a server pops calls and deletes
  * their markers, dropping the calls whose marker had already expired (at-most-once): see
  * {@link RedisCallConsumer}.
