@@ -2,7 +2,7 @@
  * The Redis side of a consumer group: the stream commands {@link GroupConsumer} needs, for one
  * group and one consumer. Blocking reads (`XREADGROUP ... BLOCK`) get a connection of their
  * own; everything else shares the transport's command connection, acks and dead letters
- * through its {@link CommandBatcher} so concurrent calls are pipelined. The one exception: an
+ * through its {@link CommandBatcher}, so concurrent calls share one socket write. The one exception: an
  * ack that must be applied before the next read travels on the read's connection, in the
  * same socket write as that read (one write and one round trip fewer per batch).
  */

@@ -3,11 +3,8 @@
  * does their `XADD`s one by one and answers each event's stream id (or its own error). The
  * entries are exactly the plain `XADD {stream} MAXLEN ~ N * fields` of the wire contract; only
  * the way they reach Redis differs. The fields of the whole run travel as one JSON argument
- * that the script decodes (`cjson`), because ioredis spends per argument (flattening, writing)
- * what Redis spends no more on decoding. Measured on the 2-core development VM, per XADD in
- * the sending process: 14-23 µs as a pipeline of commands, 3.5 µs as a script run with one
- * argument per field, 1.5 µs with the JSON argument; Redis spent about 3 µs in each script
- * form, 2 µs for the pipeline.
+ * that the script (lua/xadds.lua) decodes with `cjson`, because ioredis spends per argument
+ * (flattening, writing) what Redis spends no more on decoding: see docs/benchmark.md, figure 3.
  */
 import type { SendReceiver } from '../types.js';
 import type { RedisConnection } from './connection.js';

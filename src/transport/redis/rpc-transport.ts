@@ -30,7 +30,7 @@ interface OutgoingCall {
   blob: string;
 }
 
-/** Sends calls (micro-batched into pipelines) and hands out {@link CallConsumer}s. */
+/** Sends calls (a tick's calls to one API as one script run, every API's in one socket write) and hands out {@link CallConsumer}s. */
 export class RedisRpcTransport implements RpcTransport {
   private sender: { connection: RedisConnection; batcher: KeyedBatcher<OutgoingCall> } | undefined;
   private readonly consumers = new Set<RedisCallConsumer>();
