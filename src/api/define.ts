@@ -72,7 +72,7 @@ export interface Api<S extends ApiSpec = ApiSpec> {
   readonly events: S['events'] extends Record<string, EventSpec> ? EventRefs<S['events']> : Record<never, never>;
 }
 
-/** The JSON Schema of an API as published on the bus (see the wire contract, "Schemas"). */
+/** The JSON Schema of an API as published on the bus (see docs/wire-format.md, "Schemas"). */
 export interface ApiSchema {
   rpcs: Record<string, { parameters: Record<string, unknown>; response: Record<string, unknown> }>;
   events: Record<string, { parameters: Record<string, unknown> }>;

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
 import { redactUrl } from '../core/redact-url.js';
 import { closeConnection, createConnection, describeConnectionError, type RedisConnection } from '../transport/redis/connection.js';
+import { withTimeout } from '../util/timeouts.js';
 
 /** Redis did not answer: refused, unknown host, wrong password, or silence past the timeout. */
 export class RedisUnreachableError extends Error {
@@ -29,21 +30,18 @@ export async function connectOrFail(
   timeoutMs = CONNECT_TIMEOUT_MS,
 ): Promise<RedisConnection> {
   const connection = createConnection({ redis, logger, role });
-  let timer: NodeJS.Timeout | undefined;
   let onError: ((error: Error) => void) | undefined;
   const failed = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     onError = (error: Error) => reject(error);
     connection.once('error', onError);
   });
   try {
-    await Promise.race([connection.ping(), failed]);
+    await withTimeout(Promise.race([connection.ping(), failed]), timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`));
     return connection;
   } catch (error) {
     await closeConnection(connection, true);
     throw new RedisUnreachableError(`cannot reach Redis at ${redactUrl(redis.url)}: ${describe(error)}`);
   } finally {
-    clearTimeout(timer);
     if (onError) connection.off('error', onError);
     failed.catch(() => undefined);
   }

@@ -6,6 +6,7 @@
  * `delete` drops it.
  */
 import type { RedisConnection } from '../transport/redis/connection.js';
+import { withScripts } from '../transport/redis/scripts.js';
 import { decodeEvent, isMalformed } from '../transport/wire/events.js';
 import { globToRegExp, matchesMember, type MemberPattern } from './patterns.js';
 import { isStreamId } from './time.js';
@@ -114,57 +115,6 @@ export async function getDeadLetter(redis: RedisConnection, deadLetterStream: st
   return row;
 }
 
-/**
- * Checks the entry is there, appends its fields to its stream and deletes it, in one Lua
- * script so two operators replaying the same letter cannot both succeed.
- */
-const REPLAY_SCRIPT = `
-local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
-if #entry == 0 then return false end
-local flat = entry[1][2]
-local stream, fields
-for i = 1, #flat - 1, 2 do
-  if flat[i] == 'stream' then stream = flat[i + 1] elseif flat[i] == 'fields' then fields = flat[i + 1] end
-end
-if stream ~= KEYS[2] or not fields then return redis.error_reply('the dead letter changed while it was being replayed') end
-local args = {'XADD', KEYS[2]}
-if ARGV[2] ~= '' then
-  args[#args + 1] = 'MAXLEN'; args[#args + 1] = '~'; args[#args + 1] = ARGV[2]
-end
-args[#args + 1] = '*'
-for _, value in ipairs(cjson.decode(fields)) do args[#args + 1] = value end
-local id = redis.call(unpack(args))
-redis.call('XDEL', KEYS[1], ARGV[1])
-return id
-`;
-
-/**
- * The same for one group: appends the fields to the group's replay stream (`replay-stream.ts`)
- * after creating the group on it (from the start, so it gets the entry), then deletes the
- * letter. The group is created first: if that fails, nothing was written.
- */
-const REPLAY_TO_GROUP_SCRIPT = `
-local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
-if #entry == 0 then return false end
-local flat = entry[1][2]
-local group, fields
-for i = 1, #flat - 1, 2 do
-  if flat[i] == 'group' then group = flat[i + 1] elseif flat[i] == 'fields' then fields = flat[i + 1] end
-end
-if group ~= ARGV[3] or not fields then return redis.error_reply('the dead letter changed while it was being replayed') end
-local created = redis.pcall('XGROUP', 'CREATE', KEYS[2], group, '0', 'MKSTREAM')
-if type(created) == 'table' and created.err and not string.find(created.err, 'BUSYGROUP', 1, true) then return created end
-local args = {'XADD', KEYS[2]}
-if ARGV[2] ~= '' then
-  args[#args + 1] = 'MAXLEN'; args[#args + 1] = '~'; args[#args + 1] = ARGV[2]
-end
-args[#args + 1] = '*'
-for _, value in ipairs(cjson.decode(fields)) do args[#args + 1] = value end
-local id = redis.call(unpack(args))
-redis.call('XDEL', KEYS[1], ARGV[1])
-return id
-`;
-
 /** What a replay did. */
 export interface Replayed {
   /** The dead letter's id (now deleted). */
@@ -208,7 +158,8 @@ export async function replayDeadLetter(redis: RedisConnection, deadLetterStream:
   const maxLength = options.maxStreamLength === null ? '' : String(options.maxStreamLength);
   let replayed: Omit<Replayed, 'streamId'> & { streamId: string | null };
   if (options.allGroups) {
-    const streamId = (await redis.eval(REPLAY_SCRIPT, 2, deadLetterStream, letter.stream, id, maxLength)) as string | null;
+    // lua/replay-dead-letter.lua: appended and deleted in one step, so only one replay succeeds.
+    const streamId = await withScripts(redis).lightbusReplayDeadLetter(deadLetterStream, letter.stream, id, maxLength);
     replayed = { id, stream: letter.stream, streamId, group: null };
   } else {
     const group = letter.group;
@@ -219,7 +170,8 @@ export async function replayDeadLetter(redis: RedisConnection, deadLetterStream:
       );
     }
     const stream = replayStreamKey(group);
-    const streamId = (await redis.eval(REPLAY_TO_GROUP_SCRIPT, 2, deadLetterStream, stream, id, maxLength, group)) as string | null;
+    // lua/replay-dead-letter-to-group.lua: the group is created on the replay stream before anything is written.
+    const streamId = await withScripts(redis).lightbusReplayDeadLetterToGroup(deadLetterStream, stream, id, maxLength, group);
     replayed = { id, stream, streamId, group };
   }
   if (replayed.streamId === null) throw new DeadLetterNotFoundError(`no dead letter ${id} in ${deadLetterStream} (replayed or deleted meanwhile)`);

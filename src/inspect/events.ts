@@ -10,6 +10,7 @@ import { decodeEvent, isMalformed, isNoop } from '../transport/wire/events.js';
 import { matchesMember, type MemberPattern } from './patterns.js';
 import type { EventStream } from './streams.js';
 import { compareStreamIds, isStreamId, streamIdTime } from './time.js';
+import { sleep } from '../util/timeouts.js';
 
 /** A condition on a parameter: `--where username=ada`. */
 export interface ParamCondition {
@@ -169,7 +170,7 @@ export async function followEvents(options: FollowOptions): Promise<void> {
     let discoveredAt = Date.now();
     while (!signal.aborted) {
       if (keys.length === 0) {
-        await abortableSleep(blockMs, signal);
+        await sleep(blockMs, signal);
       } else {
         const reply = (await redis.xread('COUNT', FOLLOW_BATCH, 'BLOCK', blockMs, 'STREAMS', ...keys, ...keys.map((k) => positions.get(k)!))) as
           | Array<[string, RawEntry[]]>
@@ -249,14 +250,3 @@ class BackwardReader {
   }
 }
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}

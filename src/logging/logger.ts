@@ -5,6 +5,7 @@
  * to the invoker, which writes them to {@link LogOutput.write} so lines never interleave.
  */
 import pino, { type Logger, type LevelWithSilent, type DestinationStream } from 'pino';
+import { sleep } from '../util/timeouts.js';
 
 export type { Logger };
 
@@ -57,10 +58,6 @@ export function createLogOutput(options: LogOptions = {}): LogOutput {
 }
 
 const FLUSH_WAIT_MS = 5000;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** A logger that writes nowhere, for library use without config and for tests. */
 export function silentLogger(): Logger {

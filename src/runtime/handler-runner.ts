@@ -11,6 +11,8 @@ import type { SchemaValidator } from '../core/validator.js';
 import type { EventMessage, RpcCall } from '../transport/types.js';
 import { toJsonValue } from '../transport/wire/json-values.js';
 import { runInExecution } from './execution-context.js';
+import { backoffDelayMs } from '../util/backoff.js';
+import { sleep, withTimeout } from '../util/timeouts.js';
 import type { Outcome } from './protocol.js';
 import type { BusHooks, IncomingEvent, Registry } from './registry.js';
 
@@ -121,7 +123,8 @@ export class HandlerRunner {
         }
         if (outcome.ok || attempt === attempts) break;
         this.logger.warn({ listener: listenerName, event: `${message.api}.${message.event}`, attempt, err: outcome.error }, 'event handler failed; retrying');
-        await sleep(backoffMs * 2 ** (attempt - 1));
+        // The listener's own backoff: doubling from its backoffMs, with no cap of ours.
+        await sleep(backoffDelayMs(attempt - 1, backoffMs, Infinity));
       }
       outcomes.push(outcome);
       progress?.(outcomes.length - 1, outcome);
@@ -228,27 +231,9 @@ function incomingEvent(message: EventMessage & { streamId: string }, checks: Mes
 /** `value` itself when there is no deadline to race (no promise made), else the race. */
 function withDeadline<T>(value: T | Promise<T>, deadlineMs: number | undefined, message: () => string): T | Promise<T> {
   if (!deadlineMs || !(value instanceof Promise)) return value;
-  return raceDeadline(value, deadlineMs, message);
-}
-
-async function raceDeadline<T>(value: Promise<T>, deadlineMs: number, message: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      value,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new DeadlineExceededError(message())), deadlineMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withTimeout(value, deadlineMs, () => new DeadlineExceededError(message()));
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -22,6 +22,7 @@ import { RpcServer } from './rpc-server.js';
 import { SchemaPublisher } from './schema-publisher.js';
 import { Slots } from './slots.js';
 import { TaskScheduler } from './task-scheduler.js';
+import { Deadlines } from '../util/deadlines.js';
 
 export interface InvokerOptions {
   config: ResolvedConfig;
@@ -36,9 +37,6 @@ export interface InvokerOptions {
 
 type FireCommand = Omit<Extract<ClientCommand, { type: 'fire' }>, 'requestId'>;
 type CallCommand = Omit<Extract<ClientCommand, { type: 'call' }>, 'requestId'>;
-
-/** How often fires in flight are checked against their timeout. */
-const FIRE_SWEEP_MS = 50;
 
 /** How often the schemas on the bus are reloaded (more often when schemas live shorter). */
 const SCHEMA_RELOAD_MS = 10_000;
@@ -55,8 +53,7 @@ export class Invoker {
   private readonly remoteSchemas: RemoteSchemaWatcher;
   private readonly heartbeat: Heartbeat;
   private readonly fireTargets: FireTargets;
-  private readonly fireDeadlines = new Set<FireInFlight>();
-  private fireSweeper: NodeJS.Timeout | undefined;
+  private readonly fireDeadlines = new Deadlines<FireInFlight>((fire) => fire.reject(this.fireTimeout(fire)));
   private executionSeq = 0;
   private draining: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -105,11 +102,6 @@ export class Invoker {
   start(): Promise<void> {
     this.heartbeat.start();
     return this.remoteSchemas.start();
-  }
-
-  /** The schemas on the bus as last loaded. */
-  get schemasOnBus(): Record<string, ApiSchema> {
-    return this.remoteSchemas.schemas;
   }
 
   /** Whether an API is served, from the schemas last loaded (no Redis read: see RpcCaller's timeouts). */
@@ -186,7 +178,7 @@ export class Invoker {
     this.closing ??= (async () => {
       await this.drain(graceMs);
       await this.heartbeat.stop();
-      clearInterval(this.fireSweeper);
+      this.fireDeadlines.stop();
       this.caller.close();
       await this.options.transports.close();
       this.options.logger.debug('invoker closed');
@@ -220,29 +212,11 @@ export class Invoker {
     return new Promise((resolve, reject) => {
       const fire = new FireInFlight(randomUUID(), command.api, command.event, command.timeoutMs, resolve, reject, this.fireDeadlines);
       this.fireDeadlines.add(fire);
-      this.fireSweeper ??= setInterval(() => this.sweepFireDeadlines(), FIRE_SWEEP_MS).unref();
       const message = { id: fire.id, api: command.api, event: command.event, version: 1, kwargs: command.kwargs };
       const transport = this.options.transports.event;
       if (transport.sendTo) transport.sendTo(message, fire);
       else transport.send(message).then(({ streamId }) => fire.sent(streamId), (error: unknown) => fire.failed(error));
     });
-  }
-
-  /**
-   * One timer for every fire in flight rather than one each: a burst of fires is a hot path,
-   * and a timeout is only a safety net there (to the nearest {@link FIRE_SWEEP_MS}).
-   */
-  private sweepFireDeadlines(): void {
-    const now = Date.now();
-    for (const fire of this.fireDeadlines) {
-      if (fire.at > now) continue;
-      this.fireDeadlines.delete(fire);
-      fire.reject(this.fireTimeout(fire));
-    }
-    if (this.fireDeadlines.size === 0) {
-      clearInterval(this.fireSweeper);
-      this.fireSweeper = undefined;
-    }
   }
 
   private fireTimeout(command: Pick<FireCommand, 'api' | 'event' | 'timeoutMs'>): FireTimeoutError {
@@ -306,12 +280,12 @@ export class Invoker {
 }
 
 /**
- * A fire waiting for its write; settled once, by the transport or by the deadline sweeper. It
+ * A fire waiting for its write; settled once, by the transport or by its deadline. It
  * keeps what a timeout error names, not the command: in a burst every fire in flight survives
  * garbage collections until its reply, and each object it holds is copied by each of them.
  */
 class FireInFlight implements SendReceiver {
-  readonly at: number;
+  readonly expiresAt: number;
 
   constructor(
     readonly id: string,
@@ -320,17 +294,17 @@ class FireInFlight implements SendReceiver {
     readonly timeoutMs: number,
     private readonly resolve: (fired: FiredEvent) => void,
     readonly reject: (error: unknown) => void,
-    private readonly inFlight: Set<FireInFlight>,
+    private readonly deadlines: Deadlines<FireInFlight>,
   ) {
-    this.at = Date.now() + timeoutMs;
+    this.expiresAt = Date.now() + timeoutMs;
   }
 
   sent(streamId: string): void {
-    // Not in the set any more: the sweeper has already failed it with a timeout.
-    if (this.inFlight.delete(this)) this.resolve({ id: this.id, streamId });
+    // No longer waiting: its deadline has already failed it with a timeout.
+    if (this.deadlines.delete(this)) this.resolve({ id: this.id, streamId });
   }
 
   failed(error: unknown): void {
-    if (this.inFlight.delete(this)) this.reject(error);
+    if (this.deadlines.delete(this)) this.reject(error);
   }
 }

@@ -11,6 +11,7 @@ import type { Executor } from './executor.js';
 import { LISTENER_NOT_HERE } from './handler-runner.js';
 import type { ListenerDescriptor, Outcome } from './protocol.js';
 import { Slots } from './slots.js';
+import { Backoff } from '../util/backoff.js';
 import { settleWithin } from '../util/timeouts.js';
 
 export interface ListenerLoopOptions {
@@ -24,10 +25,14 @@ export interface ListenerLoopOptions {
   onShutdownRequested: (reason: Error) => void;
 }
 
+/** The first pause after a failed read of events (the consumer retries Redis itself: this is a safety net). */
+const READ_RETRY_MS = 500;
+
 export class ListenerLoop {
   private readonly slots: Slots;
   private stopping = false;
   private loop: Promise<void> | undefined;
+  private readonly readRetry = new Backoff(READ_RETRY_MS);
   private readonly inFlight = new Set<Promise<void>>();
   private readonly logger: Logger;
 
@@ -52,6 +57,7 @@ export class ListenerLoop {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.slots.wakeAll();
+    this.readRetry.stop();
     const closing = this.options.consumer.close();
     await this.loop;
     await settleWithin(Promise.all([...this.inFlight]), graceMs);
@@ -76,9 +82,10 @@ export class ListenerLoop {
         // One read for every free slot: what it returns is split between them below, so
         // in flight stays within batchSize x concurrency.
         events = await consumer.next(batchSize * free);
+        this.readRetry.reset();
       } catch (error) {
         this.logger.error({ err: error }, 'reading events failed; retrying');
-        await new Promise((r) => setTimeout(r, 500));
+        await this.readRetry.wait();
         continue;
       }
       // A consumer answers with nothing only once it is closed.

@@ -2,8 +2,7 @@
  * Messages between the invoker and a worker thread travel in arrays: what one side posts in one
  * microtask run (the calls the invoker dispatched from one read, the answers of sync handlers
  * that became ready together) is ONE postMessage. Serialising and waking the other thread was
- * the invoker's largest cost with 64 RPCs in flight (a quarter of its busy time); batching it
- * raised the benchmark's RPC rate by 5-8 %.
+ * the invoker's largest cost with many RPCs in flight: see docs/benchmark.md, figures 1 and 2.
  */
 export class MessageBatcher<T> {
   private queue: T[] = [];

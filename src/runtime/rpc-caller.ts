@@ -20,6 +20,7 @@ import {
 import type { ResultTransport, RpcTransport, RpcResult } from '../transport/types.js';
 import { parseRemoteError } from '../transport/wire/rpc.js';
 import type { Outcome } from './protocol.js';
+import { Deadlines } from '../util/deadlines.js';
 
 /**
  * Whether some process serves an API, from what this process already holds (the schemas on
@@ -28,15 +29,17 @@ import type { Outcome } from './protocol.js';
 export type ServedLookup = (api: string) => boolean | undefined;
 
 interface PendingCall {
+  id: string;
   api: string;
   procedure: string;
   timeoutMs: number;
+  expiresAt: number;
   resolve: (outcome: Outcome) => void;
-  timer: NodeJS.Timeout;
 }
 
 export class RpcCaller {
   private readonly pending = new Map<string, PendingCall>();
+  private readonly deadlines = new Deadlines<PendingCall>((call) => this.timeOut(call));
   private closed = false;
 
   constructor(
@@ -50,16 +53,13 @@ export class RpcCaller {
     this.results.listen((result) => this.settle(result));
   }
 
-  get inFlight(): number {
-    return this.pending.size;
-  }
-
   call(api: string, procedure: string, kwargs: Record<string, unknown>, timeoutMs: number): Promise<Outcome> {
     if (this.closed) return Promise.resolve(failure(new BusClosedError(`cannot call ${api}.${procedure}: the bus is closed`)));
     const id = randomUUID();
     return new Promise<Outcome>((resolve) => {
-      const timer = setTimeout(() => this.timeOut(id), timeoutMs);
-      this.pending.set(id, { api, procedure, timeoutMs, resolve, timer });
+      const call: PendingCall = { id, api, procedure, timeoutMs, expiresAt: Date.now() + timeoutMs, resolve };
+      this.pending.set(id, call);
+      this.deadlines.add(call);
       this.rpc.send({ id, api, procedure, kwargs, returnPath: this.results.returnPath }).catch((error: unknown) => {
         this.finish(id, failure(error));
       });
@@ -69,6 +69,7 @@ export class RpcCaller {
   /** Rejects every call still waiting: nobody will read their results any more. */
   close(): void {
     this.closed = true;
+    this.deadlines.stop();
     for (const [id, call] of this.pending) {
       this.finish(id, failure(new BusClosedError(`RPC ${call.api}.${call.procedure} was abandoned: the bus closed before its result arrived`)));
     }
@@ -96,10 +97,8 @@ export class RpcCaller {
    * Rejects at once: the hint is worded from what this process holds, since on this path Redis
    * may be the very thing that does not answer.
    */
-  private timeOut(id: string): void {
-    const call = this.pending.get(id);
-    if (!call) return;
-    this.pending.delete(id);
+  private timeOut(call: PendingCall): void {
+    this.pending.delete(call.id);
     const served = this.isServed(call.api);
     const hint =
       served === false
@@ -117,7 +116,7 @@ export class RpcCaller {
     const call = this.pending.get(id);
     if (!call) return;
     this.pending.delete(id);
-    clearTimeout(call.timer);
+    this.deadlines.delete(call);
     call.resolve(outcome);
   }
 }

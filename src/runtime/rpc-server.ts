@@ -11,6 +11,7 @@ import { formatRemoteError } from '../transport/wire/rpc.js';
 import type { Executor } from './executor.js';
 import type { Outcome } from './protocol.js';
 import type { Slots } from './slots.js';
+import { Backoff } from '../util/backoff.js';
 import { settleWithin } from '../util/timeouts.js';
 
 export interface RpcServerOptions {
@@ -22,10 +23,15 @@ export interface RpcServerOptions {
   nextExecutionId: () => number;
 }
 
+/** The first pause after a failed read of calls (the consumer retries Redis itself: this is a safety net). */
+const READ_RETRY_MS = 500;
+
 export class RpcServer {
   private readonly apis = new Set<string>();
   private consumer: CallConsumer | undefined;
   private loop: Promise<void> | undefined;
+  /** The pause of the current read loop after a failed read; stopped with its loop. */
+  private readRetry = new Backoff(READ_RETRY_MS);
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -46,6 +52,7 @@ export class RpcServer {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.options.slots.wakeAll();
+    this.readRetry.stop();
     await this.consumer?.close();
     await this.loop;
     await settleWithin(Promise.all([...this.inFlight]), graceMs);
@@ -54,17 +61,20 @@ export class RpcServer {
   private async restartConsumer(): Promise<void> {
     const previous = this.consumer;
     const previousLoop = this.loop;
+    const previousRetry = this.readRetry;
     this.consumer = this.options.rpc.consume([...this.apis]);
     if (previous) {
       this.options.slots.wakeAll();
+      previousRetry.stop();
       await previous.close();
       await previousLoop;
     }
     const consumer = this.consumer;
-    this.loop = this.readLoop(consumer);
+    this.readRetry = new Backoff(READ_RETRY_MS);
+    this.loop = this.readLoop(consumer, this.readRetry);
   }
 
-  private async readLoop(consumer: CallConsumer): Promise<void> {
+  private async readLoop(consumer: CallConsumer, retry: Backoff): Promise<void> {
     const { slots, logger } = this.options;
     while (!this.stopping && this.consumer === consumer) {
       if (slots.free === 0) {
@@ -77,9 +87,10 @@ export class RpcServer {
       let calls: RpcCall[];
       try {
         calls = await consumer.next(slots.free);
+        retry.reset();
       } catch (error) {
         logger.error({ err: error }, 'reading RPC calls failed; retrying');
-        await new Promise((r) => setTimeout(r, 500));
+        await retry.wait();
         continue;
       }
       // A consumer answers with nothing only once it is closed.

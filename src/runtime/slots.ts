@@ -19,10 +19,6 @@ export class Slots {
     return Math.max(0, this.limit - this.used);
   }
 
-  get inUse(): number {
-    return this.held.size;
-  }
-
   /** Resolves when at least one slot is free (at once if one is). */
   whenFree(): Promise<void> {
     if (this.free > 0) return Promise.resolve();

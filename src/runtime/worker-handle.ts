@@ -134,10 +134,6 @@ export class WorkerHandle {
     return this.inFlight.size;
   }
 
-  get alive(): boolean {
-    return !this.exited;
-  }
-
   /** Posts work and resolves with the worker's answer. */
   run<T>(kind: InFlight['kind'], build: (requestId: number) => ToWorker, hardDeadlineMs?: number, crashes?: Map<string, number>): Promise<T> {
     const requestId = ++this.requestSeq;

@@ -18,6 +18,7 @@ import type { ResolvedConfig } from '../config/schema.js';
 import { redactUrl } from '../core/redact-url.js';
 import { LightbusError, ModuleLoadError } from '../errors.js';
 import { RedisSchemaTransport } from '../transport/redis/schema-transport.js';
+import { withTimeout } from '../util/timeouts.js';
 import type { LocalSchemasReply, LocalSchemasRequest } from './local-schemas-worker.js';
 
 /** API name -> `{ rpcs, events }`, as on the wire. */
@@ -191,12 +192,4 @@ export function readSchemaDump(path: string): SchemaSet {
 
 function toJson(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -29,7 +29,7 @@ export function docLines(schema: unknown, direction: Direction): string[] {
   return lines;
 }
 
-/** Titles every parameter and response schema gets (wire contract, "Schemas"): nothing to tell. */
+/** Titles every parameter and response schema gets (docs/wire-format.md, "Schemas"): nothing to tell. */
 const AUTO_TITLE = /^(RPC \S+\(\) (parameters|response)|Event \S+ parameters)$/;
 
 /** A TSDoc comment of `lines` at `indent`, or nothing when there are no lines. */

@@ -15,7 +15,8 @@ import type { ResolvedConfig } from '../config/schema.js';
 import type { DeliveredEvent, EventConsumer, EventConsumerSpec } from './types.js';
 import type { GroupBackend, PendingInfo, StreamEntry } from './group-backend.js';
 import { classifyEntry, encodeDeadLetter, encodeEvent, sinceToStreamId, streamKey, type StreamLayout } from './wire/events.js';
-import { withTimeout } from '../util/timeouts.js';
+import { backoffDelayMs } from '../util/backoff.js';
+import { settleWithin, sleep } from '../util/timeouts.js';
 import { EntriesByStream } from './entries-by-stream.js';
 import { REPLAY_CHECK_MS } from './replay-stream.js';
 
@@ -48,7 +49,6 @@ const PENDING_PAGE = 100;
 const MAX_PENDING_PAGES = 20;
 const MAX_BLOCK_MS = 2000;
 const MIN_INTERVAL_MS = 20;
-const MAX_ERROR_BACKOFF_MS = 5000;
 /** How long `close` waits for acknowledgements to reach an unreachable Redis. */
 const CLOSE_FLUSH_TIMEOUT_MS = 5000;
 /** How long `close` waits for the read loop to notice it (one round trip when Redis is up). */
@@ -228,10 +228,9 @@ export class GroupConsumer implements EventConsumer {
     this.backend.interrupt();
     for (const endEmpty of this.endWaitingNext) endEmpty();
     // The read loop notices `closed` at its next step; a command waiting for Redis to come back may hold it.
-    await withTimeout(this.readChain, READ_STOP_WAIT_MS, undefined);
+    await settleWithin(this.readChain, READ_STOP_WAIT_MS);
     const flushed = Promise.allSettled([...this.background]).then(() => this.backend.flush());
-    const timedOut = await withTimeout(flushed.then(() => false), CLOSE_FLUSH_TIMEOUT_MS, true);
-    if (timedOut) this.log.warn('closing without confirmation that every acknowledgement reached Redis');
+    if (!(await settleWithin(flushed, CLOSE_FLUSH_TIMEOUT_MS))) this.log.warn('closing without confirmation that every acknowledgement reached Redis');
     await this.backend.close();
     this.options.onClosed?.();
   }
@@ -265,7 +264,7 @@ export class GroupConsumer implements EventConsumer {
         } else {
           this.log.warn({ err: errorText(error) }, 'reading events failed; retrying');
         }
-        await this.sleep(Math.min(MAX_ERROR_BACKOFF_MS, 100 * 2 ** Math.min(consecutiveErrors - 1, 6)));
+        await sleep(backoffDelayMs(consecutiveErrors - 1), this.stopSleeping.signal);
       }
     }
     return [];
@@ -432,19 +431,6 @@ export class GroupConsumer implements EventConsumer {
     return [];
   }
 
-  private async sleep(ms: number): Promise<void> {
-    if (this.stopSleeping.signal.aborted) return;
-    const signal = this.stopSleeping.signal;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
 }
 
 function groupByStream(events: DeliveredEvent[]): Array<[string, string[]]> {

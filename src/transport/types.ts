@@ -71,7 +71,7 @@ export interface EventConsumer {
    * the dead-letter stream, acknowledged and never returned.
    */
   next(max: number): Promise<DeliveredEvent[]>;
-  /** Acknowledges handled events (pipelined). Acknowledged events leave this consumer's in-flight set. */
+  /** Acknowledges handled events (micro-batched: a tick's acks share one write). Acknowledged events leave this consumer's in-flight set. */
   ack(events: DeliveredEvent[]): Promise<void>;
   /**
    * {@link ack}, resolving as soon as the acknowledgement is certain to be applied before this
@@ -125,7 +125,7 @@ export interface RpcTransport {
 export interface ResultTransport {
   /** This process's return path: every call it makes names it, results are matched by call id. */
   readonly returnPath: string;
-  /** Pushes a result to a caller's return path (pipelined with its expiry). */
+  /** Pushes a result to a caller's return path and sets its expiry, in one step (for Redis, one script run per return path per tick). */
   send(returnPath: string, result: RpcResult): Promise<void>;
   /** Starts delivering the results that arrive on {@link returnPath}. Called once. */
   listen(onResult: (result: RpcResult) => void): void;

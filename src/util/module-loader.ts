@@ -1,8 +1,8 @@
 /**
  * Imports the user's modules and `lightbus.config.ts` with jiti, which compiles TypeScript in
  * the importing thread. tsx, the alternative, compiles in loader hooks, and on Node 20 each
- * thread with hooks gets one more thread to run them: about 30 MB per worker of an idle
- * `lightbus run` (docs/benchmark.md, figure 5).
+ * thread with hooks gets one more thread to run them, which costs memory in every worker of an
+ * idle `lightbus run`: see docs/benchmark.md, figure 5.
  *
  * jiti imports natively whatever Node can load itself (`.js` of an ESM package, `.mjs`,
  * CommonJS), so a user module's `import ... from 'lightbus'` reaches the runtime's own copy of

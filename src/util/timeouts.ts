@@ -1,4 +1,7 @@
-/** Bounded waits shared by the transports and the runtime (closing, draining). */
+/**
+ * Bounded waits, the one copy for the whole package: closing and draining (`settleWithin`),
+ * failing a wait that takes too long (`withTimeout`), and pauses that a stop cuts short (`sleep`).
+ */
 
 /**
  * Resolves true when `promise` settles within `timeoutMs`, false otherwise. Its rejection is
@@ -15,15 +18,28 @@ export function settleWithin(promise: Promise<unknown>, timeoutMs: number): Prom
   });
 }
 
-/** `promise`'s value, or `onTimeout` when it takes longer than `ms`. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: T): Promise<T> {
+/**
+ * `promise`'s outcome, or a rejection with `onTimeout()` once `timeoutMs` passed first. The
+ * error is made only then: building its message may cost something (a redacted URL, a list).
+ */
+export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, onTimeout: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(onTimeout), ms);
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), timeoutMs);
   });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves after `ms`, or at once when `signal` is (or becomes) aborted: a stop never waits out a pause. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -1,7 +1,7 @@
 // What `npm pack` puts in the package, and loading it the ways the README and `engines` promise.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -18,6 +18,10 @@ test('npm pack ships the CLI, the build, the docs and the licence, not bin/dev.j
     assert.ok(paths.has(present), `${present} is in the package`);
   }
   for (const absent of ['bin/dev.js', 'tsconfig.json', 'scripts/build-manifest.js']) assert.ok(!paths.has(absent), `${absent} is not in the package`);
+  // tsc copies no .lua: the build does, and the Redis transport reads them from beside its module.
+  const scripts = readdirSync(join(ROOT, 'src/transport/redis/lua')).filter((file) => file.endsWith('.lua'));
+  assert.ok(scripts.length > 0);
+  for (const script of scripts) assert.ok(paths.has(`dist/transport/redis/lua/${script}`), `the Lua script ${script} is in the package`);
   for (const path of paths) assert.ok(!/^(src|test|bench)\//.test(path), `${path} is not in the package`);
   // Every docs/ link of the README leads to a file in the package.
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

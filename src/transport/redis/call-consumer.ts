@@ -12,55 +12,12 @@ import { CallQueues } from '../call-queues.js';
 import { expiryMarkerKey, REDIS_RETURN_PATH_SCHEME } from '../wire/rpc.js';
 import { closeConnection, createConnection, inOneWrite, type RedisConnection } from './connection.js';
 import type { ResolvedConfig } from '../../config/schema.js';
-import { Backoff } from './waits.js';
+import { Backoff } from '../../util/backoff.js';
+import { withScripts, type ScriptedConnection } from './scripts.js';
 import type { RecentSet } from '../../util/recent-set.js';
 
 /** How long one BLPOP blocks before the loop goes round again. */
 const BLOCK_SECONDS = 2;
-
-/**
- * First DELs the markers of the call ids in ARGV[3..] (prefix ARGV[2]) and returns how many
- * ids that was followed by each DEL's result. Then pops up to ARGV[1] calls across the queues
- * in KEYS without blocking, deleting each one's marker in the same step. A first pass takes
- * at most a fair share from each queue so one busy API cannot starve the others; a second
- * pass fills what is left. The calls follow as queue, blob, marker-deleted (1 live, 0
- * expired, -1 no readable id) triples, flat. (`LPOP key count` needs Redis 6.2.)
- */
-const DRAIN_SCRIPT = `
-local out = {#ARGV - 2}
-for i = 3, #ARGV do out[#out + 1] = redis.call('DEL', ARGV[2] .. ARGV[i]) end
-local max = tonumber(ARGV[1])
-local share = math.ceil(max / #KEYS)
-local taken = 0
-for pass = 1, 2 do
-  for _, key in ipairs(KEYS) do
-    local want = max - taken
-    if pass == 1 and share < want then want = share end
-    if want > 0 then
-      local items = redis.call('LPOP', key, want)
-      if items then
-        for _, blob in ipairs(items) do
-          local live = -1
-          local ok, message = pcall(cjson.decode, blob)
-          if ok and type(message) == 'table' and type(message.metadata) == 'table' then
-            local id = message.metadata.id
-            if type(id) == 'string' and id ~= '' then live = redis.call('DEL', ARGV[2] .. id) end
-          end
-          out[#out + 1] = key
-          out[#out + 1] = blob
-          out[#out + 1] = live
-        end
-        taken = taken + #items
-      end
-    end
-  end
-end
-return out
-`;
-
-interface DrainCommand {
-  lightbusDrainCalls(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<Array<string | number>>;
-}
 
 /** The BLPOP sent behind a drain; what it pops is handed out by the next read. */
 interface Blocked {
@@ -77,7 +34,7 @@ interface Blocked {
 }
 
 export class RedisCallConsumer implements CallConsumer {
-  private readonly connection: RedisConnection & DrainCommand;
+  private readonly connection: ScriptedConnection;
   private readonly queues: CallQueues;
   private readonly logger: Logger;
   private readonly backoff = new Backoff();
@@ -96,9 +53,7 @@ export class RedisCallConsumer implements CallConsumer {
   ) {
     this.queues = new CallQueues(apis, options.logger, REDIS_RETURN_PATH_SCHEME, refusedPaths);
     this.logger = this.queues.logger;
-    const connection = createConnection({ redis: options.redis, logger: this.logger, role: `rpc:consume:${apis.join(',')}` });
-    connection.defineCommand('lightbusDrainCalls', { lua: DRAIN_SCRIPT });
-    this.connection = connection as RedisConnection & DrainCommand;
+    this.connection = withScripts(createConnection({ redis: options.redis, logger: this.logger, role: `rpc:consume:${apis.join(',')}` }));
   }
 
   next(max: number): Promise<RpcCall[]> {
@@ -108,7 +63,7 @@ export class RedisCallConsumer implements CallConsumer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.backoff.interrupt();
+    this.backoff.stop();
     await this.putBackUntaken();
     await closeConnection(this.connection, true);
     await this.queues.idle();

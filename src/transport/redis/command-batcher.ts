@@ -1,8 +1,8 @@
 /**
  * Micro-batching of hot-path commands (XACK of `ack`, dead letters): every command issued by
- * concurrent callers in the same turn of the event loop goes out in one socket write.
- * Measured on this project's machines, 20,000 XADDs awaited one by one run at ~9k/s, all in
- * flight at ~95k/s and pipelined at ~175k/s; callers here need not coordinate to get the last.
+ * concurrent callers in the same turn of the event loop goes out in one socket write, as plain
+ * commands (not a `pipeline()`): callers need not coordinate to share a write. Why commands in
+ * flight together and not one by one: see docs/benchmark.md, figure 3.
  */
 import { inOneWrite, type RedisConnection } from './connection.js';
 import { TickBatcher } from './tick-batcher.js';

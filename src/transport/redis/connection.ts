@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { backoffDelayMs } from '../../util/backoff.js';
 import type { ResolvedConfig } from '../../config/schema.js';
 import { tlsFileProblems } from '../../config/tls-files.js';
 import { ConfigError } from '../../errors.js';
@@ -18,8 +19,6 @@ export interface ConnectionOptions {
   /** What the connection is for, in logs and in `CLIENT LIST` (e.g. `events:send_welcome_email`). */
   role: string;
 }
-
-const MAX_BACKOFF_MS = 5000;
 
 /** Certificate checks that fail because Node does not trust the CA that signed Redis's certificate. */
 const UNTRUSTED_CA_CODES = new Set([
@@ -59,7 +58,8 @@ export function createConnection({ redis, logger, role }: ConnectionOptions): Re
     // delays work, it does not drop it.
     maxRetriesPerRequest: null,
     enableOfflineQueue: true,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), MAX_BACKOFF_MS),
+    // ioredis counts attempts from 1: the first reconnect waits the backoff's base.
+    retryStrategy: (attempt) => backoffDelayMs(attempt - 1),
     lazyConnect: false,
     // The ready check runs INFO, which a least-privilege ACL does not grant (ioredis then
     // warns on every connect). Without it, a server still loading its data answers LOADING,

@@ -2,7 +2,7 @@
  * The Redis side of a consumer group: the stream commands {@link GroupConsumer} needs, for one
  * group and one consumer. Blocking reads (`XREADGROUP ... BLOCK`) get a connection of their
  * own; everything else shares the transport's command connection, acks and dead letters
- * through its {@link CommandBatcher} so concurrent calls are pipelined. The one exception: an
+ * through its {@link CommandBatcher}, so concurrent calls share one socket write. The one exception: an
  * ack that must be applied before the next read travels on the read's connection, in the
  * same socket write as that read (one write and one round trip fewer per batch).
  */
@@ -10,6 +10,7 @@ import type { GroupBackend, PendingInfo, StreamEntry } from '../group-backend.js
 import { NOOP_FIELDS } from '../wire/events.js';
 import type { CommandBatcher } from './command-batcher.js';
 import { closeConnection, inOneWrite, type RedisConnection } from './connection.js';
+import { settleWithin } from '../../util/timeouts.js';
 
 /** How long `interrupt` lets acks already on the blocking connection get their replies before it drops the connection. */
 const ACK_REPLY_WAIT_MS = 1000;
@@ -199,12 +200,7 @@ export class RedisGroupBackend implements GroupBackend {
     // Not QUIT: it would queue behind the block until BLOCK times out. Acks ahead of a read
     // are answered before it blocks, so waiting for their replies does not wait for the block.
     if (this.acksInFlight.size === 0) return void closeConnection(blocking, true);
-    const answered = Promise.allSettled([...this.acksInFlight]);
-    const timer = setTimeout(() => void closeConnection(blocking, true), ACK_REPLY_WAIT_MS);
-    void answered.then(() => {
-      clearTimeout(timer);
-      return closeConnection(blocking, true);
-    });
+    void settleWithin(Promise.allSettled([...this.acksInFlight]), ACK_REPLY_WAIT_MS).then(() => closeConnection(blocking, true));
   }
 
   async flush(): Promise<void> {

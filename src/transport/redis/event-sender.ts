@@ -3,36 +3,13 @@
  * does their `XADD`s one by one and answers each event's stream id (or its own error). The
  * entries are exactly the plain `XADD {stream} MAXLEN ~ N * fields` of the wire contract; only
  * the way they reach Redis differs. The fields of the whole run travel as one JSON argument
- * that the script decodes (`cjson`), because ioredis spends per argument (flattening, writing)
- * what Redis spends no more on decoding. Measured on the 2-core development VM, per XADD in
- * the sending process: 14-23 µs as a pipeline of commands, 3.5 µs as a script run with one
- * argument per field, 1.5 µs with the JSON argument; Redis spent about 3 µs in each script
- * form, 2 µs for the pipeline.
+ * that the script (lua/xadds.lua) decodes with `cjson`, because ioredis spends per argument
+ * (flattening, writing) what Redis spends no more on decoding: see docs/benchmark.md, figure 3.
  */
 import type { SendReceiver } from '../types.js';
 import type { RedisConnection } from './connection.js';
 import { TickBatcher } from './tick-batcher.js';
-
-/**
- * KEYS are the streams of the run. ARGV[1] is the approximate MAXLEN ('' for none); ARGV[2] a
- * JSON array alternating the index of an event's stream in KEYS and the array of its fields.
- * One reply per event, in order: the new entry's id, or the error of its XADD (a `pcall`
- * error table, which reaches the client as an error inside the array), so one bad stream
- * fails only its own events.
- */
-const XADD_SCRIPT = `
-local trim = ARGV[1]
-local batch = cjson.decode(ARGV[2])
-local out = {}
-for i = 1, #batch, 2 do
-  if trim == '' then
-    out[#out + 1] = redis.pcall('XADD', KEYS[batch[i]], '*', unpack(batch[i + 1]))
-  else
-    out[#out + 1] = redis.pcall('XADD', KEYS[batch[i]], 'MAXLEN', '~', trim, '*', unpack(batch[i + 1]))
-  end
-end
-return out
-`;
+import { withScripts, type ScriptedConnection } from './scripts.js';
 
 /** Events in one script run: big enough to amortise the command, small enough that Redis is not held for long (~1 ms). */
 const MAX_EVENTS_PER_RUN = 300;
@@ -54,13 +31,9 @@ interface Pending {
   receiver: SendReceiver;
 }
 
-interface XaddsCommand {
-  lightbusXadds(numberOfKeys: number, ...keysThenArgs: string[]): Promise<Array<string | Error>>;
-}
-
 /** Queues events per turn of the loop and writes each turn's worth with one script run (split at the limits above). */
 export class EventSender extends TickBatcher {
-  private readonly connection: RedisConnection & XaddsCommand;
+  private readonly connection: ScriptedConnection;
   private readonly trim: string;
   private streams: string[] = [];
   private streamIndex = new Map<string, number>();
@@ -69,8 +42,7 @@ export class EventSender extends TickBatcher {
 
   constructor(connection: RedisConnection, maxStreamLength: number | null) {
     super();
-    connection.defineCommand('lightbusXadds', { lua: XADD_SCRIPT });
-    this.connection = connection as RedisConnection & XaddsCommand;
+    this.connection = withScripts(connection);
     this.trim = maxStreamLength === null ? '' : String(maxStreamLength);
   }
 

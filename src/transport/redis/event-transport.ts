@@ -15,6 +15,7 @@ import { CommandBatcher } from './command-batcher.js';
 import { closeConnection, createConnection, type RedisConnection } from './connection.js';
 import { RedisGroupBackend } from './event-consumer.js';
 import { EventSender } from './event-sender.js';
+import { settleWithin } from '../../util/timeouts.js';
 
 /** How long `close` waits for queued sends and acks to reach Redis. */
 const CLOSE_DRAIN_TIMEOUT_MS = 5000;
@@ -85,10 +86,7 @@ export class RedisEventTransport implements EventTransport {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.consumers].map((consumer) => consumer.close()));
       // Bounded: with Redis unreachable the queue never drains, and closing must still finish.
-      let timer: NodeJS.Timeout | undefined;
-      const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_DRAIN_TIMEOUT_MS)));
-      await Promise.race([Promise.all([this.sender.drain(), this.batcher.drain()]), gaveUp]);
-      clearTimeout(timer);
+      await settleWithin(Promise.all([this.sender.drain(), this.batcher.drain()]), CLOSE_DRAIN_TIMEOUT_MS);
       await closeConnection(this.commands, false);
     })();
     return this.closing;

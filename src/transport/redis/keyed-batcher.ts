@@ -42,8 +42,7 @@ export class KeyedBatcher<T> extends TickBatcher {
 
   /**
    * Sends what is queued, all keys in one socket write. Plain commands in a corked write, not a
-   * `pipeline()`: measured with one write in flight, ioredis's pipeline cost 25 µs more CPU
-   * and latency per write than the same commands corked.
+   * `pipeline()`, which costs more per write: see docs/benchmark.md, figures 1 and 2.
    */
   protected sendQueued(): Promise<void> | undefined {
     if (this.groups.size === 0) return undefined;

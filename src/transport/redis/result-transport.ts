@@ -1,5 +1,5 @@
 /**
- * RPC results over Redis lists (wire contract, "RPC and results"). Servers push results to
+ * RPC results over Redis lists (docs/wire-format.md, "RPC and results"). Servers push results to
  * the list their caller named (`LPUSH` + `EXPIRE`); a calling process listens on ONE list of
  * its own for all its calls and matches results by call id. The contract allows this: nothing
  * ties a return path to a call.
@@ -13,8 +13,9 @@ import { deliverResult } from '../result-delivery.js';
 import { encodeResult, redisReturnPath, returnPathKey } from '../wire/rpc.js';
 import { closeConnection, createConnection, inOneWrite, type RedisConnection } from './connection.js';
 import { KeyedBatcher } from './keyed-batcher.js';
+import { withScripts } from './scripts.js';
 import { settleWithin } from '../../util/timeouts.js';
-import { Backoff } from './waits.js';
+import { Backoff } from '../../util/backoff.js';
 
 /** What {@link RedisResultTransport} needs; the names go into this process's return path. */
 export interface RedisResultTransportOptions {
@@ -31,25 +32,6 @@ const BLOCK_SECONDS = 2;
 const DRAIN_COUNT = 500;
 /** How long close waits on Redis (queued sends, deleting the list) before giving up. */
 const CLOSE_WAIT_MS = 1000;
-/**
- * Pushes the results ARGV[2..] to the list KEYS[1] and sets its expiry to ARGV[1] ms, only if
- * KEYS[1] is a list or absent: one atomic step, so a caller that names a key of its own
- * holding something else (the shape check passed) has nothing written to it and no expiry set.
- */
-const SEND_SCRIPT = `
-local kind = redis.call('TYPE', KEYS[1])['ok']
-if kind ~= 'list' and kind ~= 'none' then
-  return redis.error_reply('WRONGTYPE the return path key holds a ' .. kind .. ', not a list: no result written')
-end
-local length = redis.call('LPUSH', KEYS[1], unpack(ARGV, 2))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return length
-`;
-
-interface SendCommand {
-  lightbusSendResults(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
-}
-
 /** The result side of RPC over Redis: sends results to callers and receives this process's own. */
 export class RedisResultTransport implements ResultTransport {
   /** `redis+key://lightbus:results:{service}:{process}:{random}`; the random part keeps two instances sharing a process name apart. */
@@ -93,7 +75,7 @@ export class RedisResultTransport implements ResultTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.backoff.interrupt();
+    this.backoff.stop();
     if (this.listenConnection) await closeConnection(this.listenConnection, true);
     await this.listening;
     if (this.listening) {
@@ -108,11 +90,10 @@ export class RedisResultTransport implements ResultTransport {
 
   private connectSender(): { connection: RedisConnection; batcher: KeyedBatcher<string> } {
     if (!this.sender) {
-      const connection = createConnection({ redis: this.options.redis, logger: this.logger, role: 'rpc:send-results' });
-      // defineCommand: EVALSHA, loading the script once (EVAL on NOSCRIPT).
-      connection.defineCommand('lightbusSendResults', { lua: SEND_SCRIPT });
+      const connection = withScripts(createConnection({ redis: this.options.redis, logger: this.logger, role: 'rpc:send-results' }));
       const ttlMs = this.options.rpc.resultTtlMs;
-      const batcher = new KeyedBatcher<string>(connection, (sender, key, blobs) => (sender as RedisConnection & SendCommand).lightbusSendResults(1, key, ttlMs, ...blobs));
+      // lua/send-results.lua: only a list (or nothing) at the key gets the results and the expiry.
+      const batcher = new KeyedBatcher<string>(connection, (_, key, blobs) => connection.lightbusSendResults(key, ttlMs, ...blobs));
       this.sender = { connection, batcher };
     }
     return this.sender;

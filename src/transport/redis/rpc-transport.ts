@@ -1,5 +1,5 @@
 /**
- * RPC calls over Redis lists (wire contract, "RPC and results"): a caller sets the call's
+ * RPC calls over Redis lists (docs/wire-format.md, "RPC and results"): a caller sets the call's
  * expiry marker and pushes the call onto `{api}:rpc_queue`; a server pops calls and deletes
  * their markers, dropping the calls whose marker had already expired (at-most-once): see
  * {@link RedisCallConsumer}.
@@ -13,6 +13,7 @@ import { refusedPathLog } from '../call-queues.js';
 import { RedisCallConsumer } from './call-consumer.js';
 import { closeConnection, createConnection, type RedisConnection } from './connection.js';
 import { KeyedBatcher } from './keyed-batcher.js';
+import { withScripts } from './scripts.js';
 import { settleWithin } from '../../util/timeouts.js';
 
 /** What {@link RedisRpcTransport} needs: where Redis is, the call expiry, where to log. */
@@ -24,42 +25,12 @@ export interface RedisRpcTransportOptions {
 
 /** How long close waits for queued sends before giving up on them. */
 const CLOSE_FLUSH_MS = 1000;
-/**
- * Sets the expiry marker of every call (KEYS[2..], `PX` ARGV[1]), then RPUSHes the calls
- * (ARGV[3..]) onto the queue KEYS[1] in one go: markers first, as the contract requires.
- *
- * Then the queue's TTL: every call in it is dead once its marker expired, so the queue may go
- * when its longest-lived marker does, and an API nobody serves leaves nothing behind. The TTL
- * is raised to this send's marker TTL, never lowered. A queue that exists without a TTL was
- * written by a caller that sets none (Python Lightbus, or an older lightbus): its newest call's
- * marker (prefix ARGV[2]) is read, so the TTL covers that call too. Returns the queue length.
- */
-const SEND_SCRIPT = `
-local ttl = tonumber(ARGV[1])
-local before = redis.call('PTTL', KEYS[1])
-if before == -1 then
-  local ok, message = pcall(cjson.decode, redis.call('LINDEX', KEYS[1], -1))
-  if ok and type(message) == 'table' and type(message.metadata) == 'table' and type(message.metadata.id) == 'string' then
-    local left = redis.call('PTTL', ARGV[2] .. message.metadata.id)
-    if left > ttl then ttl = left end
-  end
-end
-for i = 2, #KEYS do redis.call('SET', KEYS[i], '1', 'PX', ARGV[1]) end
-local length = redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
-if before < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
-return length
-`;
-
 interface OutgoingCall {
   id: string;
   blob: string;
 }
 
-interface SendCommand {
-  lightbusSendCalls(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Promise<number>;
-}
-
-/** Sends calls (micro-batched into pipelines) and hands out {@link CallConsumer}s. */
+/** Sends calls (a tick's calls to one API as one script run, every API's in one socket write) and hands out {@link CallConsumer}s. */
 export class RedisRpcTransport implements RpcTransport {
   private sender: { connection: RedisConnection; batcher: KeyedBatcher<OutgoingCall> } | undefined;
   private readonly consumers = new Set<RedisCallConsumer>();
@@ -106,15 +77,14 @@ export class RedisRpcTransport implements RpcTransport {
   }
 
   private connectSender(): { connection: RedisConnection; batcher: KeyedBatcher<OutgoingCall> } {
-    const connection = createConnection({ redis: this.options.redis, logger: this.options.logger, role: 'rpc:send' });
-    connection.defineCommand('lightbusSendCalls', { lua: SEND_SCRIPT });
+    const connection = withScripts(createConnection({ redis: this.options.redis, logger: this.options.logger, role: 'rpc:send' }));
     const expiryMs = this.options.rpc.expiryMs;
     const markerPrefix = expiryMarkerKey('');
     // A lone call goes through the script too: the queue's TTL must be set in the same step
     // as the push (a plain PEXPIRE cannot say "only if longer, or none yet").
-    const batcher = new KeyedBatcher<OutgoingCall>(connection, (sender, queue, calls) => {
+    const batcher = new KeyedBatcher<OutgoingCall>(connection, (_, queue, calls) => {
       const markers = calls.map((call) => expiryMarkerKey(call.id));
-      return (sender as RedisConnection & SendCommand).lightbusSendCalls(1 + calls.length, queue, ...markers, expiryMs, markerPrefix, ...calls.map((call) => call.blob));
+      return connection.lightbusSendCalls(1 + calls.length, queue, ...markers, expiryMs, markerPrefix, ...calls.map((call) => call.blob));
     });
     return { connection, batcher };
   }

@@ -1,5 +1,5 @@
 /**
- * API schemas in Redis (wire contract, "Schemas"): `schema:{api}` keys with a TTL, listed in
+ * API schemas in Redis (docs/wire-format.md, "Schemas"): `schema:{api}` keys with a TTL, listed in
  * the `schemas` set. An API whose key expired stays in the set; readers skip it.
  */
 import type { Logger } from 'pino';

@@ -1,6 +1,6 @@
 /**
  * The event wire codec: stream names, the flat field list of a stream entry, noop entries,
- * dead-letter entries and `since` values, exactly as `/work/shared/spec/wire-format.md`
+ * dead-letter entries and `since` values, exactly as docs/wire-format.md
  * ("Events") describes them. Pure: no I/O, shared by the Redis and the memory transport.
  */
 import type { EventMessage, Since } from '../types.js';

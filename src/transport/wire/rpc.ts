@@ -1,6 +1,6 @@
 /**
  * The RPC and result wire codec: key names, return paths and the JSON blobs that travel in
- * the call queues and result lists (see `shared/spec/wire-format.md`, "RPC and results").
+ * the call queues and result lists (see docs/wire-format.md, "RPC and results").
  * Pure: no I/O, and the decoders never throw on bad input.
  *
  * What Python Lightbus 1.x writes and requires (read in `lightbus/message.py`,

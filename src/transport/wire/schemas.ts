@@ -1,5 +1,5 @@
 /**
- * The schema layout on the wire (see `shared/spec/wire-format.md`, "Schemas"): one
+ * The schema layout on the wire (see docs/wire-format.md, "Schemas"): one
  * `schema:{api}` string key per API holding compact JSON, with a TTL, and the `schemas` set
  * listing the API names. Pure: no I/O, and decoding never throws.
  */

@@ -1,0 +1,44 @@
+-- Takes RPC calls for a server without blocking (call-consumer.ts sends it in one write with
+-- the BLPOP behind it). First deletes the markers of calls taken earlier that are already
+-- running or still unchecked. Then pops up to a maximum of calls across the queues, deleting
+-- each one's marker in the same step: a first pass takes at most a fair share from each queue
+-- so one busy API cannot starve the others, a second pass fills what is left.
+-- (`LPOP key count` needs Redis 6.2.)
+--
+-- keys: any (the number of queues)
+-- KEYS[1..]  the call queues to drain, {api}:rpc_queue, in the order to take them
+-- ARGV[1]    how many calls to pop at most
+-- ARGV[2]    the marker key prefix, rpc_expiry_key:
+-- ARGV[3..]  ids of calls taken earlier whose markers are to be deleted
+-- returns    the count of those ids, then each one's DEL result (1 or 0), then for each call
+--            popped a queue, blob, marker-deleted triple (1 live, 0 expired, -1 no readable
+--            id), flat
+local out = {#ARGV - 2}
+for i = 3, #ARGV do out[#out + 1] = redis.call('DEL', ARGV[2] .. ARGV[i]) end
+local max = tonumber(ARGV[1])
+local share = math.ceil(max / #KEYS)
+local taken = 0
+for pass = 1, 2 do
+  for _, key in ipairs(KEYS) do
+    local want = max - taken
+    if pass == 1 and share < want then want = share end
+    if want > 0 then
+      local items = redis.call('LPOP', key, want)
+      if items then
+        for _, blob in ipairs(items) do
+          local live = -1
+          local ok, message = pcall(cjson.decode, blob)
+          if ok and type(message) == 'table' and type(message.metadata) == 'table' then
+            local id = message.metadata.id
+            if type(id) == 'string' and id ~= '' then live = redis.call('DEL', ARGV[2] .. id) end
+          end
+          out[#out + 1] = key
+          out[#out + 1] = blob
+          out[#out + 1] = live
+        end
+        taken = taken + #items
+      end
+    end
+  end
+end
+return out
