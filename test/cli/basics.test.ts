@@ -2,9 +2,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
+import { ensureBuilt } from '../helpers/built-dist.js';
 
 const run = (...args: string[]) => spawnSync(process.execPath, ['bin/run.js', ...args], { encoding: 'utf8', timeout: 30_000 });
+before(() => ensureBuilt());
+
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
 test('--version prints the version', () => {
