@@ -16,7 +16,6 @@ import { InlineExecutor, type ModuleExecutor } from './executor.js';
 import { HandlerRunner } from './handler-runner.js';
 import { loadUserModules } from './load-modules.js';
 import type { ClientCommand, Outcome, Registrations, ToInvoker } from './protocol.js';
-import type { EventMessage, RpcCall } from '../transport/types.js';
 import { kWorkerBackend, WorkerBackend } from './worker-backend.js';
 
 export interface InlineModulesOptions {
@@ -29,19 +28,18 @@ export interface InlineModulesOptions {
   concurrency: number;
 }
 
-export class InlineModuleExecutor implements ModuleExecutor {
+export class InlineModuleExecutor extends InlineExecutor implements ModuleExecutor {
   private readonly backend: WorkerBackend;
-  private readonly inline: InlineExecutor;
-  readonly workerCount = 0;
+  private readonly options: InlineModulesOptions;
 
-  constructor(private readonly options: InlineModulesOptions) {
-    this.backend = new WorkerBackend((message) => this.forward(message), options.config, options.logger);
-    const runner = new HandlerRunner(this.backend.registry, this.backend.validator, options.config, options.logger);
-    this.inline = new InlineExecutor(runner, options.concurrency);
-  }
-
-  get rpcCapacity(): number {
-    return this.inline.rpcCapacity;
+  constructor(options: InlineModulesOptions) {
+    // The backend's commands go to this executor's invoker entry, which exists once super() ran.
+    let self: InlineModuleExecutor | undefined;
+    const backend = new WorkerBackend((message) => self!.forward(message), options.config, options.logger);
+    super(new HandlerRunner(backend.registry, backend.validator, options.config, options.logger), options.concurrency);
+    self = this;
+    this.backend = backend;
+    this.options = options;
   }
 
   /** Installs the backend for the modules' `createBus()` and imports them here. */
@@ -54,27 +52,11 @@ export class InlineModuleExecutor implements ModuleExecutor {
     throw new ModuleLoadError(`could not load ${loaded.modulePath}: ${error.name}: ${error.message}`, loaded.modulePath, { cause: error });
   }
 
-  executeRpc(call: RpcCall, executionId: number): Promise<Outcome> {
-    return this.inline.executeRpc(call, executionId);
-  }
-
-  executeEvents(listener: string, events: Array<EventMessage & { streamId: string }>, executionId: number): Promise<Outcome<null>[]> {
-    return this.inline.executeEvents(listener, events, executionId);
-  }
-
-  runTask(name: string, executionId: number): Promise<Outcome<null>> {
-    return this.inline.runTask(name, executionId);
-  }
-
-  runHooks(phase: 'start' | 'stop'): Promise<Outcome<null>> {
-    return this.inline.runHooks(phase);
-  }
-
   setSchemas(schemas: Record<string, ApiSchema>): void {
     this.backend.registry.setRemoteSchemas(schemas);
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     const global = globalThis as Record<symbol, unknown>;
     if (global[kWorkerBackend] === this.backend) delete global[kWorkerBackend];
   }
