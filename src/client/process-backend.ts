@@ -8,7 +8,7 @@ import type { LightbusConfigInput, ResolvedConfig } from '../config/schema.js';
 import { deserializeError } from '../errors.js';
 import { InlineExecutor } from '../runtime/executor.js';
 import { HandlerRunner } from '../runtime/handler-runner.js';
-import { Invoker } from '../runtime/invoker.js';
+import type { Invoker } from '../runtime/invoker.js';
 import type { Outcome } from '../runtime/protocol.js';
 import { Registry } from '../runtime/registry.js';
 import { SchemaValidator } from '../core/validator.js';
@@ -93,10 +93,7 @@ export class ProcessBackend implements BusBackend {
   private async start(): Promise<Started> {
     // Loaded here, not at the top: a worker thread of `lightbus run` imports this module through
     // `createBus` but never builds a process bus, and need not carry Redis clients or config loaders.
-    const [{ loadConfig, resolveConfig }, { createTransports }] = await Promise.all([
-      import('../config/load.js'),
-      import('../transport/index.js'),
-    ]);
+    const [{ loadConfig, resolveConfig }, { buildRuntime }] = await Promise.all([import('../config/load.js'), import('../runtime/build-runtime.js')]);
     const config =
       this.options.resolvedConfig ??
       (this.options.config
@@ -104,13 +101,12 @@ export class ProcessBackend implements BusBackend {
         : await loadConfig(this.options.configPath !== undefined ? { configPath: this.options.configPath } : {}));
     if (!this.options.logger) this.logger.level = config.logLevel;
     const logger = this.logger.child({ service: config.serviceName, process: config.processName });
-    const transports = createTransports(config, logger, this.options.memoryStore);
-    const executor = new InlineExecutor(this.runner(config), this.options.concurrency ?? 64);
-    const invoker = new Invoker({
+    const { invoker } = buildRuntime({
       config,
-      transports,
-      executor,
       logger,
+      memoryStore: this.options.memoryStore,
+      // This bus's own calls and fires reach the invoker directly (request()), not through the executor.
+      executor: () => new InlineExecutor(this.runner(config), this.options.concurrency ?? 64),
       onRemoteSchemas: (schemas) => this.registry.setRemoteSchemas(schemas),
       onShutdownRequested: (reason) => {
         logger.fatal({ err: reason }, 'a listener asked for shutdown; closing the bus');

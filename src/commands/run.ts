@@ -13,7 +13,7 @@ export default class Run extends LightbusCommand<typeof Run> {
   static override summary = 'Serve the APIs, run the listeners and the scheduled tasks of your modules';
   static override description = `Loads the given TypeScript or JavaScript modules (no build step) in a pool of worker threads, then serves every API they provide, runs every listener they register and every task they schedule, until stopped.
 
-The main thread owns the Redis connections and never runs your code; handlers run in the workers. SIGINT or SIGTERM stops gracefully: reading stops, handlers in flight finish within runner.shutdownGraceMs, their events are acknowledged, then the process exits 0. A second signal exits at once.
+The main thread owns the Redis connections and never runs your code; handlers run in the workers. With --inline there are no worker threads: the modules load and the handlers run in the main thread, for debugging (breakpoints, one stack) and single-core containers; a handler stuck in synchronous code then stalls the whole process, and no hard deadline or thread replacement applies. SIGINT or SIGTERM stops gracefully: reading stops, handlers in flight finish within runner.shutdownGraceMs, their events are acknowledged, then the process exits 0. A second signal exits at once.
 
 ${exitCodesHelp(['ok', 'failed', 'usage', 'notFound', 'unavailable'], {
   ok: 'stopped by a signal',
@@ -25,6 +25,7 @@ ${exitCodesHelp(['ok', 'failed', 'usage', 'notFound', 'unavailable'], {
     '<%= config.bin %> run ./bus.ts',
     '<%= config.bin %> run ./auth.ts ./billing.ts --workers 4',
     '<%= config.bin %> run ./bus.ts --only rpcs --log-level debug',
+    '<%= config.bin %> run ./bus.ts --inline',
     'LIGHTBUS_REDIS_URL=redis://redis.internal:6379/0 <%= config.bin %> run ./bus.ts',
   ];
   static override strict = false;
@@ -32,7 +33,8 @@ ${exitCodesHelp(['ok', 'failed', 'usage', 'notFound', 'unavailable'], {
     modules: Args.string({ description: 'Modules that define and serve your APIs and listeners (one or more)', required: true }),
   };
   static override flags = {
-    workers: Flags.integer({ char: 'w', min: 1, max: 256, description: 'Worker threads (default: runner.workers, else available parallelism)' }),
+    workers: Flags.integer({ char: 'w', min: 1, max: 256, description: 'Worker threads (default: runner.workers, else available parallelism)', exclusive: ['inline'] }),
+    inline: Flags.boolean({ description: 'Run the handlers in the main thread, with no worker threads (debugging, single-core containers)', default: false, exclusive: ['workers'] }),
     only: Flags.string({ description: 'Run only these, comma-separated: rpcs,events,tasks', exclusive: ['skip'] }),
     skip: Flags.string({ description: 'Run all but these, comma-separated: rpcs,events,tasks', exclusive: ['only'] }),
   };
@@ -46,7 +48,7 @@ ${exitCodesHelp(['ok', 'failed', 'usage', 'notFound', 'unavailable'], {
     // No Redis check up front: a service may start before its Redis (a deploy, a restart), so the
     // runner waits, saying so every few seconds, and a signal still stops it within the grace.
     const log = createLogOutput({ level: config.logLevel, base: { service: config.serviceName, process: config.processName } });
-    const runner = new BusRunner({ modules, config, log, features, ...(this.flags.workers ? { workers: this.flags.workers } : {}) });
+    const runner = new BusRunner({ modules, config, log, features, inline: this.flags.inline, ...(this.flags.workers ? { workers: this.flags.workers } : {}) });
     const removeSignalHandlers = stopOnSignals(runner, log);
     try {
       await runner.start();

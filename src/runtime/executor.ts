@@ -3,9 +3,10 @@
  * worker pool runs handlers in threads (`lightbus run`), the inline executor runs them in the
  * invoker's own thread (a single-process bus, tests, debugging).
  */
+import type { ApiSchema } from '../api/define.js';
 import type { EventMessage, RpcCall } from '../transport/types.js';
 import type { HandlerRunner } from './handler-runner.js';
-import type { Outcome } from './protocol.js';
+import type { Outcome, Registrations } from './protocol.js';
 
 export interface Executor {
   executeRpc(call: RpcCall, executionId: number): Promise<Outcome>;
@@ -18,6 +19,20 @@ export interface Executor {
   /** Worker threads running handlers (0 when they run inline). */
   readonly workerCount: number;
   close(): Promise<void>;
+}
+
+/**
+ * An executor that loads the user's modules itself, as `lightbus run` needs: the worker pool
+ * (in its threads) and `--inline`'s {@link import('./inline-modules.js').InlineModuleExecutor}
+ * (in the invoker's thread).
+ */
+export interface ModuleExecutor extends Executor {
+  /** Loads the modules; resolves with what they registered. */
+  start(): Promise<Registrations>;
+  /** The schemas on the bus changed: validate against these from now on. */
+  setSchemas(schemas: Record<string, ApiSchema>): void;
+  /** Ends the handlers' threads, those that do not end within `graceMs` by force. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export class InlineExecutor implements Executor {

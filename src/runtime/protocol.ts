@@ -138,8 +138,11 @@ export type ToWorker =
 
 export type ToInvoker =
   | ClientCommand
-  /** The worker loaded the user's modules and can take work. */
-  | { type: 'ready'; registrations: Registrations }
+  /**
+   * The worker loaded the user's modules and can take work. A registrations-only worker adds
+   * the schemas of the APIs the modules define, and takes no work.
+   */
+  | { type: 'ready'; registrations: Registrations; schemas?: Record<string, ApiSchema> }
   /** A user module failed to load: the start is aborted. */
   | { type: 'load-failed'; modulePath: string; error: SerializedError }
   | { type: 'rpc-done'; requestId: number; outcome: Outcome }
@@ -157,12 +160,28 @@ export type ToInvoker =
   | { type: 'log'; lines: string[] };
 
 /** The data a worker thread is started with. */
-export interface WorkerStartData {
+export type WorkerStartData = ServingWorkerStart | RegistrationsWorkerStart;
+
+interface WorkerStartCommon {
   workerId: number;
   modules: string[];
   /** The resolved config (plain data). */
   config: unknown;
   logLevel: string;
+}
+
+/** A worker of `lightbus run`: loads the modules, reports `ready`, then runs what it is sent. */
+export interface ServingWorkerStart extends WorkerStartCommon {
+  mode?: 'serve';
   /** The {@link import('./batch-progress.js').ProgressBoard} of this worker. */
   progress: SharedArrayBuffer;
+}
+
+/**
+ * A worker that only reads what the modules register (`lightbus dumpschema`): nothing it
+ * registers is served and a call or fire at import time fails. It answers one `ready`, with
+ * the schema of every API the modules export, serve or use, or `load-failed`, and serves nothing.
+ */
+export interface RegistrationsWorkerStart extends WorkerStartCommon {
+  mode: 'registrations';
 }

@@ -1,16 +1,18 @@
 /**
- * `lightbus run` as a plain module: builds the transports, the invoker and the worker pool,
- * starts them in order, and stops them in order on a signal. Commands flow one way (worker ->
- * invoker -> Redis); nothing here hands a client object around to signal shutdown: a fatal
+ * `lightbus run` as a plain module: builds the runtime (build-runtime.ts) with the worker pool,
+ * or with the modules loaded in this thread (`inline`), starts it in order, and stops it in
+ * order on a signal. Commands flow one way (worker -> invoker -> Redis); nothing here hands a client object around to signal shutdown: a fatal
  * condition calls {@link BusRunner.stop} with an exit code.
  */
 import { availableParallelism } from 'node:os';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { LogOutput } from '../logging/logger.js';
 import { redactUrl } from '../core/redact-url.js';
-import { createTransports } from '../transport/index.js';
 import { settleWithin } from '../util/timeouts.js';
-import { Invoker } from './invoker.js';
+import { buildRuntime } from './build-runtime.js';
+import type { ModuleExecutor } from './executor.js';
+import { InlineModuleExecutor } from './inline-modules.js';
+import type { Invoker } from './invoker.js';
 import { WorkerPool } from './pool.js';
 import type { ClientCommand, Outcome, Registrations } from './protocol.js';
 import { importedServingWarning } from '../util/module-origins.js';
@@ -26,6 +28,8 @@ export interface RunOptions {
   workers?: number;
   /** What to run (default all). */
   features?: ReadonlySet<Feature>;
+  /** Load the modules and run the handlers in this thread, with no worker threads (`--inline`). */
+  inline?: boolean;
 }
 
 const DEFAULT_CONCURRENCY_PER_WORKER = 32;
@@ -44,7 +48,8 @@ class StoppedWhileStarting extends Error {
 
 export class BusRunner {
   private invoker: Invoker | undefined;
-  private pool: WorkerPool | undefined;
+  /** Where handlers run: the worker pool, or the invoker's thread with `inline`. */
+  private executor: ModuleExecutor | undefined;
   /** What the modules registered; unset until every worker loaded them. */
   private registrations: Registrations | undefined;
   private stopping: Promise<number> | undefined;
@@ -71,42 +76,43 @@ export class BusRunner {
     const logger = log.logger;
     const size = this.options.workers ?? config.runner.workers ?? availableParallelism();
     this.startedAt = Date.now();
-    const transports = createTransports(config, logger);
     const features = this.options.features ?? new Set<Feature>(['rpcs', 'events', 'tasks']);
-    let invoker!: Invoker;
-    const pool = new WorkerPool({
-      size,
-      modules,
+    const concurrency = config.runner.concurrency ?? DEFAULT_CONCURRENCY_PER_WORKER;
+    const { invoker, executor } = buildRuntime<ModuleExecutor>({
       config,
       logger,
-      writeLog: (line) => log.write(line),
-      // Commands from workers are taken even before every worker is ready: a call made at
-      // import time waits in Redis until a worker serves it, it never fails as "not ready".
-      // A serve or listen is started at once, even before every worker is ready, so that a
-      // module may await it; one this process does not run (`--only`) is answered as done.
-      onCommand: (command) => (notRunHere(command, features) ? Promise.resolve(NOT_RUN) : invoker.handle(command)),
-      concurrencyPerWorker: config.runner.concurrency ?? DEFAULT_CONCURRENCY_PER_WORKER,
-      ...(config.runner.workerMemoryLimitMb ? { memoryLimitMb: config.runner.workerMemoryLimitMb } : {}),
-      maxCrashRedeliveries: config.runner.maxCrashRedeliveries,
-      onFatal: (error) => {
-        logger.fatal({ err: error }, 'cannot go on; stopping');
-        void this.stop(1);
+      // Commands from the modules' buses are taken even before every worker is ready: a call
+      // made at import time waits in Redis until a worker serves it, it never fails as "not
+      // ready". A serve or listen is started at once, even before every worker is ready, so
+      // that a module may await it; one this process does not run (`--only`) is answered as done.
+      executor: (handle) => {
+        const onCommand = (command: ClientCommand) => (notRunHere(command, features) ? Promise.resolve(NOT_RUN) : handle(command));
+        if (this.options.inline) return new InlineModuleExecutor({ modules, config, logger, onCommand, concurrency });
+        return new WorkerPool({
+          size,
+          modules,
+          config,
+          logger,
+          writeLog: (line) => log.write(line),
+          onCommand,
+          concurrencyPerWorker: concurrency,
+          ...(config.runner.workerMemoryLimitMb ? { memoryLimitMb: config.runner.workerMemoryLimitMb } : {}),
+          maxCrashRedeliveries: config.runner.maxCrashRedeliveries,
+          onFatal: (error) => {
+            logger.fatal({ err: error }, 'cannot go on; stopping');
+            void this.stop(1);
+          },
+        });
       },
-    });
-    invoker = new Invoker({
-      config,
-      transports,
-      executor: pool,
-      logger,
       onShutdownRequested: () => void this.stop(1),
-      onRemoteSchemas: (schemas) => pool.setSchemas(schemas),
+      onRemoteSchemas: (schemas) => executor.setSchemas(schemas),
     });
     this.invoker = invoker;
-    this.pool = pool;
+    this.executor = executor;
     let registrations: Registrations;
     try {
       await this.waitingForRedis(invoker.start());
-      registrations = await pool.start();
+      registrations = await executor.start();
       this.registrations = registrations;
     } catch (error) {
       // stop() closes what a stop interrupted; a failure closes here, as bounded as a stop.
@@ -125,12 +131,13 @@ export class BusRunner {
     };
     await this.waitingForRedis(invoker.register(selected));
     if (registrations.hasStartHooks) {
-      const outcome = await pool.runHooks('start');
+      const outcome = await executor.runHooks('start');
       if (!outcome.ok) throw new Error(`an onStart hook failed: ${outcome.error.message}`);
     }
     logger.info(
       {
-        workers: size,
+        workers: this.options.inline ? 0 : size,
+        ...(this.options.inline ? { inline: true } : {}),
         apis: selected.apis.map((a) => a.name),
         listeners: selected.listeners.map((l) => l.name),
         tasks: selected.tasks.map((t) => t.name),
@@ -157,7 +164,7 @@ export class BusRunner {
         // Only a pool whose workers loaded the modules can run hooks: after a failed start, a
         // hook would wait for a worker forever.
         if (this.registrations?.hasStopHooks) {
-          const outcome = await this.pool!.runHooks('stop');
+          const outcome = await this.executor!.runHooks('stop');
           if (!outcome.ok) exitCode ||= 1;
         }
         // Closing says goodbye to Redis (presence, queued writes); with Redis gone that would
@@ -166,7 +173,7 @@ export class BusRunner {
         if (this.invoker && !(await settleWithin(this.invoker.close(0), closeMs))) {
           logger.warn({ redis: redactUrl(this.options.config.redis.url), waitedMs: closeMs }, 'Redis did not answer while closing; leaving without it');
         }
-        await this.pool?.close(POOL_CLOSE_GRACE_MS);
+        await this.executor?.close(POOL_CLOSE_GRACE_MS);
       } catch (error) {
         logger.error({ err: error }, 'error while stopping');
         exitCode ||= 1;

@@ -10,6 +10,7 @@ import type { ResolvedConfig } from '../config/schema.js';
 import { deserializeError } from '../errors.js';
 import { ProgressBoard } from './batch-progress.js';
 import { MessageBatcher } from './message-batcher.js';
+import { workerEntry, workerExecArgv } from './worker-entry.js';
 import type { ClientCommand, Outcome, Registrations, ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
 
 /** Work posted to a worker and not yet answered. */
@@ -47,12 +48,6 @@ export interface WorkerHandleOptions {
 
 const WORKER_YOUNG_GENERATION_MB = 8;
 
-const fromSource = import.meta.url.endsWith('.ts');
-const workerEntry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
-// The worker imports the user's modules with jiti (src/util/module-loader.ts), in its own
-// thread. Only an entry run from src/ (bin/dev.js) needs tsx's hooks, and their extra thread,
-// for the runtime's own `.ts` files.
-const workerExecArgv = fromSource ? ['--import', new URL('./tsx-preload.mjs', import.meta.url).href] : [];
 
 export class WorkerHandle {
   readonly id: number;

@@ -1,18 +1,22 @@
 /**
- * The entry of every worker thread of `lightbus run`. It installs the worker backend (so the
- * user's `createBus()` talks to the invoker), imports the user's modules, reports what they
- * registered with one `ready` message, then runs what the invoker sends until told to stop.
+ * The entry of every worker thread: those of `lightbus run`, and the one `lightbus dumpschema`
+ * reads the modules' APIs in. It installs the worker backend (so the user's `createBus()` talks
+ * to the invoker), imports the user's modules, and reports what they registered with one
+ * `ready` message. A serving worker then runs what the invoker sends until told to stop; a
+ * registrations-only one (`mode: 'registrations'`) adds the schemas of the APIs the modules
+ * define, answers every command itself (registrations are noted, calls and fires refused) and
+ * serves nothing: its parent terminates it.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
-import { serializeError } from '../errors.js';
-import { importModule, releaseCompiler } from '../util/module-loader.js';
-import { startNotingOrigins, stopNotingOrigins } from '../util/module-origins.js';
+import { LightbusError, serializeError } from '../errors.js';
 import { ProgressWriter } from './batch-progress.js';
+import { definedSchemas } from './defined-schemas.js';
 import { HandlerRunner, type EventProgress } from './handler-runner.js';
+import { loadUserModules } from './load-modules.js';
 import { MessageBatcher } from './message-batcher.js';
-import type { ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
+import type { ClientCommand, Outcome, ServingWorkerStart, ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
 import { kWorkerBackend, WorkerBackend } from './worker-backend.js';
 
 if (isMainThread || !parentPort) {
@@ -34,78 +38,100 @@ const logger = pino(
   { write: (line: string) => outbox.sendNow({ type: 'log', lines: [line] }) },
 );
 
-const backend = new WorkerBackend(post, config, logger);
+const registrationsOnly = start.mode === 'registrations';
+const backend = new WorkerBackend(registrationsOnly ? answerAtImport : post, config, logger);
 (globalThis as Record<symbol, unknown>)[kWorkerBackend] = backend;
-const runner = new HandlerRunner(backend.registry, backend.validator, config, logger);
-const progress = new ProgressWriter(start.progress);
 
-/** Records how far a batch got, and posts its failures at once (both outlive this thread). */
-function batchProgress(requestId: number): EventProgress {
-  const slot = progress.begin(requestId);
-  return (index, outcome) => {
-    slot?.finished(index + 1);
-    if (!outcome.ok) outbox.sendNow({ type: 'event-failed', requestId, index, outcome });
-  };
+/** A registrations-only worker's own answer to a command: registrations are noted (in the registry), nothing runs. */
+function answerAtImport(message: ToInvoker): void {
+  const command = message as ClientCommand;
+  const outcome: Outcome =
+    command.type === 'call' || command.type === 'fire'
+      ? {
+          ok: false,
+          error: serializeError(
+            new LightbusError(
+              `lightbus dumpschema imports modules only to read their API definitions; "${command.type}" at import time is not run. Move it into a handler or an onStart() hook.`,
+            ),
+          ),
+        }
+      : { ok: true, value: null };
+  queueMicrotask(() => backend.settle({ type: 'reply', requestId: command.requestId, outcome }));
 }
 
-// The invoker posts what it dispatches in one turn as one array; its messages run one per turn
-// of this loop, as separately posted messages would: the microtasks of one (its answer among
-// them) all run before the next handler starts, and that one may burn CPU.
-const inbox: ToWorker[] = [];
-port.on('message', (batch: ToWorker[]) => {
-  const idle = inbox.length === 0;
-  for (const message of batch) inbox.push(message);
-  if (idle) runNext();
-});
+// A serving worker takes replies while its modules load: one may `await bus.listen(...).ready` at import.
+if (!registrationsOnly) serve(start as ServingWorkerStart);
+const loaded = await loadUserModules(start.modules, backend.registry);
+if (!loaded.ok) {
+  outbox.sendNow({ type: 'load-failed', modulePath: loaded.modulePath, error: serializeError(loaded.error) });
+  // Stay alive until terminated: exiting here could race the message above.
+  await new Promise(() => undefined);
+} else if (registrationsOnly) {
+  outbox.sendNow({ type: 'ready', registrations: loaded.registrations, schemas: definedSchemas(loaded.exported, backend.registry) });
+  port.close();
+} else {
+  outbox.sendNow({ type: 'ready', registrations: loaded.registrations });
+}
 
-function runNext(): void {
-  try {
-    receive(inbox.shift()!);
-  } finally {
-    if (inbox.length > 0) setImmediate(runNext);
+/** Runs what the invoker sends (replies, work), until `shutdown`. */
+function serve(serving: ServingWorkerStart): void {
+  const runner = new HandlerRunner(backend.registry, backend.validator, config, logger);
+  const progress = new ProgressWriter(serving.progress);
+
+  /** Records how far a batch got, and posts its failures at once (both outlive this thread). */
+  function batchProgress(requestId: number): EventProgress {
+    const slot = progress.begin(requestId);
+    return (index, outcome) => {
+      slot?.finished(index + 1);
+      if (!outcome.ok) outbox.sendNow({ type: 'event-failed', requestId, index, outcome });
+    };
+  }
+
+  // The invoker posts what it dispatches in one turn as one array; its messages run one per turn
+  // of this loop, as separately posted messages would: the microtasks of one (its answer among
+  // them) all run before the next handler starts, and that one may burn CPU.
+  const inbox: ToWorker[] = [];
+  port.on('message', (batch: ToWorker[]) => {
+    const idle = inbox.length === 0;
+    for (const message of batch) inbox.push(message);
+    if (idle) runNext();
+  });
+
+  function runNext(): void {
+    try {
+      receive(inbox.shift()!);
+    } finally {
+      if (inbox.length > 0) setImmediate(runNext);
+    }
+  }
+
+  function receive(message: ToWorker): void {
+    switch (message.type) {
+      case 'reply':
+        backend.settle(message);
+        break;
+      case 'execute-rpc':
+        void runner.runRpc(message.call, message.executionId).then((outcome) => post({ type: 'rpc-done', requestId: message.requestId, outcome }));
+        break;
+      case 'execute-events':
+        void runner
+          .runEvents(message.listener, message.events, message.executionId, batchProgress(message.requestId))
+          .then((outcomes) => post({ type: 'events-done', requestId: message.requestId, outcomes }));
+        break;
+      case 'run-task':
+        void runner.runTask(message.task, message.executionId).then((outcome) => post({ type: 'task-done', requestId: message.requestId, outcome }));
+        break;
+      case 'run-hooks':
+        void runner.runHooks(message.phase).then((outcome) => post({ type: 'hooks-done', requestId: message.requestId, outcome }));
+        break;
+      case 'schemas':
+        backend.registry.setRemoteSchemas(message.schemas);
+        break;
+      case 'shutdown':
+        // Nothing is in flight by now (the invoker drained first): let the thread end.
+        outbox.flush();
+        port.close();
+        break;
+    }
   }
 }
-
-function receive(message: ToWorker): void {
-  switch (message.type) {
-    case 'reply':
-      backend.settle(message);
-      break;
-    case 'execute-rpc':
-      void runner.runRpc(message.call, message.executionId).then((outcome) => post({ type: 'rpc-done', requestId: message.requestId, outcome }));
-      break;
-    case 'execute-events':
-      void runner
-        .runEvents(message.listener, message.events, message.executionId, batchProgress(message.requestId))
-        .then((outcomes) => post({ type: 'events-done', requestId: message.requestId, outcomes }));
-      break;
-    case 'run-task':
-      void runner.runTask(message.task, message.executionId).then((outcome) => post({ type: 'task-done', requestId: message.requestId, outcome }));
-      break;
-    case 'run-hooks':
-      void runner.runHooks(message.phase).then((outcome) => post({ type: 'hooks-done', requestId: message.requestId, outcome }));
-      break;
-    case 'schemas':
-      backend.registry.setRemoteSchemas(message.schemas);
-      break;
-    case 'shutdown':
-      // Nothing is in flight by now (the invoker drained first): let the thread end.
-      outbox.flush();
-      port.close();
-      break;
-  }
-}
-
-startNotingOrigins();
-for (const modulePath of start.modules) {
-  try {
-    await importModule(modulePath);
-  } catch (error) {
-    outbox.sendNow({ type: 'load-failed', modulePath, error: serializeError(error) });
-    // Stay alive until terminated: exiting here could race the message above.
-    await new Promise(() => undefined);
-  }
-}
-releaseCompiler();
-const importedServing = stopNotingOrigins(start.modules);
-outbox.sendNow({ type: 'ready', registrations: { ...backend.registry.registrations(), ...(importedServing.length > 0 ? { importedServing } : {}) } });

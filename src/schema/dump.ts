@@ -1,9 +1,10 @@
 /**
  * Collecting API schemas for `lightbus dumpschema` and `lightbus codegen`, and writing them
  * out. Schemas come from the bus (what running processes published, Python ones included)
- * and "locally": from modules given on the command line, imported in a worker thread with a
- * recording bus, so their exported and served APIs are read without serving anything. Where
- * both have an API, the local definition wins, as in Python Lightbus.
+ * and "locally": from modules given on the command line, imported in a registrations-only
+ * worker thread (runtime/read-registrations.ts), so their exported and served APIs are read
+ * without serving anything. Where both have an API, the local definition wins, as in Python
+ * Lightbus.
  *
  * Files use Python Lightbus's layout, so either side can read the other's dumps: one JSON
  * document `{ "<api>": { "rpcs": ..., "events": ... } }`, or in a directory one `<api>.json`
@@ -11,15 +12,14 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ApiSchema } from '../api/define.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { redactUrl } from '../core/redact-url.js';
-import { LightbusError, ModuleLoadError } from '../errors.js';
+import { LightbusError } from '../errors.js';
+import { readModuleRegistrations } from '../runtime/read-registrations.js';
 import { RedisSchemaTransport } from '../transport/redis/schema-transport.js';
 import { withTimeout } from '../util/timeouts.js';
-import type { LocalSchemasReply, LocalSchemasRequest } from './local-schemas-worker.js';
 
 /** API name -> `{ rpcs, events }`, as on the wire. */
 export type SchemaSet = Record<string, unknown>;
@@ -78,37 +78,14 @@ export async function loadBusSchemas(config: ResolvedConfig, logger: Logger, tim
   }
 }
 
-const fromSource = import.meta.url.endsWith('.ts');
-const workerEntry = new URL(fromSource ? './local-schemas-worker.ts' : './local-schemas-worker.js', import.meta.url);
-// The modules load with jiti, as in `lightbus run`; only an entry run from src/ needs tsx's hooks.
-const workerExecArgv = fromSource ? ['--import', new URL('../runtime/tsx-preload.mjs', import.meta.url).href] : [];
-
 /**
  * The APIs that `modules` export, serve, or use through a definition, read by importing them
- * in a worker thread (TypeScript works without a build step, as in `lightbus run`).
+ * in a registrations-only worker thread (TypeScript works without a build step, as in `lightbus run`).
  *
  * @throws ModuleLoadError when a module fails to import.
  */
 export async function loadLocalSchemas(modules: string[], config: ResolvedConfig, timeoutMs: number): Promise<Record<string, ApiSchema>> {
-  const request: LocalSchemasRequest = { modules, config };
-  // stdout may carry the dump: whatever the modules print goes to stderr instead.
-  const worker = new Worker(workerEntry, { workerData: request, execArgv: workerExecArgv, stdout: true });
-  worker.stdout.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-  try {
-    const reply = await withTimeout(
-      new Promise<LocalSchemasReply>((resolvePromise, reject) => {
-        worker.once('message', resolvePromise);
-        worker.once('error', reject);
-        worker.once('exit', (code) => reject(new Error(`the thread loading the modules exited with code ${code}`)));
-      }),
-      timeoutMs,
-      () => new LightbusError(`the modules did not finish loading within ${timeoutMs} ms (${modules.join(', ')}): does one wait for something at import time? Wait longer with --timeout.`),
-    );
-    if (reply.type === 'failed') throw new ModuleLoadError(`could not load ${reply.modulePath}: ${reply.message}`, reply.modulePath);
-    return reply.schemas;
-  } finally {
-    await worker.terminate();
-  }
+  return (await readModuleRegistrations(modules, config, timeoutMs)).schemas;
 }
 
 /** What {@link writeSchemaDump} wrote. */

@@ -68,7 +68,9 @@ export function releaseCompiler(): void {
  */
 function collectGarbage(): void {
   setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
+  const gc = runInNewContext('typeof gc === "function" ? gc : undefined') as (() => void) | undefined;
   setFlagsFromString('--no-expose-gc');
-  gc();
+  // Threads loading at once race on the process-wide flag: one may unset it before another's
+  // context is made. That thread skips the collection rather than dying of "gc is not defined".
+  gc?.();
 }

@@ -2,9 +2,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
+import { ensureBuilt } from '../helpers/built-dist.js';
 
 const run = (...args: string[]) => spawnSync(process.execPath, ['bin/run.js', ...args], { encoding: 'utf8', timeout: 30_000 });
+before(() => ensureBuilt());
+
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
 test('--version prints the version', () => {
@@ -20,7 +23,7 @@ test('--help lists the commands, and each command has its own complete help', ()
   assert.match(result.stdout, /^\s+run\s/m);
   const help = run('run', '--help');
   assert.equal(help.status, 0);
-  for (const part of ['--workers', '--only', '--skip', '--config', '--service-name', '--process-name', '--log-level', 'EXAMPLES', 'Exit codes']) {
+  for (const part of ['--workers', '--inline', '--only', '--skip', '--config', '--service-name', '--process-name', '--log-level', 'EXAMPLES', 'Exit codes']) {
     assert.ok(help.stdout.includes(part), `run --help mentions ${part}`);
   }
 });

@@ -15,6 +15,7 @@ import { Ajv } from 'ajv';
 import { Redis } from 'ioredis';
 import { apiSchema, defineApi, event, rpc, Type } from '../../src/index.js';
 import { generateDeclarations } from '../../src/schema/codegen.js';
+import { ensureBuilt } from '../helpers/built-dist.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { uniqueName } from '../helpers/wait.js';
 import { pythonStoreSchema } from '../schema/fixtures/python-schemas.js';
@@ -69,7 +70,7 @@ function lightbus(args: string[], env: Record<string, string> = {}): Promise<Cli
 const flat = (text: string) => text.replace(/\n\s*›\s*/g, ' ').replace(/\s+/g, ' ');
 
 before(async () => {
-  assert.ok(existsSync(join(repoRoot, 'dist/commands/dumpschema.js')), 'dist/ is missing the commands: run `npm run build` first');
+  ensureBuilt();
   for (const [api, schema] of Object.entries(schemas)) await publish(api, schema);
 });
 

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { waitFor } from '../helpers/wait.js';
-import { assertBuilt, runPiped, startServer, type TestServer } from './support.js';
+import { ensureBuilt, runPiped, startServer, type TestServer } from './support.js';
 
 let server: TestServer;
 
 before(async () => {
-  assertBuilt();
+  ensureBuilt();
   server = await startServer();
 });
 after(async () => {

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { ROOT } from '../inspect/cli-runner.js';
-import { assertBuilt, exitOf } from './support.js';
+import { ensureBuilt, exitOf } from './support.js';
 import { closedPort } from '../helpers/ports.js';
 
 
 test('a piped shell with Redis down exits 5 with "cannot reach Redis at <url>", as call does', async () => {
-  assertBuilt();
+  ensureBuilt();
   const port = await closedPort();
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LIGHTBUS_')));
   const child = spawn(process.execPath, [`${ROOT}/bin/run.js`, 'shell', '--redis-url', `redis://user:hunter2@127.0.0.1:${port}/0`], {

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { createBus, defineApi, event, rpc, Type, type Bus } from '../../src/index.js';
+import { ensureBuilt } from '../helpers/built-dist.js';
 import { uniqueName } from '../helpers/wait.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -98,9 +98,7 @@ function shellArgs(): string[] {
   return ['shell', '--service-name', service, '--log-level', 'error'];
 }
 
-export function assertBuilt(): void {
-  assert.ok(existsSync(`${ROOT}dist/commands/shell.js`), 'dist/ is missing the shell command: run `npm run build` first (npm test does)');
-}
+export { ensureBuilt };
 
 export interface PipedRun {
   code: number | null;

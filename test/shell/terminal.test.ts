@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { waitFor } from '../helpers/wait.js';
-import { assertBuilt, startServer, TerminalShell, type TestServer } from './support.js';
+import { ensureBuilt, startServer, TerminalShell, type TestServer } from './support.js';
 
 const CTRL_C = '\u0003';
 const CTRL_D = '\u0004';
@@ -21,7 +21,7 @@ const temp = mkdtempSync(join(tmpdir(), 'lightbus-shell-'));
 const shells: TerminalShell[] = [];
 
 before(async () => {
-  assertBuilt();
+  ensureBuilt();
   server = await startServer();
 });
 after(async () => {

@@ -1,16 +1,16 @@
 /**
  * The real `lightbus run` in a child process (`node bin/run.js run <fixture>`, which runs
- * dist/: build first), with its stdout read as JSON log records. Every child started here is
+ * dist/, rebuilt first when older than src/), with its stdout read as JSON log records. Every child started here is
  * remembered and can be killed by pid in an `after` hook, so a failing test never leaves a
  * runner behind. Waits are bounded; nothing here asserts on durations.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LightbusConfig } from '../../../src/index.js';
+import { ensureBuilt } from '../../helpers/built-dist.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const binRun = join(repoRoot, 'bin', 'run.js');
@@ -205,9 +205,7 @@ export class RunnerProcess {
 
 /** Starts `lightbus run` on the given modules; does not wait for readiness (see {@link RunnerProcess.ready}). */
 export async function startRunner(options: RunnerOptions): Promise<RunnerProcess> {
-  if (!existsSync(join(repoRoot, 'dist', 'commands', 'run.js'))) {
-    throw new Error('dist/ is missing: run `npm run build` first (bin/run.js runs the built CLI)');
-  }
+  ensureBuilt();
   const args = [binRun, 'run', ...options.modules.map((m) => (m.startsWith('/') ? m : fixturePath(m)))];
   args.push('--service-name', options.serviceName);
   if (options.processName) args.push('--process-name', options.processName);

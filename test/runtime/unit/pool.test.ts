@@ -1,0 +1,71 @@
+/**
+ * The worker pool with real worker threads and no Redis: it hands work to the least-loaded
+ * thread, and replaces a thread that dies, handing the dead thread's event batch to the
+ * replacement.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import pino from 'pino';
+import { resolveConfig } from '../../../src/config/load.js';
+import { WorkerPool } from '../../../src/runtime/pool.js';
+import type { Outcome } from '../../../src/runtime/protocol.js';
+import { waitFor } from '../../helpers/wait.js';
+import { fixturePath } from '../helpers/runner-process.js';
+
+const markers = mkdtempSync(join(tmpdir(), 'lightbus-unit-pool-'));
+process.env['FIXTURE_MARKER_DIR'] = markers;
+const config = resolveConfig({ serviceName: 'unit_pool_svc', transport: 'memory', logLevel: 'silent' });
+const fatal: Error[] = [];
+const pool = new WorkerPool({
+  size: 2,
+  modules: [fixturePath('unit-pool.ts')],
+  config,
+  logger: pino({ level: 'silent' }),
+  writeLog: () => undefined,
+  onCommand: async () => ({ ok: true, value: null }),
+  concurrencyPerWorker: 4,
+  maxCrashRedeliveries: 3,
+  onFatal: (error) => fatal.push(error),
+});
+
+before(async () => {
+  const registrations = await pool.start();
+  assert.deepEqual(registrations.apis.map((a) => a.name), ['unit_pool']);
+});
+
+after(async () => {
+  await pool.close(1000);
+  rmSync(markers, { recursive: true, force: true });
+});
+
+let callSeq = 0;
+const call = (procedure: string, kwargs: Record<string, unknown> = {}) => ({ id: `c${++callSeq}`, api: 'unit_pool', procedure, kwargs, returnPath: 'redis+key://unit_pool.x:result:1' });
+const valueOf = (outcome: Outcome): unknown => {
+  assert.ok(outcome.ok, JSON.stringify(outcome));
+  return outcome.value;
+};
+
+test('work goes to the least-loaded thread: a quick call does not queue behind a busy thread', async () => {
+  const busy = pool.executeRpc(call('hold', { ms: 300 }), 1);
+  const quick = valueOf(await pool.executeRpc(call('whoami'), 2));
+  const held = valueOf(await busy);
+  assert.notEqual(quick, held, 'the second call ran on the idle thread');
+  assert.equal(pool.rpcCapacity, 8);
+});
+
+test('a thread that dies is replaced, and its event batch goes to the replacement', async () => {
+  const events = ['before', 'crash', 'after'].map((id, n) => ({ id: `e${n}`, api: 'unit_pool', event: 'job', version: 1, kwargs: { id }, streamId: `1-${n}` }));
+  const outcomes = await pool.executeEvents('jobs', events, 3);
+  assert.deepEqual(outcomes.map((o) => o.ok), [true, true, true], JSON.stringify(outcomes));
+  const crashedOn = Number(readFileSync(join(markers, 'crash'), 'utf8'));
+  await waitFor(() => pool.workerCount === 2, 'the replacement thread to be ready', 10_000);
+  // Concurrent holds spread over both live threads (least loaded first); neither is the dead one.
+  const spread = await Promise.all([0, 1].map((n) => pool.executeRpc(call('hold', { ms: 200 }), 20 + n)));
+  const threads = new Set(spread.map(valueOf));
+  assert.equal(threads.size, 2, 'two live threads again');
+  assert.ok(!threads.has(crashedOn), 'the dead thread is gone');
+  assert.deepEqual(fatal, []);
+});
