@@ -16,6 +16,62 @@ type BatchEvent = EventMessage & { streamId: string };
 
 const OK: Outcome<null> = Object.freeze({ ok: true, value: null });
 
+/**
+ * The outcome of an event that crashed its thread and has runs left: its listener runs it
+ * again in a batch of its own, outside the listener's slots, and the pool runs such a batch on
+ * its quarantine thread (quarantine.ts). Neither acknowledged nor failed.
+ */
+export const RUN_AGAIN_ALONE = 'LightbusRunAgainAlone';
+
+export function runAgainAlone(reason: string): Outcome<null> {
+  return { ok: false, error: { name: RUN_AGAIN_ALONE, message: `${reason}; the event runs again, alone` } };
+}
+
+/** Crash counts kept this long at most (events that left this process without settling). */
+const MAX_COUNTED = 10_000;
+
+/**
+ * How often each event crashed a thread in this process, by listener, until the event
+ * settles. It outlives the batch: an event run again alone comes back as a batch of its own.
+ */
+export class CrashCounts {
+  private readonly counts = new Map<string, number>();
+
+  get size(): number {
+    return this.counts.size;
+  }
+
+  /** The counts of `events` (as judgeCrashedBatch takes them), or undefined when none crashed. */
+  of(listener: string, events: BatchEvent[]): Map<string, number> | undefined {
+    let found: Map<string, number> | undefined;
+    for (const event of events) {
+      const count = this.counts.get(`${listener}\u0000${crashKey(event)}`);
+      if (count !== undefined) (found ??= new Map()).set(crashKey(event), count);
+    }
+    return found;
+  }
+
+  record(listener: string, counts: Map<string, number>): void {
+    for (const [key, count] of counts) {
+      const at = `${listener}\u0000${key}`;
+      this.counts.delete(at);
+      this.counts.set(at, count);
+    }
+    // Oldest first: an event taken over by another process never settles here.
+    for (const key of this.counts.keys()) {
+      if (this.counts.size <= MAX_COUNTED) break;
+      this.counts.delete(key);
+    }
+  }
+
+  /** Forgets the events that settled (any outcome but running again alone). */
+  settled(listener: string, events: BatchEvent[], outcomes: Outcome<null>[]): void {
+    outcomes.forEach((outcome, i) => {
+      if (outcome.ok || outcome.error.name !== RUN_AGAIN_ALONE) this.counts.delete(`${listener}\u0000${crashKey(events[i]!)}`);
+    });
+  }
+}
+
 export type CrashVerdict =
   /** Settle these outcomes (a prefix of the batch); what follows goes back to be redelivered. */
   | { kind: 'settle'; outcomes: Outcome<null>[]; failed?: { event: BatchEvent; crashes: number } }

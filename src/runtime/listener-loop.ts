@@ -6,8 +6,9 @@
  */
 import type { Logger } from 'pino';
 import { deserializeError } from '../errors.js';
-import type { DeliveredEvent, EventConsumer } from '../transport/types.js';
+import type { DeliveredEvent, EventConsumer, EventMessage } from '../transport/types.js';
 import type { Executor } from './executor.js';
+import { RUN_AGAIN_ALONE } from './crashed-batch.js';
 import { LISTENER_NOT_HERE } from './handler-runner.js';
 import type { ListenerDescriptor, Outcome } from './protocol.js';
 import { Slots } from './slots.js';
@@ -34,6 +35,8 @@ export class ListenerLoop {
   private loop: Promise<void> | undefined;
   private readonly readRetry = new Backoff(READ_RETRY_MS);
   private readonly inFlight = new Set<Promise<void>>();
+  /** Events that crashed their worker, each running again in a batch of its own, outside the slots. */
+  private readonly runningAlone = new Set<Promise<void>>();
   private readonly logger: Logger;
 
   constructor(private readonly options: ListenerLoopOptions) {
@@ -114,9 +117,8 @@ export class ListenerLoop {
     const { executor, nextExecutionId, descriptor } = this.options;
     const executionId = nextExecutionId();
     this.slots.take(executionId);
-    const batch = events.map(({ message, streamId }) => ({ id: message.id, api: message.api, event: message.event, version: message.version, kwargs: message.kwargs, streamId }));
     const done = executor
-      .executeEvents(descriptor.name, batch, executionId)
+      .executeEvents(descriptor.name, events.map(toBatchEvent), executionId)
       // The slot stays taken until the batch is acknowledged: reading the next batch earlier
       // would let Redis hold more than batchSize x concurrency pending entries for this listener.
       .then((outcomes) => this.settle(events, outcomes))
@@ -131,15 +133,17 @@ export class ListenerLoop {
     this.inFlight.add(done);
   }
 
-  private async settle(events: DeliveredEvent[], outcomes: Outcome<null>[]): Promise<void> {
+  private async settle(events: DeliveredEvent[], outcomes: Outcome<null>[], holdsSlot = true): Promise<void> {
     const { consumer, descriptor } = this.options;
     if (outcomes.some((o) => !o.ok && o.error.name === LISTENER_NOT_HERE)) return this.handlerGone(events, outcomes);
     const toAck: DeliveredEvent[] = [];
     const deadLetters: Promise<void>[] = [];
+    const alone: Promise<void>[] = [];
     let failure: { event: DeliveredEvent; error: Error } | undefined;
     outcomes.forEach((outcome, i) => {
       const event = events[i]!;
       if (outcome.ok) return toAck.push(event);
+      if (outcome.error.name === RUN_AGAIN_ALONE) return void alone.push(this.runAlone(event));
       const error = deserializeError(outcome.error);
       const policy = descriptor.onError;
       if (policy === 'acknowledge-and-log') toAck.push(event);
@@ -155,7 +159,32 @@ export class ListenerLoop {
     // Queued ahead of the next read is enough to free the slot: Redis applies it before that
     // read, so pending entries stay within batchSize x concurrency.
     const acked = toAck.length === 0 ? undefined : consumer.ackBeforeNextRead ? consumer.ackBeforeNextRead(toAck) : consumer.ack(toAck);
-    await Promise.all([acked, ...deadLetters]);
+    // Back-pressure: past as many events running alone as the slots hold, the slot waits for
+    // them too, so what this listener holds unacknowledged stays within twice its bound.
+    const waitForAlone = holdsSlot && this.runningAlone.size > this.options.batchSize * descriptor.concurrency;
+    await Promise.all([acked, ...deadLetters, ...(waitForAlone ? alone : [])]);
+  }
+
+  /** Runs an event that crashed its worker again, in a batch of its own that takes no slot. */
+  private runAlone(event: DeliveredEvent): Promise<void> {
+    if (this.stopping) {
+      this.options.consumer.release([event]);
+      return Promise.resolve();
+    }
+    const run = this.options.executor
+      .executeEvents(this.options.descriptor.name, [toBatchEvent(event)], this.options.nextExecutionId())
+      .then((outcomes) => this.settle([event], outcomes, false))
+      .catch((error: unknown) => {
+        this.logger.error({ err: error }, 'event could not be settled; it stays pending');
+        this.options.consumer.release([event]);
+      })
+      .finally(() => {
+        this.runningAlone.delete(run);
+        this.inFlight.delete(run);
+      });
+    this.runningAlone.add(run);
+    this.inFlight.add(run);
+    return run;
   }
 
   /**
@@ -185,6 +214,10 @@ export class ListenerLoop {
     this.stopping = true;
     this.options.onShutdownRequested(error);
   }
+}
+
+function toBatchEvent({ message, streamId }: DeliveredEvent): EventMessage & { streamId: string } {
+  return { id: message.id, api: message.api, event: message.event, version: message.version, kwargs: message.kwargs, streamId };
 }
 
 /** The dead letter's reason; invalid parameters are never retried (handler-runner.ts), so theirs claims no attempts. */

@@ -4,8 +4,9 @@
  * that dies (at once, then with a growing delay if replacements keep dying), and settles the
  * dead thread's work: RPCs answer "worker crashed", event batches go to another thread
  * immediately (not after the acknowledgement timeout) except the event that was running, which
- * is counted and failed past `runner.maxCrashRedeliveries` (crashed-batch.ts); tasks and hooks
- * fail. A thread stuck in synchronous code past the hard deadline is terminated and replaced.
+ * is counted, runs again alone on the quarantine thread (quarantine.ts) and fails past
+ * `runner.maxCrashRedeliveries` (crashed-batch.ts); tasks and hooks fail. A thread stuck in
+ * synchronous code past the hard deadline is terminated and replaced.
  */
 import type { Logger } from 'pino';
 import type { ApiSchema } from '../api/define.js';
@@ -13,9 +14,10 @@ import type { ResolvedConfig } from '../config/schema.js';
 import { BusClosedError, DeadlineExceededError, ModuleLoadError, WorkerCrashedError, serializeError } from '../errors.js';
 import type { EventMessage, RpcCall } from '../transport/types.js';
 import type { Executor } from './executor.js';
-import { judgeCrashedBatch } from './crashed-batch.js';
+import { CrashCounts, judgeCrashedBatch, runAgainAlone } from './crashed-batch.js';
 import { LISTENER_NOT_HERE } from './handler-runner.js';
 import type { ClientCommand, ListenerDescriptor, Outcome, Registrations } from './protocol.js';
+import { QuarantineLane } from './quarantine.js';
 import { WorkerHandle, type InFlight } from './worker-handle.js';
 
 export interface WorkerPoolOptions {
@@ -76,6 +78,9 @@ export class WorkerPool implements Executor {
   /** Threads that died soon after they became ready, in a row: the replacement waits longer each time. */
   private quickDeaths = 0;
   private readonly pendingRespawns = new Set<NodeJS.Timeout>();
+  /** Events that crashed a thread and have not settled since: how often each did. */
+  private readonly crashCounts = new CrashCounts();
+  private readonly quarantine = new QuarantineLane(() => this.spawn('quarantine'));
 
   constructor(private readonly options: WorkerPoolOptions) {}
 
@@ -115,15 +120,25 @@ export class WorkerPool implements Executor {
     return this.dispatch<Outcome>('rpc', (requestId) => ({ type: 'execute-rpc', requestId, executionId, call }), hardDeadline(api?.deadlineMs), `api:${call.api}`);
   }
 
-  executeEvents(listener: string, events: BatchEvent[], executionId: number, crashes?: Map<string, number>): Promise<Outcome<null>[]> {
+  executeEvents(listener: string, events: BatchEvent[], executionId: number): Promise<Outcome<null>[]> {
     const descriptor = this.listeners.get(listener);
-    return this.dispatch<Outcome<null>[]>(
-      'events',
-      (requestId) => ({ type: 'execute-events', requestId, executionId, listener, events }),
-      hardDeadline(descriptor?.deadlineMs && descriptor.deadlineMs * events.length),
-      `listener:${listener}`,
-      crashes,
-    );
+    const build = (requestId: number): Extract<InFlight['message'], { type: 'execute-events' }> => ({ type: 'execute-events', requestId, executionId, listener, events });
+    const deadline = hardDeadline(descriptor?.deadlineMs && descriptor.deadlineMs * events.length);
+    const holder = `listener:${listener}`;
+    const crashes = this.crashCounts.size > 0 ? this.crashCounts.of(listener, events) : undefined;
+    if (!crashes) return this.dispatch<Outcome<null>[]>('events', build, deadline, holder);
+    // Only a thread started from the modules holds a listener registered at import; one
+    // registered later lives in the thread that registered it, where its events must run.
+    const alone = events.length === 1 && this.heldAtImport(holder);
+    const run = alone
+      ? this.quarantine
+          .run((worker) => worker.run<Outcome<null>[]>('events', build, deadline, crashes))
+          .catch(() => this.dispatch<Outcome<null>[]>('events', build, deadline, holder, crashes))
+      : this.dispatch<Outcome<null>[]>('events', build, deadline, holder, crashes);
+    return run.then((outcomes) => {
+      this.crashCounts.settled(listener, events, outcomes);
+      return outcomes;
+    });
   }
 
   runTask(name: string, executionId: number): Promise<Outcome<null>> {
@@ -143,6 +158,7 @@ export class WorkerPool implements Executor {
   /** Asks every thread to end, and terminates those that do not within `graceMs`. */
   async close(graceMs = 2000): Promise<void> {
     this.closing = true;
+    this.quarantine.close();
     clearInterval(this.watchdog);
     for (const timer of this.pendingRespawns) clearTimeout(timer);
     this.pendingRespawns.clear();
@@ -157,7 +173,8 @@ export class WorkerPool implements Executor {
     );
   }
 
-  private spawn(): WorkerHandle {
+  /** Starts a thread: one of the pool's (dispatched to once ready) or the quarantine lane's. */
+  private spawn(role: 'pool' | 'quarantine' = 'pool'): WorkerHandle {
     const { modules, config, logger, writeLog, onCommand, memoryLimitMb } = this.options;
     const handle = new WorkerHandle({
       workerId: ++this.nextWorkerId,
@@ -174,6 +191,7 @@ export class WorkerPool implements Executor {
     });
     this.workers.set(handle.id, handle);
     if (this.schemas) handle.post({ type: 'schemas', schemas: this.schemas });
+    if (role === 'quarantine') return handle;
     handle.ready.then(
       () => {
         this.readyWorkers.add(handle);
@@ -260,6 +278,13 @@ export class WorkerPool implements Executor {
     const wasReady = this.readyWorkers.delete(handle);
     if (this.closing) return;
     const reason = handle.terminationReason ?? `worker ${handle.id} exited with code ${code}${error ? `: ${error.message}` : ''}`;
+    if (this.quarantine.owns(handle)) {
+      // Not replaced: the next event to run alone starts a new one.
+      this.quarantine.exited(handle);
+      if (inFlight.length > 0) this.options.logger.error({ worker: handle.id, code, quarantine: true }, `${reason} (the thread where events that crashed a worker run again alone)`);
+      for (const work of inFlight) this.settleOrphan(work, handle, reason);
+      return;
+    }
     if (wasReady) {
       // A thread that dies soon after its start, again and again, is replaced ever later: the
       // first at once, the next after 100 ms, 200 ms... up to 5 s. A death an event is blamed
@@ -280,7 +305,8 @@ export class WorkerPool implements Executor {
     const respawn = () => {
       if (this.closing) return;
       this.spawn().ready.catch((startError: Error) => {
-        this.options.onFatal(new Error(`a replacement worker could not start: ${startError.message}`));
+        // Told to end while starting (the pool closes): no failure.
+        if (!this.closing) this.options.onFatal(new Error(`a replacement worker could not start: ${startError.message}`));
       });
     };
     if (delayMs === 0) return respawn();
@@ -321,30 +347,30 @@ export class WorkerPool implements Executor {
       work.resolve(verdict.outcomes);
       return;
     }
+    this.crashCounts.record(message.listener, verdict.crashes);
     for (const event of verdict.blamed) {
       const crashes = verdict.crashes.get(`${event.api}\u0000${event.event}\u0000${event.streamId}`);
       logger.warn({ event: `${event.api}.${event.event}`, eventId: event.id, streamId: event.streamId, crashes }, 'event was running when its worker died; running it again');
     }
     const [running, ...rest] = verdict.redeliver;
-    if (stopsAtFailure || verdict.blamed.length !== 1 || verdict.blamed[0] !== running || rest.length === 0) {
-      void this.executeEvents(message.listener, verdict.redeliver, message.executionId, verdict.crashes).then((more) => work.resolve([...verdict.outcomes, ...more]));
+    if (stopsAtFailure || verdict.blamed.length !== 1 || verdict.blamed[0] !== running) {
+      // In order, together: the policy ends the batch at its first failure, or the thread ran
+      // batches it could not track and any event may be guilty.
+      void this.executeEvents(message.listener, verdict.redeliver, message.executionId).then((more) => work.resolve([...verdict.outcomes, ...more]));
       return;
     }
-    // The events that never ran go first, apart: run again at the head of their batch, the
-    // blamed event would kill their thread under them at every one of its redeliveries. It
-    // runs alone once they are settled (the listener's policy lets each event fail alone).
-    void this.executeEvents(message.listener, rest, message.executionId, verdict.crashes)
-      .then(async (restOutcomes) => {
-        const blamedOutcome = await this.executeEvents(message.listener, [running!], message.executionId, verdict.crashes);
-        // Outcomes are positional: without the blamed event's own, those after it cannot be placed.
-        return blamedOutcome.length === 1 ? [...verdict.outcomes, ...blamedOutcome, ...restOutcomes] : [...verdict.outcomes, ...blamedOutcome];
-      })
-      .then((outcomes) => work.resolve(outcomes));
+    // The blamed event goes back to its listener, to run again alone on the quarantine thread
+    // without holding the listener's slot; the events after it, which never ran, run again at
+    // once on the pool's threads (the listener's policy lets each event fail alone).
+    const alone = runAgainAlone(reason);
+    if (rest.length === 0) return work.resolve([...verdict.outcomes, alone]);
+    void this.executeEvents(message.listener, rest, message.executionId).then((restOutcomes) => work.resolve([...verdict.outcomes, alone, ...restOutcomes]));
   }
 
   private checkDeadlines(): void {
     const now = Date.now();
-    for (const worker of this.readyWorkers) {
+    // Every thread, the quarantine's too (it is never among the ready ones).
+    for (const worker of this.workers.values()) {
       const overdue = worker.overdue(now);
       if (!overdue) continue;
       void worker.terminate(`worker ${worker.id} was terminated: a ${overdue.kind === 'rpc' ? 'RPC' : overdue.kind} handler ran ${now - overdue.startedAt} ms, past its hard deadline`);
