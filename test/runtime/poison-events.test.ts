@@ -147,3 +147,32 @@ test('a batch past its hard deadline fails the event that wedged its thread, not
   for (const id of siblings) assert.equal(t[`runs:${id}`], 1, `${id} ran once`);
   assert.deepEqual(await runner.stop(), { code: 0, signal: null }, runner.tail());
 });
+
+test("a poison event's runs again happen on a thread of their own: they never kill the thread under another listener's batch", async () => {
+  const names = testNames('bystander');
+  used.push(names);
+  const bus = createBus({ config: { serviceName: names.caller, logLevel: 'silent' } });
+  buses.push(bus);
+  const batch = Array.from({ length: 12 }, (_, i) => (i === 1 ? 'poison' : `e${i}`));
+  for (const id of batch) await bus.fire(`${names.api}.job`, { id, poison: id === 'poison' });
+  const runner = await startRunner({
+    modules: ['poison-beside-slow.ts'],
+    serviceName: names.service,
+    workers: 1,
+    config: { events: { deadLetterStream: names.deadLetters, acknowledgementTimeoutMs: 60_000 } },
+    env: fixtureEnv(names),
+  });
+  await runner.ready();
+  await waitFor(async () => (await redis.xlen(names.deadLetters)) === 1, 'the poison event to be dead-lettered', 40_000);
+  const bystanders = batch.filter((id) => id !== 'poison');
+  await waitFor(async () => (await pendingIds(redis, streamOf(names.api), groupOf(names.service, 'bystander'))).length === 0, 'the bystander to finish', 30_000);
+  const t = await readTally(redis, names);
+  const extraRuns = bystanders.reduce((sum, id) => sum + (t[`bystander:${id}`] ?? 0) - 1, 0);
+  // The poison event's first run kills the one pool thread, and the bystander's running event
+  // with it (that one runs again); its 3 runs again must not.
+  assert.ok(extraRuns <= 1, `bystander events ran ${extraRuns} extra times (at most 1: the first crash)`);
+  assert.ok(bystanders.every((id) => (t[`bystander:${id}`] ?? 0) >= 1), 'every bystander event ran');
+  assert.equal(respawns(runner), 1, 'the pool thread is replaced once');
+  assert.equal(quarantineDeaths(runner), RUNS_OF_POISON - 1);
+  assert.deepEqual(await runner.stop(), { code: 0, signal: null }, runner.tail());
+});
