@@ -138,7 +138,6 @@ export async function malformedFlood(run: ChaosRun, params: ChaosParams): Promis
         'foreign return path refused',
         victimNewType === 'none' && victimStringValue === 'untouched',
         `key outside result lists: ${victimNewType === 'none' ? 'not created' : `became a ${victimNewType}`}; string key: ${JSON.stringify(victimStringValue)}`,
-        'branch sec-keys (return-path validation)',
       ),
     ],
   };

@@ -5,8 +5,6 @@ export interface Check {
   pass: boolean;
   /** The figure and the criterion, e.g. `lost 0 (must be 0)`. */
   detail: string;
-  /** Set when the failure is expected until another branch is merged: what it waits for. */
-  expectedUntil?: string;
 }
 
 export interface ScenarioOutcome {
@@ -25,8 +23,8 @@ export interface ScenarioResult extends ScenarioOutcome {
   logsKeptIn?: string;
 }
 
-export function check(name: string, pass: boolean, detail: string, expectedUntil?: string): Check {
-  return { name, pass, detail, ...(expectedUntil && !pass ? { expectedUntil } : {}) };
+export function check(name: string, pass: boolean, detail: string): Check {
+  return { name, pass, detail };
 }
 
 /** Parameters every scenario reads; scaled by `--bound-scale` on a loaded machine. */

@@ -14,8 +14,7 @@ export function renderSummary(date: string, machine: Record<string, unknown>, pa
     const figures = Object.entries(result.figures).map(([name, value]) => `${name}=${typeof value === 'object' ? JSON.stringify(value) : value}`);
     for (let i = 0; i < figures.length; i += 5) lines.push(`      ${figures.slice(i, i + 5).join('  ')}`);
     for (const c of result.checks) {
-      const expected = c.expectedUntil ? `  [expected until ${c.expectedUntil}]` : '';
-      lines.push(`      ${c.pass ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}${expected}`);
+      lines.push(`      ${c.pass ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
     }
     for (const note of result.notes ?? []) lines.push(`      note: ${note}`);
     if (result.logsKeptIn) lines.push(`      logs kept in ${result.logsKeptIn}`);
