@@ -27,7 +27,11 @@ export function runAgainAlone(reason: string): Outcome<null> {
   return { ok: false, error: { name: RUN_AGAIN_ALONE, message: `${reason}; the event runs again, alone` } };
 }
 
-/** Crash counts kept this long at most (events that left this process without settling). */
+function listenerKey(listener: string, key: string): string {
+  return `${listener}\u0000${key}`;
+}
+
+/** At most this many events' crash counts are kept (an event taken over by another process never settles here). */
 const MAX_COUNTED = 10_000;
 
 /**
@@ -45,7 +49,7 @@ export class CrashCounts {
   of(listener: string, events: BatchEvent[]): Map<string, number> | undefined {
     let found: Map<string, number> | undefined;
     for (const event of events) {
-      const count = this.counts.get(`${listener}\u0000${crashKey(event)}`);
+      const count = this.counts.get(listenerKey(listener, crashKey(event)));
       if (count !== undefined) (found ??= new Map()).set(crashKey(event), count);
     }
     return found;
@@ -53,7 +57,7 @@ export class CrashCounts {
 
   record(listener: string, counts: Map<string, number>): void {
     for (const [key, count] of counts) {
-      const at = `${listener}\u0000${key}`;
+      const at = listenerKey(listener, key);
       this.counts.delete(at);
       this.counts.set(at, count);
     }
@@ -67,7 +71,7 @@ export class CrashCounts {
   /** Forgets the events that settled (any outcome but running again alone). */
   settled(listener: string, events: BatchEvent[], outcomes: Outcome<null>[]): void {
     outcomes.forEach((outcome, i) => {
-      if (outcome.ok || outcome.error.name !== RUN_AGAIN_ALONE) this.counts.delete(`${listener}\u0000${crashKey(events[i]!)}`);
+      if (outcome.ok || outcome.error.name !== RUN_AGAIN_ALONE) this.counts.delete(listenerKey(listener, crashKey(events[i]!)));
     });
   }
 }
@@ -79,7 +83,7 @@ export type CrashVerdict =
   | { kind: 'continue'; outcomes: Outcome<null>[]; redeliver: BatchEvent[]; crashes: Map<string, number>; blamed: BatchEvent[] };
 
 /** The key of an event in one listener's crash counts: its stream is given by api (and event), its entry by stream id. */
-function crashKey(event: BatchEvent): string {
+export function crashKey(event: BatchEvent): string {
   return `${event.api}\u0000${event.event}\u0000${event.streamId}`;
 }
 

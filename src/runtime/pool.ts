@@ -14,7 +14,7 @@ import type { ResolvedConfig } from '../config/schema.js';
 import { BusClosedError, DeadlineExceededError, ModuleLoadError, WorkerCrashedError, serializeError } from '../errors.js';
 import type { EventMessage, RpcCall } from '../transport/types.js';
 import type { Executor } from './executor.js';
-import { CrashCounts, judgeCrashedBatch, runAgainAlone } from './crashed-batch.js';
+import { CrashCounts, crashKey, judgeCrashedBatch, runAgainAlone } from './crashed-batch.js';
 import { LISTENER_NOT_HERE } from './handler-runner.js';
 import type { ClientCommand, ListenerDescriptor, Outcome, Registrations } from './protocol.js';
 import { QuarantineLane } from './quarantine.js';
@@ -349,7 +349,7 @@ export class WorkerPool implements Executor {
     }
     this.crashCounts.record(message.listener, verdict.crashes);
     for (const event of verdict.blamed) {
-      const crashes = verdict.crashes.get(`${event.api}\u0000${event.event}\u0000${event.streamId}`);
+      const crashes = verdict.crashes.get(crashKey(event));
       logger.warn({ event: `${event.api}.${event.event}`, eventId: event.id, streamId: event.streamId, crashes }, 'event was running when its worker died; running it again');
     }
     const [running, ...rest] = verdict.redeliver;

@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createBus, defineApi, event, rpc, Type, type Bus } from '../../src/index.js';
 import { ensureBuilt, jsonLines, runCli, tempConfig } from '../inspect/cli-runner.js';
+import { closedPort } from '../helpers/ports.js';
 import { uniqueName } from '../helpers/wait.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379/0';
-
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 describe('lightbus call and fire (the real CLI against a served API)', () => {
   const prefix = uniqueName('t');

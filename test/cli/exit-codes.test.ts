@@ -1,13 +1,12 @@
 // One exit code per situation, whichever command meets it; error messages printed whole.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { ensureBuilt, ROOT, runCli } from '../inspect/cli-runner.js';
+import { closedPort } from '../helpers/ports.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lightbus-exit-codes-'));
 const module = join(ROOT, 'examples', 'bus.ts');
@@ -32,11 +31,7 @@ before(async () => {
   ensureBuilt();
   invalidConfig = join(dir, 'invalid.json');
   writeFileSync(invalidConfig, JSON.stringify({ redis: { url: 5 } }));
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
+  const port = await closedPort();
   unreachableConfig = join(dir, 'unreachable.json');
   writeFileSync(unreachableConfig, JSON.stringify({ serviceName: 'exit_codes', redis: { url: `redis://127.0.0.1:${port}/0` } }));
 });
