@@ -22,7 +22,7 @@ const LAYERS = [
   ['core'],
   ['errors.ts'],
   ['error-data.ts', 'logging'],
-  ['util'],
+  ['util', 'vendor'],
 ];
 
 /** The paths a layer member stands for, as dependency-cruiser matches them (from the repository root). */

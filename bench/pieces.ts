@@ -2,7 +2,8 @@
  * `node --import tsx bench/pieces.ts` (after `npm run build`): the pieces the figures of
  * `npm run bench` are made of, measured side by side in one run, to see what dominates:
  *
- * - a Redis round trip (PING) and a main-thread <-> worker-thread round trip (postMessage);
+ * - a Redis round trip (PING), a worker thread's start (to its `ready`) and a main-thread <->
+ *   worker-thread round trip (postMessage);
  * - the RPC round trip and 64-in-flight rate to a process bus serving inline in another
  *   process (no worker threads) and to `lightbus run --workers 2`: the difference is the
  *   worker pool;
@@ -10,10 +11,11 @@
  *   pipelined XADD, then drained by the `lightbus run` listener).
  */
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Bus } from 'lightbus';
 import { benchApis } from './fixtures/bench-api.js';
-import { startFixture, stopChild } from './lib/children.js';
+import { repoRoot, startFixture, stopChild } from './lib/children.js';
 import type { BenchContext } from './lib/context.js';
 import { formatMs, formatRate } from './lib/report.js';
 import { runConcurrently, summarize, timeSerial, wallClockMs, withTimeout, type LatencySummary } from './lib/measure.js';
@@ -104,6 +106,36 @@ async function handleAlone(ctx: BenchContext, firstSeq: number): Promise<{ write
   return { writePerSecond: (EVENTS / (written - start)) * 1000, handledPerSecond: (EVENTS / (handledAt - start)) * 1000 };
 }
 
+/**
+ * A worker thread of `lightbus run`, from `new Worker` to its `ready` (the bench bus module
+ * loaded, TypeScript compiled from jiti's cache), one at a time: what each replacement of a
+ * crashed thread, and each run of an event on the quarantine thread, waits for.
+ */
+async function workerStart(): Promise<LatencySummary> {
+  const { WorkerHandle } = await import('../dist/runtime/worker-handle.js');
+  const { loadConfig } = await import('../dist/config/index.js');
+  const { silentLogger } = await import('../dist/logging/logger.js');
+  // The worker's own copy of process.env: the bench bus reads its API names from it.
+  process.env['BENCH_PREFIX'] = `${session.runId}_start`;
+  const config = await loadConfig({ cwd: repoRoot });
+  const logger = silentLogger();
+  const startOne = async () => {
+    const handle = new WorkerHandle({
+      workerId: 1,
+      modules: [join(repoRoot, 'bench/fixtures/bench-bus.ts')],
+      config,
+      logger,
+      writeLog: () => undefined,
+      onCommand: async () => ({ ok: true, value: null }),
+      onExit: () => undefined,
+    });
+    await handle.ready;
+    await handle.terminate();
+  };
+  await timeSerial(2, startOne);
+  return summarize(await timeSerial(10, startOne));
+}
+
 async function main(): Promise<void> {
   const ctx = await session.step('starting lightbus run --workers 2', 60_000, () => session.start());
   if (!ctx) throw new Error('lightbus run did not start');
@@ -111,6 +143,7 @@ async function main(): Promise<void> {
     await timeSerial(500, () => ctx.redis.ping());
     show('Redis round trip (PING, ioredis)', latency(summarize(await timeSerial(5000, () => ctx.redis.ping()))));
   });
+  await session.step('worker start', 60_000, async () => show('worker thread start, new Worker -> ready (bench bus)', latency(await workerStart())));
   await session.step('worker round trip', 20_000, async () => show('main <-> worker thread round trip (postMessage)', latency(await workerRoundTrip())));
   await session.step('RPC to an inline process bus', 40_000, async () => {
     const inlinePrefix = `${session.runId}_inline`;

@@ -2,7 +2,7 @@
  * lightbus: RPCs and events between services over Redis, wire-compatible with Python Lightbus.
  * Every public export is named here by hand, so nothing internal leaks.
  */
-export { Type, type Static, type TSchema } from '@sinclair/typebox';
+export { Type, type Static, type TSchema } from './vendor/typebox.js';
 export { defineApi, rpc, event, apiSchema } from './api/define.js';
 export { DateTime, Bytes } from './core/schema-types.js';
 export type { Api, ApiSpec, ApiSchema, RpcRef, EventRef, RpcSpec, EventSpec, Implementation, ParamsOf, ResultOf } from './api/define.js';

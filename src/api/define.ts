@@ -3,7 +3,7 @@
  * the runtime a draft-07 JSON Schema of each parameter set and result (built with TypeBox).
  * Names go on the wire verbatim, so snake_case names for Python peers work unchanged.
  */
-import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TProperties, type TSchema } from '../vendor/typebox.js';
 import { noteDefinition } from '../util/module-origins.js';
 
 const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';

@@ -3,7 +3,7 @@
  * (for `defineConfig`) and the JSON Schema used to validate files at load time and published
  * by `lightbus dumpconfigschema`. Durations are milliseconds and say so in their names.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from '../vendor/typebox.js';
 
 const Ms = (description: string, defaultValue: number) =>
   Type.Integer({ minimum: 1, description: `${description} (milliseconds, default ${defaultValue})`, default: defaultValue });

@@ -3,7 +3,7 @@
  * explains every problem in the user's terms: the key path, what that key takes, what was
  * found, and a guess at the intended key when one is unknown. Secrets never reach a message.
  */
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from '../vendor/ajv.js';
 import { createAjv, renderValue } from '../core/validator.js';
 import { redactUrl } from '../core/redact-url.js';
 import { LightbusConfigSchema } from './schema.js';

@@ -3,7 +3,7 @@
  * says (ISO-8601 for dates, base64 for bytes), so Python peers read them; in the handler's
  * hands they are a `Date` and a `Uint8Array` again.
  */
-import { Type, type TUnsafe } from '@sinclair/typebox';
+import { Type, type TUnsafe } from '../vendor/typebox.js';
 
 /** Marks the schemas whose values are revived after validation. */
 export const kRevive = 'x-lightbus-revive';

@@ -4,13 +4,8 @@
  * included. Validation sits on the RPC hot path, so every schema is compiled once and the
  * success path allocates nothing; all the work of explaining a failure happens only on failure.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { ValidationError, type ValidationIssue } from '../errors.js';
-
-// ajv-formats is CommonJS: under NodeNext its default import is `module.exports`, whose
-// `default` is the plugin (the module object is the plugin too, at run time).
-const addFormats = addFormatsModule.default;
+import { addFormats, Ajv, type ErrorObject, type ValidateFunction } from '../vendor/ajv.js';
 
 /** Where a validated value belongs, for error messages: `auth.check_password parameters`. */
 export interface ValidationContext {

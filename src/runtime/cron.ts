@@ -2,7 +2,7 @@
  * Cron schedules for `bus.schedule()`, parsed by cron-parser: checked when the task is
  * declared, so a typo fails at start with the expression in the message.
  */
-import { CronExpressionParser } from 'cron-parser';
+import { CronExpressionParser } from '../vendor/cron-parser.js';
 
 export interface CronSchedule {
   /** The next time after `from` the task is due. */

@@ -1,7 +1,7 @@
 // What `npm pack` puts in the package, and loading it the ways the README and `engines` promise.
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -56,6 +56,25 @@ test('require("lightbus") from CommonJS works on this Node without flags', () =>
     const result = spawnSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout.trim(), 'function function');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the build bundles what src/vendor re-exports: loading dist/index.js reads no module of TypeBox, Ajv or cron-parser', () => {
+  ensureBuilt();
+  const dir = mkdtempSync(join(tmpdir(), 'lightbus-vendor-'));
+  try {
+    // A load hook that lists every module the ES loader reads (CommonJS ones required inside a bundle never reach it).
+    writeFileSync(join(dir, 'hooks.mjs'), "export async function load(url, context, next) { process.stdout.write(url + '\\n'); return next(url, context); }\n");
+    writeFileSync(join(dir, 'register.mjs'), "import { register } from 'node:module'; register('./hooks.mjs', import.meta.url);\n");
+    const script = `const { Type } = await import(${JSON.stringify(join(ROOT, 'dist/index.js'))}); if (typeof Type.Object !== 'function') process.exit(3);`;
+    const result = spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(result.status, 0, result.stderr);
+    const loaded = result.stdout.split('\n').filter(Boolean);
+    assert.ok(loaded.some((url) => url.endsWith('/dist/vendor/typebox.js')), 'the vendored TypeBox is loaded');
+    const unbundled = loaded.filter((url) => /\/node_modules\/(@sinclair\/typebox|ajv|ajv-formats|cron-parser|luxon)\//.test(url));
+    assert.deepEqual(unbundled, [], 'every vendored package is read from its bundle');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

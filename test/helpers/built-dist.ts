@@ -19,40 +19,59 @@ let checked = false;
 /** Builds `dist/` when it is older than `src/`; throws "run npm run build" when building did not help. */
 export function ensureBuilt(): void {
   if (checked) return;
-  const stale = staleSource(SRC, DIST);
+  const stale = staleOutput(SRC, DIST);
   if (stale !== undefined) {
+    // The build of package.json (tsc, then scripts/sync-dist.js and scripts/bundle-vendor.js).
     // Other work in progress may not type-check; tsc still emits, and `npm test` type-checks separately.
-    spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, timeout: BUILD_TIMEOUT_MS, stdio: 'ignore' });
-    const still = staleSource(SRC, DIST);
-    if (still !== undefined) throw new Error(`dist/ is older than ${relative(ROOT, still)} even after building: run \`npm run build\` to see why`);
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    spawnSync(npm, ['run', '--silent', 'build'], { cwd: ROOT, timeout: BUILD_TIMEOUT_MS, stdio: 'ignore' });
+    const still = staleOutput(SRC, DIST);
+    if (still !== undefined) throw new Error(`dist/ is out of date (${still}) even after building: run \`npm run build\` to see why`);
   }
   checked = true;
 }
 
-/** The first source file under `src` whose built file under `dist` is missing or older than it. */
-export function staleSource(src: string, dist: string, dir = src): string | undefined {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      const found = staleSource(src, dist, path);
-      if (found !== undefined) return found;
-      continue;
-    }
-    const built = builtPath(relative(src, path), dist);
+/**
+ * Why `dist` does not match `src`, or undefined when it does: a source (`.ts`, `.lua`) whose
+ * output is missing or older than it, or an output whose source is gone.
+ */
+export function staleOutput(src: string, dist: string): string | undefined {
+  for (const source of filesUnder(src)) {
+    const built = builtPath(source);
     if (built === undefined) continue;
     let builtAt: number;
     try {
-      builtAt = statSync(built).mtimeMs;
+      builtAt = statSync(join(dist, built)).mtimeMs;
     } catch {
-      return path;
+      return `no ${built} for src/${source}`;
     }
-    if (statSync(path).mtimeMs > builtAt) return path;
+    if (statSync(join(src, source)).mtimeMs > builtAt) return `src/${source} is newer than its build`;
+  }
+  const sources = new Set(filesUnder(src));
+  for (const output of filesUnder(dist)) {
+    const from = sourceOf(output);
+    if (from !== undefined && !from.some((source) => sources.has(source))) return `${output} has no source in src/`;
   }
   return undefined;
 }
 
-/** Where tsc writes the output of a source file (`.ts` -> `.js`; other files it does not copy). */
-function builtPath(source: string, dist: string): string | undefined {
+/** Paths of the files under `dir`, relative to it. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
+}
+
+/** What the build writes for a source file under dist/ (tsc compiles `.ts`, the build copies `.lua`). */
+function builtPath(source: string): string | undefined {
+  if (source.endsWith('.lua')) return source;
   if (source.endsWith('.d.ts') || !/\.(ts|mts)$/.test(source)) return undefined;
-  return join(dist, source).replace(/\.ts$/, '.js').replace(/\.mts$/, '.mjs');
+  return source.replace(/\.ts$/, '.js').replace(/\.mts$/, '.mjs');
+}
+
+/** The sources an output of dist/ can come from (undefined: not a build output). */
+function sourceOf(output: string): string[] | undefined {
+  if (output.endsWith('.lua')) return [output];
+  const stem = /^(.*)\.(js|d\.ts)(\.map)?$/.exec(output)?.[1];
+  return stem === undefined ? undefined : [`${stem}.ts`, `${stem}.mts`];
 }

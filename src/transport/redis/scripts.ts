@@ -5,7 +5,7 @@
  * script itself only when Redis answers NOSCRIPT (a restarted server, a first use).
  *
  * The files sit beside this module in `src/` and in `dist/` (the build copies them:
- * `scripts/copy-lua.js`), so they load the same from a checkout, a build and an installed package.
+ * `scripts/sync-dist.js`), so they load the same from a checkout, a build and an installed package.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { RedisConnection } from './connection.js';
