@@ -10,8 +10,13 @@ import type { Outcome, Registrations } from './protocol.js';
 
 export interface Executor {
   executeRpc(call: RpcCall, executionId: number): Promise<Outcome>;
-  /** Outcomes in order; fewer than the events when the listener's policy stopped the batch. */
-  executeEvents(listener: string, events: Array<EventMessage & { streamId: string }>, executionId: number): Promise<Outcome<null>[]>;
+  /**
+   * Outcomes in order; fewer than the events when the listener's policy stopped the batch, or
+   * when `signal` aborted first: then it resolves at once with the outcomes of the events that
+   * had finished (a stopping listener acknowledges those and leaves the rest pending), and the
+   * batch's later answer is ignored.
+   */
+  executeEvents(listener: string, events: Array<EventMessage & { streamId: string }>, executionId: number, signal?: AbortSignal): Promise<Outcome<null>[]>;
   runTask(name: string, executionId: number): Promise<Outcome<null>>;
   runHooks(phase: 'start' | 'stop'): Promise<Outcome<null>>;
   /** How many RPC executions it can take at once. */
@@ -47,8 +52,21 @@ export class InlineExecutor implements Executor {
     return this.runner.runRpc(call, executionId);
   }
 
-  executeEvents(listener: string, events: Array<EventMessage & { streamId: string }>, executionId: number): Promise<Outcome<null>[]> {
-    return this.runner.runEvents(listener, events, executionId);
+  executeEvents(listener: string, events: Array<EventMessage & { streamId: string }>, executionId: number, signal?: AbortSignal): Promise<Outcome<null>[]> {
+    if (!signal) return this.runner.runEvents(listener, events, executionId);
+    const finished: Outcome<null>[] = [];
+    const run = this.runner.runEvents(listener, events, executionId, (index, outcome) => {
+      finished[index] = outcome;
+      return !signal.aborted;
+    });
+    return new Promise((resolve) => {
+      const soFar = () => resolve(finished.slice());
+      signal.addEventListener('abort', soFar, { once: true });
+      void run.then((outcomes) => {
+        signal.removeEventListener('abort', soFar);
+        resolve(outcomes);
+      });
+    });
   }
 
   runTask(name: string, executionId: number): Promise<Outcome<null>> {

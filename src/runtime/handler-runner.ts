@@ -20,7 +20,12 @@ import type { BusHooks, IncomingEvent, Registry } from './registry.js';
  * Told as each event of a batch gets its final outcome (after its retries): event `index` is
  * done. A worker records it so that, if the thread dies, the pool knows which event killed it.
  */
-export type EventProgress = (index: number, outcome: Outcome<null>) => void;
+/**
+ * Told each event's final outcome as the batch goes. Answers `false` when the batch must end
+ * there (the invoker cut it short at the end of a shutdown's grace period): the events after
+ * it do not start.
+ */
+export type EventProgress = (index: number, outcome: Outcome<null>) => boolean | void;
 
 /** A worker answers this (never a failure of the event) when it does not hold the listener. */
 export const LISTENER_NOT_HERE = 'ListenerNotInThisThreadError';
@@ -104,6 +109,7 @@ export class HandlerRunner {
       const event = this.checkedEvent(listenerName, message);
       if (!('params' in event)) {
         outcomes.push(event);
+        if (progress?.(outcomes.length - 1, event) === false) break;
         if (policy === 'shutdown' || policy === 'stop-listener') break;
         continue;
       }
@@ -127,7 +133,7 @@ export class HandlerRunner {
         await sleep(backoffDelayMs(attempt - 1, backoffMs, Infinity));
       }
       outcomes.push(outcome);
-      progress?.(outcomes.length - 1, outcome);
+      if (progress?.(outcomes.length - 1, outcome) === false) break;
       if (!outcome.ok && (policy === 'shutdown' || policy === 'stop-listener')) break;
     }
     return outcomes;

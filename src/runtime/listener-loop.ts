@@ -4,6 +4,7 @@
  * listener's `onError` policy to what failed. Only the invoker acknowledges, so a handler can
  * never stall an acknowledgement.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { deserializeError } from '../errors.js';
 import type { DeliveredEvent, EventConsumer, EventMessage } from '../transport/types.js';
@@ -28,10 +29,21 @@ export interface ListenerLoopOptions {
 
 /** The first pause after a failed read of events (the consumer retries Redis itself: this is a safety net). */
 const READ_RETRY_MS = 500;
+/** How long a stop waits, after the grace period, for the batches it cut short to settle what they finished. */
+const SETTLE_AFTER_GRACE_MS = 1000;
+
+/** A controller whose signal every batch in flight listens to (they can be many: no listener-count warning). */
+function abortControllerForMany(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
 
 export class ListenerLoop {
   private readonly slots: Slots;
   private stopping = false;
+  /** Aborted when a stop's grace period ends: the batches still running settle what they finished. */
+  private readonly graceOver = abortControllerForMany();
   private loop: Promise<void> | undefined;
   private readonly readRetry = new Backoff(READ_RETRY_MS);
   private readonly inFlight = new Set<Promise<void>>();
@@ -56,14 +68,22 @@ export class ListenerLoop {
     this.loop ??= this.readLoop();
   }
 
-  /** Stops reading; waits up to `graceMs` for batches in flight, acknowledges them, closes the consumer. */
+  /**
+   * Stops reading; waits up to `graceMs` for batches in flight and acknowledges them. A batch
+   * still running then is cut short: its events that finished are settled (acknowledged, or
+   * dead-lettered by the policy) and the rest stay pending, so a restart runs again only what
+   * had not finished. Then closes the consumer.
+   */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.slots.wakeAll();
     this.readRetry.stop();
     const closing = this.options.consumer.close();
     await this.loop;
-    await settleWithin(Promise.all([...this.inFlight]), graceMs);
+    if (!(await settleWithin(Promise.all([...this.inFlight]), graceMs))) {
+      this.graceOver.abort();
+      await settleWithin(Promise.all([...this.inFlight]), SETTLE_AFTER_GRACE_MS);
+    }
     await closing;
   }
 
@@ -118,7 +138,7 @@ export class ListenerLoop {
     const executionId = nextExecutionId();
     this.slots.take(executionId);
     const done = executor
-      .executeEvents(descriptor.name, events.map(toBatchEvent), executionId)
+      .executeEvents(descriptor.name, events.map(toBatchEvent), executionId, this.graceOver.signal)
       // The slot stays taken until the batch is acknowledged: reading the next batch earlier
       // would let Redis hold more than batchSize x concurrency pending entries for this listener.
       .then((outcomes) => this.settle(events, outcomes))
@@ -172,7 +192,7 @@ export class ListenerLoop {
       return Promise.resolve();
     }
     const run = this.options.executor
-      .executeEvents(this.options.descriptor.name, [toBatchEvent(event)], this.options.nextExecutionId())
+      .executeEvents(this.options.descriptor.name, [toBatchEvent(event)], this.options.nextExecutionId(), this.graceOver.signal)
       .then((outcomes) => this.settle([event], outcomes, false))
       .catch((error: unknown) => {
         this.logger.error({ err: error }, 'event could not be settled; it stays pending');

@@ -120,21 +120,21 @@ export class WorkerPool implements Executor {
     return this.dispatch<Outcome>('rpc', (requestId) => ({ type: 'execute-rpc', requestId, executionId, call }), hardDeadline(api?.deadlineMs), `api:${call.api}`);
   }
 
-  executeEvents(listener: string, events: BatchEvent[], executionId: number): Promise<Outcome<null>[]> {
+  executeEvents(listener: string, events: BatchEvent[], executionId: number, signal?: AbortSignal): Promise<Outcome<null>[]> {
     const descriptor = this.listeners.get(listener);
     const build = (requestId: number): Extract<InFlight['message'], { type: 'execute-events' }> => ({ type: 'execute-events', requestId, executionId, listener, events });
     const deadline = hardDeadline(descriptor?.deadlineMs && descriptor.deadlineMs * events.length);
     const holder = `listener:${listener}`;
     const crashes = this.crashCounts.size > 0 ? this.crashCounts.of(listener, events) : undefined;
-    if (!crashes) return this.dispatch<Outcome<null>[]>('events', build, deadline, holder);
+    if (!crashes) return this.dispatch<Outcome<null>[]>('events', build, deadline, holder, undefined, signal);
     // Only a thread started from the modules holds a listener registered at import; one
     // registered later lives in the thread that registered it, where its events must run.
     const alone = events.length === 1 && this.heldAtImport(holder);
     const run = alone
       ? this.quarantine
-          .run((worker) => worker.run<Outcome<null>[]>('events', build, deadline, crashes))
-          .catch(() => this.dispatch<Outcome<null>[]>('events', build, deadline, holder, crashes))
-      : this.dispatch<Outcome<null>[]>('events', build, deadline, holder, crashes);
+          .run((worker) => worker.run<Outcome<null>[]>('events', build, deadline, crashes, signal))
+          .catch(() => this.dispatch<Outcome<null>[]>('events', build, deadline, holder, crashes, signal))
+      : this.dispatch<Outcome<null>[]>('events', build, deadline, holder, crashes, signal);
     return run.then((outcomes) => {
       this.crashCounts.settled(listener, events, outcomes);
       return outcomes;
@@ -208,17 +208,17 @@ export class WorkerPool implements Executor {
    * the thread that registered it: once that thread died no thread will hold it again, and
    * the work is answered at once with an outcome no policy acknowledges.
    */
-  private dispatch<T>(kind: InFlight['kind'], build: Parameters<WorkerHandle['run']>[1], hardDeadlineMs?: number, holder?: string, crashes?: Map<string, number>): Promise<T> {
+  private dispatch<T>(kind: InFlight['kind'], build: Parameters<WorkerHandle['run']>[1], hardDeadlineMs?: number, holder?: string, crashes?: Map<string, number>, signal?: AbortSignal): Promise<T> {
     const accepts = holder === undefined ? () => true : (worker: WorkerHandle) => worker.holds.has(holder);
     const worker = this.leastLoaded(accepts);
-    if (worker) return worker.run<T>(kind, build, hardDeadlineMs, crashes);
+    if (worker) return worker.run<T>(kind, build, hardDeadlineMs, crashes, signal);
     if (this.closing) {
       // No thread will come: answer now rather than wait forever.
       const failed: Outcome<never> = { ok: false, error: serializeError(new BusClosedError(`cannot run this ${kind}: the worker pool is closed`)) };
       return Promise.resolve((kind === 'events' ? [failed] : failed) as T);
     }
     if (holder !== undefined && this.registrations && !this.heldAtImport(holder)) return Promise.resolve(this.lost<T>(kind, holder));
-    return new Promise<WorkerHandle>((resolve) => this.waiting.push({ accepts, resolve })).then((w) => w.run<T>(kind, build, hardDeadlineMs, crashes));
+    return new Promise<WorkerHandle>((resolve) => this.waiting.push({ accepts, resolve })).then((w) => w.run<T>(kind, build, hardDeadlineMs, crashes, signal));
   }
 
   /** Whether the modules register this handler at import: every thread, replacements too, will hold it. */

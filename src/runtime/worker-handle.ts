@@ -129,21 +129,56 @@ export class WorkerHandle {
     return this.inFlight.size;
   }
 
-  /** Posts work and resolves with the worker's answer. */
-  run<T>(kind: InFlight['kind'], build: (requestId: number) => ToWorker, hardDeadlineMs?: number, crashes?: Map<string, number>): Promise<T> {
+  /**
+   * Posts work and resolves with the worker's answer. An event batch resolves early when
+   * `signal` aborts: with the outcomes of the events it had finished ({@link settleSoFar}).
+   */
+  run<T>(kind: InFlight['kind'], build: (requestId: number) => ToWorker, hardDeadlineMs?: number, crashes?: Map<string, number>, signal?: AbortSignal): Promise<T> {
     const requestId = ++this.requestSeq;
     const message = build(requestId);
+    if (kind === 'events' && signal?.aborted) return Promise.resolve([] as T);
     return new Promise<T>((resolve) => {
-      this.inFlight.set(requestId, {
+      const work: InFlight = {
         kind,
         message,
         startedAt: Date.now(),
         ...(hardDeadlineMs !== undefined ? { hardDeadlineAt: Date.now() + hardDeadlineMs } : {}),
         ...(crashes ? { crashes } : {}),
         resolve: resolve as (v: unknown) => void,
-      });
+      };
+      if (kind === 'events' && signal) {
+        const onAbort = () => this.settleSoFar(requestId);
+        signal.addEventListener('abort', onAbort, { once: true });
+        work.resolve = (value) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(value as T);
+        };
+      }
+      this.inFlight.set(requestId, work);
       this.outbox.send(message);
     });
+  }
+
+  /**
+   * Cuts an event batch short and answers it with the outcomes of its finished events (a
+   * success unless the worker posted a failure for it). The worker starts no event of the batch
+   * once it sees the cut, so at most the one running now finishes unanswered. The count is read
+   * after the cut; the worker posts each failure before it moves the count (worker.ts), so two
+   * turns of this loop later every failure the count covers has arrived. The batch's own answer,
+   * when it comes, is ignored.
+   */
+  private settleSoFar(requestId: number): void {
+    if (!this.inFlight.has(requestId)) return;
+    this.progress.cutShort(requestId);
+    const finished = this.progress.finished(requestId) ?? 0;
+    setImmediate(() =>
+      setImmediate(() => {
+        const work = this.inFlight.get(requestId);
+        if (!work) return;
+        this.inFlight.delete(requestId);
+        work.resolve(Array.from({ length: finished }, (_, i): Outcome<null> => work.failures?.get(i) ?? { ok: true, value: null }));
+      }),
+    );
   }
 
   /** The oldest work past its hard deadline, if any. */

@@ -81,9 +81,11 @@ function serve(serving: ServingWorkerStart): void {
   /** Records how far a batch got, and posts its failures at once (both outlive this thread). */
   function batchProgress(requestId: number): EventProgress {
     const slot = progress.begin(requestId);
+    // A failure is posted before the count moves past it: a count the invoker reads (after a
+    // crash, or at the end of a shutdown's grace period) never covers a failure it cannot know.
     return (index, outcome) => {
-      slot?.finished(index + 1);
       if (!outcome.ok) outbox.sendNow({ type: 'event-failed', requestId, index, outcome });
+      return slot?.finished(index + 1);
     };
   }
 
