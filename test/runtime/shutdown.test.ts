@@ -54,33 +54,39 @@ test('SIGTERM with events in flight: exit 0, every handled event acknowledged, n
   assert.deepEqual(await pendingIds(redis, streamOf(names.api), groupOf(names.service, 'steady')), []);
 });
 
-test('SIGTERM with a batch longer than the grace period: the events of it that finished are acknowledged, the rest stay pending', async () => {
-  const { names, bus, options, handled } = setUp(1000);
-  const total = 20;
-  const oneBatch: RunnerOptions = { ...options, config: { ...options.config, events: { batchSize: total, acknowledgementTimeoutMs: 60_000 } } };
-  // A first run creates the consumer group; the events fired while no runner is up arrive in the next run's first read, one batch.
-  let runner = await startRunner(oneBatch);
-  await runner.ready();
-  assert.deepEqual(await runner.stop(30_000), { code: 0, signal: null }, runner.tail());
-  const ids = Array.from({ length: total }, (_, i) => `e${i}`);
-  const streamIds = new Map<string, string>();
-  for (const id of ids) streamIds.set(id, (await bus.fire(`${names.api}.item`, { id, ms: 200 })).streamId);
+for (const mode of ['workers', 'inline'] as const) {
+  test(`SIGTERM with a batch longer than the grace period (${mode}): the events of it that finished are acknowledged, the rest stay pending`, async () => {
+    const { names, bus, options, handled } = setUp(1000);
+    const total = 20;
+    const { workers: _workers, ...inline } = options;
+    const oneBatch: RunnerOptions = {
+      ...(mode === 'inline' ? { ...inline, args: ['--inline'] } : options),
+      config: { ...options.config, events: { batchSize: total, acknowledgementTimeoutMs: 60_000 } },
+    };
+    // A first run creates the consumer group; the events fired while no runner is up arrive in the next run's first read, one batch.
+    let runner = await startRunner(oneBatch);
+    await runner.ready();
+    assert.deepEqual(await runner.stop(30_000), { code: 0, signal: null }, runner.tail());
+    const ids = Array.from({ length: total }, (_, i) => `e${i}`);
+    const streamIds = new Map<string, string>();
+    for (const id of ids) streamIds.set(id, (await bus.fire(`${names.api}.item`, { id, ms: 200 })).streamId);
 
-  runner = await startRunner(oneBatch);
-  await runner.ready();
-  await waitFor(async () => (await handled()).length >= 2, 'some events of the batch to be handled', 20_000);
-  assert.deepEqual(await runner.stop(30_000), { code: 0, signal: null }, runner.tail());
+    runner = await startRunner(oneBatch);
+    await runner.ready();
+    await waitFor(async () => (await handled()).length >= 2, 'some events of the batch to be handled', 20_000);
+    assert.deepEqual(await runner.stop(30_000), { code: 0, signal: null }, runner.tail());
 
-  const done = new Set((await handled()).map(([key]) => key.slice('handled:'.length)));
-  const pending = new Set(await pendingIds(redis, streamOf(names.api), groupOf(names.service, 'steady')));
-  assert.ok(done.size < total, 'the grace period ended with the batch still running (raise the total if this fails)');
-  for (const id of ids) {
-    // Acknowledged means handled; the event running when the grace period ended may have finished after it, unacknowledged.
-    if (!pending.has(streamIds.get(id)!)) assert.ok(done.has(id), `${id} was acknowledged without being handled`);
-  }
-  const handledPending = ids.filter((id) => done.has(id) && pending.has(streamIds.get(id)!));
-  assert.ok(handledPending.length <= 1, `handled events left pending: ${handledPending.join(', ')} (at most the one running when the grace period ended)`);
-});
+    const done = new Set((await handled()).map(([key]) => key.slice('handled:'.length)));
+    const pending = new Set(await pendingIds(redis, streamOf(names.api), groupOf(names.service, 'steady')));
+    assert.ok(done.size < total, 'the grace period ended with the batch still running (raise the total if this fails)');
+    for (const id of ids) {
+      // Acknowledged means handled; the event running when the grace period ended may have finished after it, unacknowledged.
+      if (!pending.has(streamIds.get(id)!)) assert.ok(done.has(id), `${id} was acknowledged without being handled`);
+    }
+    const handledPending = ids.filter((id) => done.has(id) && pending.has(streamIds.get(id)!));
+    assert.ok(handledPending.length <= 1, `handled events left pending: ${handledPending.join(', ')} (at most the one running when the grace period ended)`);
+  });
+}
 
 test('a second SIGTERM exits at once, leaving the unfinished event pending for later', async () => {
   const { names, bus, options } = setUp(60_000);
