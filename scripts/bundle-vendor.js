@@ -2,7 +2,7 @@
 // Replaces each compiled module of dist/vendor/ (a re-export of a third-party package, see
 // src/vendor/) with one esbuild bundle of what it exports, after tsc. A worker thread loads
 // these packages at its start, and every thread pays again: TypeBox alone ships some 200 ES
-// modules. One file each makes a thread start about 100 ms cheaper (docs/benchmark.md,
+// modules. One file each is most of a thread's start-up saved (figures: docs/benchmark.md,
 // "Worker start"). The .d.ts files tsc wrote stay, so the types are the packages' own.
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
