@@ -7,6 +7,7 @@ import type { ErrorObject, ValidateFunction } from '../vendor/ajv.js';
 import { createAjv, renderValue } from '../core/validator.js';
 import { redactUrl } from '../core/redact-url.js';
 import { LightbusConfigSchema } from './schema.js';
+import { editDistance } from '../util/edit-distance.js';
 
 /** One thing wrong with a config. */
 export interface ConfigProblem {
@@ -193,16 +194,4 @@ export function closestKey(unknown: string, known: readonly string[]): string | 
     }
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

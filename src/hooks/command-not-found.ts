@@ -5,6 +5,7 @@
  */
 import { toConfiguredId, type Hook } from '@oclif/core';
 import { ExitCode } from '../cli/exit-codes.js';
+import { editDistance } from '../util/edit-distance.js';
 
 const hook: Hook<'command_not_found'> = async function ({ config, id }) {
   const visible = config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases]);
@@ -24,17 +25,4 @@ export function closestName(typed: string, names: readonly string[]): string | u
     if (distance <= Math.max(2, Math.floor(name.length / 3)) && (best === undefined || distance < best.distance)) best = { name, distance };
   }
   return best?.name;
-}
-
-/** Levenshtein distance; the names are short (commands), so the quadratic table is cheap. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
