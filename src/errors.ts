@@ -178,9 +178,17 @@ named(WorkerCrashedError, 'WorkerCrashedError');
 export class BusClosedError extends LightbusError {}
 named(BusClosedError, 'BusClosedError');
 
-/** A handler ran past its deadline. */
+/** A handler ran past its deadline, or a call's caller gave up on it. */
 export class DeadlineExceededError extends LightbusError {}
 named(DeadlineExceededError, 'DeadlineExceededError');
+
+/**
+ * A call was withdrawn: its caller's `AbortSignal` fired (the call rejects at once with this),
+ * or, in the serving handler, the caller withdrew it (the reason of the handler's signal).
+ * Named `AbortError`, as `fetch` names its own; `cause` is the signal's reason.
+ */
+export class AbortError extends LightbusError {}
+named(AbortError, 'AbortError');
 
 /** A user module could not be loaded by `lightbus run`. */
 export class ModuleLoadError extends LightbusError {
@@ -263,6 +271,9 @@ export function deserializeError(e: SerializedError, depth = 0): Error {
       break;
     case 'DeadlineExceededError':
       error = new DeadlineExceededError(e.message);
+      break;
+    case 'AbortError':
+      error = new AbortError(e.message);
       break;
     case 'ModuleLoadError':
       error = new ModuleLoadError(e.message, d('modulePath'));

@@ -5,7 +5,7 @@
 export { Type, type Static, type TSchema } from './vendor/typebox.js';
 export { defineApi, rpc, event, apiSchema } from './api/define.js';
 export { DateTime, Bytes } from './core/schema-types.js';
-export type { Api, ApiSpec, ApiSchema, RpcRef, EventRef, RpcSpec, EventSpec, Implementation, ParamsOf, ResultOf } from './api/define.js';
+export type { Api, ApiSpec, ApiSchema, RpcRef, EventRef, RpcSpec, EventSpec, Implementation, RpcContext, ParamsOf, ResultOf } from './api/define.js';
 export type { RemoteRpcs, RemoteEvents } from './api/remote.js';
 export { createBus, type CreateBusOptions } from './client/create-bus.js';
 export { Bus } from './client/bus.js';
@@ -28,6 +28,7 @@ export {
   ConfigError,
   WorkerCrashedError,
   BusClosedError,
+  AbortError,
   DeadlineExceededError,
   ModuleLoadError,
 } from './errors.js';

@@ -78,9 +78,29 @@ export interface ApiSchema {
   events: Record<string, { parameters: Record<string, unknown> }>;
 }
 
+/**
+ * What an RPC handler gets beside its parameters: the call's cancellation and deadline. Calls
+ * the handler makes inherit both without being told (they are withdrawn with it, and wait at
+ * most its remaining time unless they set their own `timeoutMs`).
+ */
+export interface RpcContext {
+  /** The call's id on the wire. */
+  readonly callId: string;
+  /**
+   * Aborts when the caller withdraws the call (its reason an `AbortError`) or its deadline
+   * passes (a `DeadlineExceededError`). Pass it to what the handler awaits (`fetch`, timers,
+   * child processes) to stop early: nobody waits for the result any more.
+   */
+  readonly signal: AbortSignal;
+  /** When the caller gives up (a `Date.now()` time), when known: unknown for a Python caller's call taken the moment it was pushed. */
+  readonly deadline: number | undefined;
+  /** Milliseconds until {@link deadline}; `Infinity` when it is unknown. */
+  remainingMs(): number;
+}
+
 /** The implementation of an API's RPCs: one function per RPC, sync or async. */
 export type Implementation<A extends Api> = {
-  [K in keyof A['rpcs']]: A['rpcs'][K] extends RpcRef<infer P, infer R> ? (params: P) => R | Promise<R> : never;
+  [K in keyof A['rpcs']]: A['rpcs'][K] extends RpcRef<infer P, infer R> ? (params: P, context: RpcContext) => R | Promise<R> : never;
 };
 
 const API_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;

@@ -20,8 +20,18 @@ import { parseCronExpression } from '../runtime/cron.js';
 import { noteRegistration } from '../util/module-origins.js';
 
 export interface CallOptions {
-  /** How long to wait for the result (default: the API's `rpcTimeoutMs`, 5000). */
+  /**
+   * How long to wait for the result (default: the API's `rpcTimeoutMs`, 5000; inside an RPC
+   * handler, no longer than what is left of that call's deadline). The serving process does not
+   * start the call once this has passed, and its handler sees the deadline (`context.deadline`).
+   */
   timeoutMs?: number;
+  /**
+   * Withdraws the call when it aborts: the call rejects at once with an `AbortError`, a server
+   * that has not started it drops it, and the handler running it sees its `context.signal`
+   * abort (as do the calls that handler is waiting on, down the chain).
+   */
+  signal?: AbortSignal;
 }
 
 export interface FireOptions {
@@ -122,7 +132,7 @@ export class Bus {
     if (ready === undefined || this.backend.registry.hooks.length > 0) return this.callWithHooks(rpc, params, options);
     try {
       const command = this.callCommand(rpc, params, options, ready);
-      return this.backend.request(command).then((value) => ready.checks.rpcResult('incoming', command.api, command.procedure, value));
+      return this.backend.request(command, options.signal).then((value) => ready.checks.rpcResult('incoming', command.api, command.procedure, value));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -134,7 +144,7 @@ export class Bus {
     const info = { api: command.api, procedure: command.procedure, params: command.kwargs };
     await this.hook('beforeRpcCall', info);
     try {
-      const result = ready.checks.rpcResult('incoming', command.api, command.procedure, await this.backend.request(command));
+      const result = ready.checks.rpcResult('incoming', command.api, command.procedure, await this.backend.request(command, options.signal));
       await this.hook('afterRpcCall', { ...info, result });
       return result;
     } catch (error) {
@@ -153,9 +163,12 @@ export class Bus {
     const { api, name } = this.target(rpc);
     if (typeof rpc !== 'string') this.backend.registry.knowRpc(rpc);
     const kwargs = checks.rpcParameters('outgoing', api, name, toJsonValue(params) as Record<string, unknown>);
-    const command: Extract<CommandRequest, { type: 'call' }> = { type: 'call', api, procedure: name, kwargs, timeoutMs: options.timeoutMs ?? apiConfig(config, api).rpcTimeoutMs };
+    const command: Extract<CommandRequest, { type: 'call' }> = { type: 'call', api, procedure: name, kwargs };
+    // Without one, the invoker takes the API's timeout, or what is left of the calling RPC's deadline.
+    if (options.timeoutMs !== undefined) command.timeoutMs = options.timeoutMs;
     const executionId = currentExecutionId();
     if (executionId !== undefined) command.executionId = executionId;
+    if (options.signal) command.withdrawable = true;
     return command;
   }
 

@@ -64,12 +64,12 @@ export class ProcessBackend implements BusBackend {
     return (await this.started).config;
   }
 
-  request(command: CommandRequest): Promise<unknown> {
+  request(command: CommandRequest, signal?: AbortSignal): Promise<unknown> {
     // Calls and fires go straight to the invoker once it runs: they are the hot paths, and no
     // thread lies between (no async frame, no outcome round trip).
     if (this.startedValue && command.type === 'fire') return this.startedValue.invoker.fire(command);
-    if (this.startedValue && command.type === 'call') return this.startedValue.invoker.call(command).then(valueOrThrow);
-    return this.started.then(({ invoker }) => invoker.handle({ ...command, requestId: 0 } as Parameters<Invoker['handle']>[0])).then(valueOrThrow);
+    if (this.startedValue && command.type === 'call') return this.startedValue.invoker.call(command, signal).then(valueOrThrow);
+    return this.started.then(({ invoker }) => invoker.handle({ ...command, requestId: 0 } as Parameters<Invoker['handle']>[0], signal)).then(valueOrThrow);
   }
 
   registered(): void {

@@ -25,7 +25,7 @@ export const CONFIG_DEFAULTS = {
     streamUse: 'per_api',
     deadLetterStream: 'lightbus:dead_letter:stream',
   },
-  rpc: { expiryMs: 5000, resultTtlMs: 60_000 },
+  rpc: { resultTtlMs: 60_000 },
   schema: { ttlMs: 60_000 },
   runner: { shutdownGraceMs: 10_000, maxCrashRedeliveries: 3 },
 } as const satisfies Omit<ResolvedConfig, 'serviceName' | 'processName' | 'apis' | 'source'>;

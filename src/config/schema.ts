@@ -77,7 +77,6 @@ export const EventTransportConfigSchema = Type.Object(
 
 export const RpcTransportConfigSchema = Type.Object(
   {
-    expiryMs: Type.Optional(Ms('Lifetime of the expiry marker of a call; a call popped after it is dropped', 5000)),
     resultTtlMs: Type.Optional(Ms('Lifetime of a result list nobody reads', 60000)),
   },
   { additionalProperties: false },
@@ -160,7 +159,7 @@ export interface ResolvedConfig {
     streamUse: 'per_api' | 'per_event';
     deadLetterStream: string;
   };
-  rpc: { expiryMs: number; resultTtlMs: number };
+  rpc: { resultTtlMs: number };
   schema: { ttlMs: number };
   /** Per-API overrides exactly as written; read them through {@link apiConfig}. */
   apis: Record<string, ApiConfigInput>;

@@ -97,10 +97,19 @@ function explainErrors(errors: readonly ErrorObject[], keyName: (keyPath: string
   return problems;
 }
 
+/** Keys earlier versions took, with what replaces them: an old config gets the fix, not a bare "unknown key". */
+const REMOVED_KEYS: Record<string, string> = {
+  'rpc.expiryMs':
+    "a call's expiry marker now lives as long as its caller waits (apis.<name>.rpcTimeoutMs, default 5000, or { timeoutMs } on the call), so a server never starts a call its caller gave up on. Delete the key",
+};
+
 function unknownKey(error: ErrorObject, keyName: (keyPath: string) => string): ConfigProblem {
   const unknown = String((error.params as { additionalProperty: unknown }).additionalProperty);
-  const key = keyName(keyPathOf([...pointerSegments(error.instancePath), unknown]));
+  const path = keyPathOf([...pointerSegments(error.instancePath), unknown]);
+  const key = keyName(path);
   const known = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+  const removed = Object.hasOwn(REMOVED_KEYS, path) ? REMOVED_KEYS[path] : undefined;
+  if (removed) return { keyPath: key, text: `"${key}" is no longer a setting: ${removed}` };
   const guess = closestKey(unknown, known);
   const hint = guess ? ` (did you mean "${guess}"?)` : known.length > 0 ? ` (known keys here: ${known.join(', ')})` : '';
   return { keyPath: key, text: `unknown key "${key}"${hint}` };

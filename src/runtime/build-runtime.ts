@@ -22,7 +22,7 @@ export interface RuntimeOptions<E extends Executor> {
    * Builds the executor. `handle` is the invoker's entry for commands from the handlers' buses
    * (calls, fires, late registrations); the executor exists before the invoker, which needs it.
    */
-  executor: (handle: (command: ClientCommand) => Promise<Outcome>) => E;
+  executor: (handle: (command: ClientCommand, signal?: AbortSignal) => Promise<Outcome>) => E;
   /** A listener whose `onError` is `shutdown` failed. */
   onShutdownRequested: (reason: Error) => void;
   /** The schemas on the bus changed: hand them to whatever validates. */
@@ -38,7 +38,7 @@ export function buildRuntime<E extends Executor>(options: RuntimeOptions<E>): Ru
   const { config, logger } = options;
   const transports = createTransports(config, logger, options.memoryStore);
   let invoker: Invoker | undefined;
-  const executor = options.executor((command) => invoker!.handle(command));
+  const executor = options.executor((command, signal) => invoker!.handle(command, signal));
   invoker = new Invoker({
     config,
     transports,

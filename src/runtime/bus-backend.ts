@@ -20,8 +20,11 @@ export interface BusBackend {
   readonly logger: Logger;
   /** Resolves once the config is known (a process bus loads it from file). */
   config(): Promise<ResolvedConfig>;
-  /** Sends a command to the invoker; resolves with its value, rejects with the rebuilt error. */
-  request(command: CommandRequest): Promise<unknown>;
+  /**
+   * Sends a command to the invoker; resolves with its value, rejects with the rebuilt error.
+   * `signal` (calls only) withdraws it: the promise rejects at once with an `AbortError`.
+   */
+  request(command: CommandRequest, signal?: AbortSignal): Promise<unknown>;
   /** Called after serve/listen/every/onStart registered something in the registry. */
   registered(): void;
   close(): Promise<void>;

@@ -7,9 +7,16 @@ import type { ApiSchema } from '../api/define.js';
 import type { EventMessage, RpcCall } from '../transport/types.js';
 import type { HandlerRunner } from './handler-runner.js';
 import type { Outcome, Registrations } from './protocol.js';
+import { RpcCallContext } from './rpc-context.js';
 
 export interface Executor {
   executeRpc(call: RpcCall, executionId: number): Promise<Outcome>;
+  /**
+   * Tells the handler running `executionId` that its call was withdrawn or is past its
+   * deadline (its context's signal aborts with `reason`). The execution still ends when the
+   * handler settles; one that has not started does not start.
+   */
+  abortRpc(executionId: number, reason: Error): void;
   /**
    * Outcomes in order; fewer than the events when the listener's policy stopped the batch, or
    * when `signal` aborted first: then it resolves at once with the outcomes of the events that
@@ -47,9 +54,17 @@ export class InlineExecutor implements Executor {
   ) {}
 
   readonly workerCount = 0;
+  /** The RPCs running, by execution id, so {@link abortRpc} reaches their handlers. */
+  private readonly rpcContexts = new Map<number, RpcCallContext>();
 
   executeRpc(call: RpcCall, executionId: number): Promise<Outcome> {
-    return this.runner.runRpc(call, executionId);
+    const context = new RpcCallContext(call.id, call.deadline);
+    this.rpcContexts.set(executionId, context);
+    return this.runner.runRpc(call, executionId, context).finally(() => this.rpcContexts.delete(executionId));
+  }
+
+  abortRpc(executionId: number, reason: Error): void {
+    this.rpcContexts.get(executionId)?.abort(reason);
   }
 
   executeEvents(listener: string, events: Array<EventMessage & { streamId: string }>, executionId: number, signal?: AbortSignal): Promise<Outcome<null>[]> {

@@ -11,6 +11,7 @@ import type { SchemaValidator } from '../core/validator.js';
 import type { EventMessage, RpcCall } from '../transport/types.js';
 import { toJsonValue } from '../transport/wire/json-values.js';
 import { runInExecution } from './execution-context.js';
+import { RpcCallContext } from './rpc-context.js';
 import { backoffDelayMs } from '../util/backoff.js';
 import { sleep, withTimeout } from '../util/timeouts.js';
 import type { Outcome } from './protocol.js';
@@ -45,7 +46,18 @@ export class HandlerRunner {
     this.checks = new MessageChecks(registry, validator, config, logger);
   }
 
-  async runRpc(call: RpcCall, executionId: number): Promise<Outcome> {
+  /**
+   * Runs an RPC. `context` carries its deadline and is how the caller's withdrawal reaches the
+   * handler (the worker aborts it); a call withdrawn or past its deadline before the handler
+   * starts is not run.
+   */
+  async runRpc(call: RpcCall, executionId: number, context = new RpcCallContext(call.id, call.deadline)): Promise<Outcome> {
+    const gone = context.abortReason ?? (context.remainingMs() === 0 ? new DeadlineExceededError(`RPC ${call.api}.${call.procedure} was not started: its caller's deadline had passed`) : undefined);
+    if (gone) {
+      // Nobody waits for this call any more: not a failure of the handler, which never ran.
+      this.logger.debug({ api: call.api, procedure: call.procedure, callId: call.id, reason: gone.message }, 'RPC call dropped before its handler started');
+      return { ok: false, error: serializeError(gone) };
+    }
     try {
       const served = this.registry.served.get(call.api);
       if (!served) throw new UnknownApiError(`API "${call.api}" is not served by this process`, call.api);
@@ -62,9 +74,10 @@ export class HandlerRunner {
       let result: unknown;
       try {
         result = withDeadline(
-          runInExecution(executionId, () => fn(params)),
+          runInExecution(executionId, () => fn(params, context)),
           served.deadlineMs,
           () => `RPC ${call.api}.${call.procedure} ran past its deadline of ${served.deadlineMs} ms`,
+          (error) => context.abort(error),
         );
         if (isThenable(result)) result = await result;
         result = this.checks.rpcResult('outgoing', call.api, call.procedure, toJsonValue(result === undefined ? null : result));
@@ -234,10 +247,14 @@ function incomingEvent(message: EventMessage & { streamId: string }, checks: Mes
   };
 }
 
-/** `value` itself when there is no deadline to race (no promise made), else the race. */
-function withDeadline<T>(value: T | Promise<T>, deadlineMs: number | undefined, message: () => string): T | Promise<T> {
+/** `value` itself when there is no deadline to race (no promise made), else the race; `onPassed` hears a deadline that won. */
+function withDeadline<T>(value: T | Promise<T>, deadlineMs: number | undefined, message: () => string, onPassed?: (error: Error) => void): T | Promise<T> {
   if (!deadlineMs || !(value instanceof Promise)) return value;
-  return withTimeout(value, deadlineMs, () => new DeadlineExceededError(message()));
+  return withTimeout(value, deadlineMs, () => {
+    const error = new DeadlineExceededError(message());
+    onPassed?.(error);
+    return error;
+  });
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

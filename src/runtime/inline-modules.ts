@@ -13,6 +13,7 @@ import type { ApiSchema } from '../api/define.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { deserializeError, ModuleLoadError, serializeError } from '../errors.js';
 import { InlineExecutor, type ModuleExecutor } from './executor.js';
+import { CommandForwarder, type CommandHandler } from './command-forwarder.js';
 import { HandlerRunner } from './handler-runner.js';
 import { loadUserModules } from './load-modules.js';
 import type { ClientCommand, Outcome, Registrations, ToInvoker } from './protocol.js';
@@ -23,7 +24,7 @@ export interface InlineModulesOptions {
   config: ResolvedConfig;
   logger: Logger;
   /** The invoker's entry for the modules' commands. */
-  onCommand: (command: ClientCommand) => Promise<Outcome>;
+  onCommand: CommandHandler;
   /** RPC executions at once. */
   concurrency: number;
 }
@@ -31,6 +32,7 @@ export interface InlineModulesOptions {
 export class InlineModuleExecutor extends InlineExecutor implements ModuleExecutor {
   private readonly backend: WorkerBackend;
   private readonly options: InlineModulesOptions;
+  private readonly commands: CommandForwarder;
 
   constructor(options: InlineModulesOptions) {
     // The backend's commands go to this executor's invoker entry, which exists once super() ran.
@@ -40,6 +42,7 @@ export class InlineModuleExecutor extends InlineExecutor implements ModuleExecut
     self = this;
     this.backend = backend;
     this.options = options;
+    this.commands = new CommandForwarder(options.onCommand, (requestId, outcome) => backend.settle({ type: 'reply', requestId, outcome }));
   }
 
   /** Installs the backend for the modules' `createBus()` and imports them here. */
@@ -63,8 +66,6 @@ export class InlineModuleExecutor extends InlineExecutor implements ModuleExecut
 
   /** A command of the modules' bus: to the invoker, its answer back as a worker's port would bring it. */
   private forward(message: ToInvoker): void {
-    const command = message as ClientCommand;
-    const settle = (outcome: Outcome) => this.backend.settle({ type: 'reply', requestId: command.requestId, outcome });
-    this.options.onCommand(command).then(settle, (error: unknown) => settle({ ok: false, error: serializeError(error) }));
+    this.commands.forward(message as ClientCommand);
   }
 }

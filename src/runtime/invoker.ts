@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ApiSchema } from '../api/define.js';
-import type { ResolvedConfig } from '../config/schema.js';
+import { apiConfig, type ResolvedConfig } from '../config/schema.js';
 import { redactUrl } from '../core/redact-url.js';
-import { BusClosedError, FireTimeoutError, LightbusError, serializeError } from '../errors.js';
+import { AbortError, BusClosedError, DeadlineExceededError, FireTimeoutError, LightbusError, serializeError } from '../errors.js';
 import type { SendReceiver, Transports } from '../transport/types.js';
 import type { Executor } from './executor.js';
 import { FireTargets } from './fire-targets.js';
@@ -69,6 +69,7 @@ export class Invoker {
       slots: this.rpcSlots,
       logger,
       nextExecutionId: () => this.nextExecutionId(),
+      onAbandoned: (executionId, reason) => this.caller.withdrawCallsOf(executionId, reason),
     });
     this.publisher = new SchemaPublisher(transports.schema, config.schema.ttlMs, logger);
     this.scheduler = new TaskScheduler(executor, logger, () => this.nextExecutionId());
@@ -122,15 +123,21 @@ export class Invoker {
     return [...this.listeners.keys()];
   }
 
-  /** Handles one command from a bus client. Never rejects: failures are outcomes. */
-  async handle(command: ClientCommand): Promise<Outcome> {
+  /**
+   * Handles one command from a bus client. Never rejects: failures are outcomes. `signal`
+   * withdraws a call (the thread's own signal, relayed: see command-forwarder.ts).
+   */
+  async handle(command: ClientCommand, signal?: AbortSignal): Promise<Outcome> {
     if (this.closing && command.type !== 'stop-listener') {
       return { ok: false, error: { name: 'BusClosedError', message: `cannot ${command.type}: the bus is closing` } };
     }
     try {
       switch (command.type) {
         case 'call':
-          return await this.call(command);
+          return await this.call(command, signal);
+        case 'cancel':
+          // Relayed as a signal before it gets here (command-forwarder.ts): nothing is left to do.
+          return { ok: true, value: null };
         case 'fire':
           return { ok: true, value: await this.fire(command) };
         case 'serve':
@@ -186,10 +193,23 @@ export class Invoker {
     return this.closing;
   }
 
-  /** Calls an RPC; the outcome is the result or the error as data. A process bus calls this directly. */
-  call(command: CallCommand): Promise<Outcome> {
-    const { executionId } = command;
-    const called = () => this.caller.call(command.api, command.procedure, command.kwargs, command.timeoutMs);
+  /**
+   * Calls an RPC; the outcome is the result or the error as data. A process bus calls this
+   * directly. A call made by an RPC handler inherits its deadline (unless it sets its own
+   * timeout) and is withdrawn with it (see RpcServer).
+   */
+  call(command: CallCommand, signal?: AbortSignal): Promise<Outcome> {
+    const { executionId, api, procedure } = command;
+    const parent = executionId === undefined ? undefined : this.server.execution(executionId);
+    if (parent?.gone) return Promise.resolve({ ok: false, error: serializeError(new AbortError(`RPC ${api}.${procedure} was not sent: ${parent.gone.message}`, { cause: parent.gone })) });
+    let timeoutMs = command.timeoutMs ?? apiConfig(this.options.config, api).rpcTimeoutMs;
+    if (command.timeoutMs === undefined && parent && parent.expiresAt !== Infinity) {
+      const left = parent.expiresAt - Date.now();
+      if (left <= 0) return Promise.resolve({ ok: false, error: serializeError(new DeadlineExceededError(`RPC ${api}.${procedure} was not sent: the calling RPC's deadline has passed`)) });
+      timeoutMs = Math.min(timeoutMs, left);
+    }
+    const extras = { ...(signal ? { signal } : {}), ...(parent ? { executionId } : {}) };
+    const called = () => this.caller.call(api, procedure, command.kwargs, timeoutMs, extras);
     // The calling handler waits on this call: lend its slot out so the callee can run, even
     // when the callee is served by this very process and every slot is taken.
     if (executionId === undefined || !this.rpcSlots.has(executionId)) return called();

@@ -17,6 +17,7 @@ import type { Executor } from './executor.js';
 import { CrashCounts, crashKey, judgeCrashedBatch, runAgainAlone } from './crashed-batch.js';
 import { LISTENER_NOT_HERE } from './handler-runner.js';
 import type { ClientCommand, ListenerDescriptor, Outcome, Registrations } from './protocol.js';
+import type { CommandHandler } from './command-forwarder.js';
 import { QuarantineLane } from './quarantine.js';
 import { WorkerHandle, type InFlight } from './worker-handle.js';
 
@@ -26,7 +27,7 @@ export interface WorkerPoolOptions {
   config: ResolvedConfig;
   logger: Logger;
   writeLog: (line: string) => void;
-  onCommand: (command: ClientCommand) => Promise<Outcome>;
+  onCommand: CommandHandler;
   /** RPC executions at once per worker. */
   concurrencyPerWorker: number;
   memoryLimitMb?: number;
@@ -120,6 +121,10 @@ export class WorkerPool implements Executor {
     return this.dispatch<Outcome>('rpc', (requestId) => ({ type: 'execute-rpc', requestId, executionId, call }), hardDeadline(api?.deadlineMs), `api:${call.api}`);
   }
 
+  abortRpc(executionId: number, reason: Error): void {
+    for (const worker of this.workers.values()) if (worker.abortRpc(executionId, reason)) return;
+  }
+
   executeEvents(listener: string, events: BatchEvent[], executionId: number, signal?: AbortSignal): Promise<Outcome<null>[]> {
     const descriptor = this.listeners.get(listener);
     const build = (requestId: number): Extract<InFlight['message'], { type: 'execute-events' }> => ({ type: 'execute-events', requestId, executionId, listener, events });
@@ -182,9 +187,9 @@ export class WorkerPool implements Executor {
       config,
       logger,
       writeLog,
-      onCommand: (command) => {
+      onCommand: (command, signal) => {
         this.noteRegistration(handle, command);
-        return onCommand(command);
+        return onCommand(command, signal);
       },
       ...(memoryLimitMb ? { memoryLimitMb } : {}),
       onExit: (h, code, inFlight, error) => this.onExit(h, code, inFlight, error),

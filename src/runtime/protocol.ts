@@ -89,10 +89,21 @@ export type ClientCommand =
       api: string;
       procedure: string;
       kwargs: Record<string, unknown>;
-      timeoutMs: number;
-      /** The handler execution that made the call, if any: its slot is lent out while it waits. */
+      /**
+       * How long to wait for the result; without it, the API's `rpcTimeoutMs`, cut to what is
+       * left of the calling RPC's own deadline (a nested call inherits it).
+       */
+      timeoutMs?: number;
+      /**
+       * The handler execution that made the call, if any: its slot is lent out while it waits,
+       * and the call is withdrawn when that execution's call is.
+       */
       executionId?: number;
+      /** The caller holds an AbortSignal for it: a `cancel` with the same request id may follow. */
+      withdrawable?: true;
     }
+  /** The client gave up on the call it sent as `requestId` (its AbortSignal fired): no reply. */
+  | { type: 'cancel'; requestId: number }
   | {
       type: 'fire';
       requestId: number;
@@ -119,6 +130,11 @@ export interface Reply {
 export type ToWorker =
   | Reply
   | { type: 'execute-rpc'; requestId: number; executionId: number; call: RpcCall }
+  /**
+   * The caller withdrew the call run as `requestId`, or its deadline passed: abort the
+   * handler's signal with `reason`. The handler's answer is still awaited (it holds its slot).
+   */
+  | { type: 'abort'; requestId: number; reason: SerializedError }
   | {
       type: 'execute-events';
       requestId: number;

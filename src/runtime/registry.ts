@@ -4,7 +4,7 @@
  * sees the serialisable descriptors ({@link Registrations}).
  */
 import type { Logger } from 'pino';
-import { apiSchema, type Api, type ApiSchema, type EventRef, type RpcRef } from '../api/define.js';
+import { apiSchema, type Api, type ApiSchema, type EventRef, type RpcContext, type RpcRef } from '../api/define.js';
 import type { ListenerDescriptor, Registrations, ServedApiDescriptor, TaskDescriptor } from './protocol.js';
 
 /** An event as a listener's handler receives it. */
@@ -19,7 +19,7 @@ export interface IncomingEvent<Params = Record<string, unknown>> {
   params: Params;
 }
 
-export type RpcFunction = (params: Record<string, unknown>) => unknown;
+export type RpcFunction = (params: Record<string, unknown>, context: RpcContext) => unknown;
 export type EventHandler = (event: IncomingEvent<any>) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
 export type TaskFunction = () => unknown;
 export type LifecycleHook = () => unknown;

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
+  AbortError,
   BusClosedError,
   DeadlineExceededError,
   RemoteError,
@@ -35,6 +36,20 @@ interface PendingCall {
   timeoutMs: number;
   expiresAt: number;
   resolve: (outcome: Outcome) => void;
+  /** The handler execution that made it: withdrawn with that execution's own call. */
+  executionId: number | undefined;
+  /** Settles once the call is queued (or failed to be): a withdrawal must follow the send. */
+  sent: Promise<void>;
+  /** Stops listening to the caller's signal. */
+  unlisten: (() => void) | undefined;
+}
+
+/** What a call may carry besides its target and parameters. */
+export interface CallExtras {
+  /** Withdraws the call when it aborts. */
+  signal?: AbortSignal;
+  /** The handler execution making the call. */
+  executionId?: number;
 }
 
 export class RpcCaller {
@@ -53,17 +68,44 @@ export class RpcCaller {
     this.results.listen((result) => this.settle(result));
   }
 
-  call(api: string, procedure: string, kwargs: Record<string, unknown>, timeoutMs: number): Promise<Outcome> {
+  call(api: string, procedure: string, kwargs: Record<string, unknown>, timeoutMs: number, { signal, executionId }: CallExtras = {}): Promise<Outcome> {
     if (this.closed) return Promise.resolve(failure(new BusClosedError(`cannot call ${api}.${procedure}: the bus is closed`)));
+    if (signal?.aborted) return Promise.resolve(failure(withdrawnError(api, procedure, signal.reason)));
     const id = randomUUID();
     return new Promise<Outcome>((resolve) => {
-      const call: PendingCall = { id, api, procedure, timeoutMs, expiresAt: Date.now() + timeoutMs, resolve };
-      this.pending.set(id, call);
-      this.deadlines.add(call);
-      this.rpc.send({ id, api, procedure, kwargs, returnPath: this.results.returnPath }).catch((error: unknown) => {
+      const sent = this.rpc.send({ id, api, procedure, kwargs, returnPath: this.results.returnPath, timeoutMs }).catch((error: unknown) => {
         this.finish(id, failure(error));
       });
+      const call: PendingCall = { id, api, procedure, timeoutMs, expiresAt: Date.now() + timeoutMs, resolve, executionId, sent, unlisten: undefined };
+      if (signal) {
+        const onAbort = () => this.withdraw(call, withdrawnError(api, procedure, signal.reason));
+        signal.addEventListener('abort', onAbort, { once: true });
+        call.unlisten = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.pending.set(id, call);
+      this.deadlines.add(call);
     });
+  }
+
+  /**
+   * Withdraws the calls a handler execution is waiting on: its own call was withdrawn or ran
+   * out of time, so nobody will read what they return. Their servers are told, and so on down.
+   */
+  withdrawCallsOf(executionId: number, reason: Error): void {
+    for (const call of [...this.pending.values()]) {
+      if (call.executionId === executionId) this.withdraw(call, new AbortError(`RPC ${call.api}.${call.procedure} was withdrawn: ${reason.message}`, { cause: reason }));
+    }
+  }
+
+  /** Rejects the call at once and tells its servers (once it has been queued: the withdrawal must not overtake it). */
+  private withdraw(call: PendingCall, error: Error): void {
+    if (!this.pending.has(call.id)) return;
+    this.finish(call.id, failure(error));
+    void call.sent.then(() =>
+      this.rpc.cancel(call.api, call.id).catch((cause: unknown) => {
+        this.logger.warn({ err: cause, callId: call.id }, 'could not withdraw an RPC call; it ends at its deadline');
+      }),
+    );
   }
 
   /** Rejects every call still waiting: nobody will read their results any more. */
@@ -99,6 +141,7 @@ export class RpcCaller {
    */
   private timeOut(call: PendingCall): void {
     this.pending.delete(call.id);
+    call.unlisten?.();
     const served = this.isServed(call.api);
     const hint =
       served === false
@@ -117,6 +160,7 @@ export class RpcCaller {
     if (!call) return;
     this.pending.delete(id);
     this.deadlines.delete(call);
+    call.unlisten?.();
     call.resolve(outcome);
   }
 }
@@ -148,6 +192,11 @@ function remoteFailure(remote: SerializedError, api: string, procedure: string):
         cause: deserializeError(remote),
       });
   }
+}
+
+/** The error of a call its caller withdrew; the signal's reason is its cause. */
+function withdrawnError(api: string, procedure: string, reason: unknown): AbortError {
+  return new AbortError(`RPC ${api}.${procedure} was aborted by its caller`, { cause: reason });
 }
 
 function failure(error: unknown): Outcome {

@@ -3,15 +3,23 @@
  * reading only as many calls as there are free slots, handing each to the executor and
  * pushing its outcome to the caller's return path. A failing handler is an error result for
  * the caller, never a reason to stop.
+ *
+ * A call ends early when its caller gives up: at its deadline (what its marker had left when it
+ * was taken), or when the caller withdraws it (a message on the API's cancel channel). The
+ * handler's signal aborts, the execution keeps its slot until the handler settles, and no
+ * result is sent: nobody reads it. A call that is gone before it starts does not start.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { CallConsumer, ResultTransport, RpcCall, RpcTransport } from '../transport/types.js';
+import { AbortError, DeadlineExceededError } from '../errors.js';
+import type { CallConsumer, CancelWatch, ResultTransport, RpcCall, RpcTransport } from '../transport/types.js';
 import { formatRemoteError } from '../transport/wire/rpc.js';
 import type { Executor } from './executor.js';
 import type { Outcome } from './protocol.js';
 import type { Slots } from './slots.js';
 import { Backoff } from '../util/backoff.js';
+import { Deadlines } from '../util/deadlines.js';
+import { RecentSet } from '../util/recent-set.js';
 import { settleWithin } from '../util/timeouts.js';
 
 export interface RpcServerOptions {
@@ -21,7 +29,22 @@ export interface RpcServerOptions {
   slots: Slots;
   logger: Logger;
   nextExecutionId: () => number;
+  /** An execution's call was withdrawn or ran out of time: what the handler is still waiting on must be withdrawn too. */
+  onAbandoned: (executionId: number, reason: Error) => void;
 }
+
+/** A call being executed here. */
+export interface Execution {
+  readonly call: RpcCall;
+  readonly executionId: number;
+  /** When its caller gives up (Infinity when unknown). */
+  readonly expiresAt: number;
+  /** Why it ended early (withdrawn, or past its deadline), once it did. */
+  gone?: Error;
+}
+
+/** Withdrawn call ids remembered for a call not yet taken (the withdrawal can arrive first). */
+const WITHDRAWN_REMEMBERED = 10_000;
 
 /** The first pause after a failed read of calls (the consumer retries Redis itself: this is a safety net). */
 const READ_RETRY_MS = 500;
@@ -34,8 +57,22 @@ export class RpcServer {
   private readRetry = new Backoff(READ_RETRY_MS);
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly executions = new Map<number, Execution>();
+  private readonly byCallId = new Map<string, Execution>();
+  private readonly deadlines = new Deadlines<Execution>((execution) =>
+    this.abandon(execution, new DeadlineExceededError(`RPC ${execution.call.api}.${execution.call.procedure}: its caller's deadline passed`)),
+  );
+  private readonly withdrawn = new RecentSet(WITHDRAWN_REMEMBERED);
+  private readonly cancels: CancelWatch;
 
-  constructor(private readonly options: RpcServerOptions) {}
+  constructor(private readonly options: RpcServerOptions) {
+    this.cancels = options.rpc.watchCancels((callId) => this.withdraw(callId));
+  }
+
+  /** The execution `executionId`, when it is one of a call served here (a nested call inherits its deadline). */
+  execution(executionId: number): Execution | undefined {
+    return this.executions.get(executionId);
+  }
 
   get servedApis(): string[] {
     return [...this.apis];
@@ -45,6 +82,14 @@ export class RpcServer {
   async serve(api: string): Promise<void> {
     if (this.apis.has(api) || this.stopping) return;
     this.apis.add(api);
+    // Heard before the first call is taken: a withdrawal is never missed for being early. Not
+    // hearing them (an ACL without SUBSCRIBE) costs only early ends: deadlines still apply.
+    await this.cancels.add(api).catch((error: unknown) =>
+      this.options.logger.warn(
+        { api, err: (error as Error).message },
+        'cannot hear withdrawn calls (SUBSCRIBE refused?): a call its caller aborts runs until its deadline. Grant +subscribe &lightbus:rpc_cancel:* (docs/configuration.md, "Redis ACL")',
+      ),
+    );
     await this.restartConsumer();
   }
 
@@ -56,6 +101,8 @@ export class RpcServer {
     await this.consumer?.close();
     await this.loop;
     await settleWithin(Promise.all([...this.inFlight]), graceMs);
+    this.deadlines.stop();
+    await this.cancels.close();
   }
 
   private async restartConsumer(): Promise<void> {
@@ -100,22 +147,58 @@ export class RpcServer {
   }
 
   private dispatch(call: RpcCall): void {
-    const { slots, executor, nextExecutionId } = this.options;
+    const { slots, executor, nextExecutionId, logger } = this.options;
+    if (this.withdrawn.has(call.id) || (call.deadline !== undefined && call.deadline <= Date.now())) {
+      logger.debug({ api: call.api, procedure: call.procedure, callId: call.id }, 'RPC call dropped unstarted: its caller gave up on it');
+      return;
+    }
     const executionId = nextExecutionId();
+    const execution: Execution = { call, executionId, expiresAt: call.deadline ?? Infinity };
+    this.executions.set(executionId, execution);
+    this.byCallId.set(call.id, execution);
+    if (call.deadline !== undefined) this.deadlines.add(execution);
     slots.take(executionId);
     const done = executor
       .executeRpc(call, executionId)
       .then((outcome) => {
         // The slot bounds executions: sending the answer is not one, and must not hold up the next read.
         slots.release(executionId);
-        return this.answer(call, outcome);
+        this.ended(execution);
+        if (!execution.gone) return this.answer(call, outcome);
       })
-      .catch((error: unknown) => this.options.logger.error({ err: error, callId: call.id }, 'could not answer an RPC call'))
+      .catch((error: unknown) => logger.error({ err: error, callId: call.id }, 'could not answer an RPC call'))
       .finally(() => {
         slots.release(executionId);
+        this.ended(execution);
         this.inFlight.delete(done);
       });
     this.inFlight.add(done);
+  }
+
+  private ended(execution: Execution): void {
+    this.executions.delete(execution.executionId);
+    this.byCallId.delete(execution.call.id);
+    this.deadlines.delete(execution);
+  }
+
+  /** A caller withdrew a call: end it if it runs here, or drop it when it arrives. */
+  private withdraw(callId: string): void {
+    const execution = this.byCallId.get(callId);
+    if (!execution) {
+      this.withdrawn.add(callId);
+      return;
+    }
+    this.abandon(execution, new AbortError(`RPC ${execution.call.api}.${execution.call.procedure} was withdrawn by its caller`));
+  }
+
+  /** Nobody waits for this call any more: its handler is told, and what it awaits is withdrawn. */
+  private abandon(execution: Execution, reason: Error): void {
+    if (execution.gone) return;
+    execution.gone = reason;
+    this.deadlines.delete(execution);
+    this.options.logger.debug({ api: execution.call.api, procedure: execution.call.procedure, callId: execution.call.id, reason: reason.message }, 'RPC call abandoned by its caller');
+    this.options.executor.abortRpc(execution.executionId, reason);
+    this.options.onAbandoned(execution.executionId, reason);
   }
 
   /**

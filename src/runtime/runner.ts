@@ -86,7 +86,7 @@ export class BusRunner {
       // ready". A serve or listen is started at once, even before every worker is ready, so
       // that a module may await it; one this process does not run (`--only`) is answered as done.
       executor: (handle) => {
-        const onCommand = (command: ClientCommand) => (notRunHere(command, features) ? Promise.resolve(NOT_RUN) : handle(command));
+        const onCommand = (command: ClientCommand, signal?: AbortSignal) => (notRunHere(command, features) ? Promise.resolve(NOT_RUN) : handle(command, signal));
         if (this.options.inline) return new InlineModuleExecutor({ modules, config, logger, onCommand, concurrency });
         return new WorkerPool({
           size,

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { BusBackend, CommandRequest } from './bus-backend.js';
 import type { ResolvedConfig } from '../config/schema.js';
-import { deserializeError } from '../errors.js';
+import { AbortError, deserializeError } from '../errors.js';
 import { SchemaValidator } from '../core/validator.js';
 import type { ClientCommand, Reply, ToInvoker } from './protocol.js';
 import { Registry } from './registry.js';
@@ -37,11 +37,31 @@ export class WorkerBackend implements BusBackend {
    * message): the invoker answers `listen` once the consumer group exists, so a module may
    * `await bus.listen(...).ready` at its top level and fire at once.
    */
-  request(command: CommandRequest): Promise<unknown> {
+  request(command: CommandRequest, signal?: AbortSignal): Promise<unknown> {
+    if (signal?.aborted) return Promise.reject(abortedCall(command, signal));
     const requestId = ++this.requestSeq;
     return new Promise((resolve, reject) => {
       this.pending.set(requestId, { resolve, reject });
       this.post({ ...command, requestId } as ClientCommand);
+      if (!signal) return;
+      // Rejects here and now; the invoker is told with a command of its own, and its reply, if
+      // one still comes, finds nobody waiting.
+      const onAbort = () => {
+        if (!this.pending.delete(requestId)) return;
+        this.post({ type: 'cancel', requestId });
+        reject(abortedCall(command, signal));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(requestId, {
+        resolve: (value) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(value);
+        },
+        reject: (error) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      });
     });
   }
 
@@ -58,4 +78,10 @@ export class WorkerBackend implements BusBackend {
 
   /** The invoker shuts workers down; a handler closing "its" bus only stops its own use of it. */
   async close(): Promise<void> {}
+}
+
+/** The rejection of a call its caller aborted (the same text the invoker uses, rpc-caller.ts). */
+function abortedCall(command: CommandRequest, signal: AbortSignal): AbortError {
+  const what = command.type === 'call' ? `RPC ${command.api}.${command.procedure}` : command.type;
+  return new AbortError(`${what} was aborted by its caller`, { cause: signal.reason });
 }

@@ -7,8 +7,9 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
-import { deserializeError } from '../errors.js';
+import { deserializeError, serializeError } from '../errors.js';
 import { ProgressBoard } from './batch-progress.js';
+import { CommandForwarder, type CommandHandler } from './command-forwarder.js';
 import { MessageBatcher } from './message-batcher.js';
 import { workerEntry, workerExecArgv } from './worker-entry.js';
 import type { ClientCommand, Outcome, Registrations, ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
@@ -41,7 +42,8 @@ export interface WorkerHandleOptions {
   /** Writes one log record of the worker to the process's output. */
   writeLog: (line: string) => void;
   /** A command from the bus inside the worker, for the invoker. */
-  onCommand: (command: ClientCommand) => Promise<Outcome>;
+  /** A command from the bus in the thread; `signal` aborts when the thread withdraws it (calls sent with a signal). */
+  onCommand: CommandHandler;
   /** The thread ended; `inFlight` is what it left unanswered. */
   onExit: (handle: WorkerHandle, code: number, inFlight: InFlight[], error: Error | undefined) => void;
 }
@@ -54,6 +56,7 @@ export class WorkerHandle {
   readonly ready: Promise<Registrations>;
   private readonly worker: Worker;
   private readonly inFlight = new Map<number, InFlight>();
+  private readonly commands: CommandForwarder;
   /**
    * What this turn posts to the thread, as one array (the dispatch of a batch of calls is
    * synchronous: a microtask gathers it). The worker still runs them one per turn of its loop.
@@ -74,6 +77,7 @@ export class WorkerHandle {
 
   constructor(private readonly options: WorkerHandleOptions) {
     this.id = options.workerId;
+    this.commands = new CommandForwarder(options.onCommand, (requestId, outcome) => this.post({ type: 'reply', requestId, outcome }));
     const data: WorkerStartData = {
       workerId: options.workerId,
       modules: options.modules,
@@ -113,6 +117,7 @@ export class WorkerHandle {
     });
     this.worker.on('exit', (code) => {
       this.exited = true;
+      this.commands.withdrawAll();
       const left = [...this.inFlight.values()];
       for (const work of left) {
         if (work.kind !== 'events') continue;
@@ -181,6 +186,20 @@ export class WorkerHandle {
     );
   }
 
+  /**
+   * Aborts the signal of the RPC handler running `executionId` here, if one is: its answer is
+   * still awaited (the execution holds its slot until the handler settles). False when this
+   * thread does not run it.
+   */
+  abortRpc(executionId: number, reason: Error): boolean {
+    for (const [requestId, work] of this.inFlight) {
+      if (work.message.type !== 'execute-rpc' || work.message.executionId !== executionId) continue;
+      this.post({ type: 'abort', requestId, reason: serializeError(reason) });
+      return true;
+    }
+    return false;
+  }
+
   /** The oldest work past its hard deadline, if any. */
   overdue(now: number): InFlight | undefined {
     for (const work of this.inFlight.values()) if (work.hardDeadlineAt !== undefined && now > work.hardDeadlineAt) return work;
@@ -223,9 +242,8 @@ export class WorkerHandle {
       case 'load-failed':
         return;
       default: {
-        // A command from the bus inside the worker: answer on the same port.
-        const command = message;
-        void this.options.onCommand(command).then((outcome) => this.post({ type: 'reply', requestId: command.requestId, outcome }));
+        // A command from the bus inside the worker: answered on the same port.
+        this.commands.forward(message);
       }
     }
   }

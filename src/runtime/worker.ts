@@ -10,12 +10,13 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
-import { LightbusError, serializeError } from '../errors.js';
+import { LightbusError, deserializeError, serializeError } from '../errors.js';
 import { ProgressWriter } from './batch-progress.js';
 import { definedSchemas } from './defined-schemas.js';
 import { HandlerRunner, type EventProgress } from './handler-runner.js';
 import { loadUserModules } from './load-modules.js';
 import { MessageBatcher } from './message-batcher.js';
+import { RpcCallContext } from './rpc-context.js';
 import type { ClientCommand, Outcome, ServingWorkerStart, ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
 import { kWorkerBackend, WorkerBackend } from './worker-backend.js';
 
@@ -93,11 +94,28 @@ function serve(serving: ServingWorkerStart): void {
   // of this loop, as separately posted messages would: the microtasks of one (its answer among
   // them) all run before the next handler starts, and that one may burn CPU.
   const inbox: ToWorker[] = [];
+  /** The RPCs running here, by request id: an `abort` reaches the handler's signal through its context. */
+  const rpcContexts = new Map<number, RpcCallContext>();
   port.on('message', (batch: ToWorker[]) => {
     const idle = inbox.length === 0;
-    for (const message of batch) inbox.push(message);
-    if (idle) runNext();
+    for (const message of batch) {
+      // An abort does not wait its turn: the handler it aborts may be running now, or queued
+      // behind a CPU-bound sibling (then it never starts).
+      if (message.type === 'abort') abortRpc(message.requestId, deserializeError(message.reason));
+      else inbox.push(message);
+    }
+    if (idle && inbox.length > 0) runNext();
   });
+
+  function abortRpc(requestId: number, reason: Error): void {
+    const running = rpcContexts.get(requestId);
+    if (running) return running.abort(reason);
+    const queued = inbox.find((m): m is Extract<ToWorker, { type: 'execute-rpc' }> => m.type === 'execute-rpc' && m.requestId === requestId);
+    if (!queued) return; // already answered
+    const context = new RpcCallContext(queued.call.id, queued.call.deadline);
+    context.abort(reason);
+    rpcContexts.set(requestId, context);
+  }
 
   function runNext(): void {
     try {
@@ -112,9 +130,17 @@ function serve(serving: ServingWorkerStart): void {
       case 'reply':
         backend.settle(message);
         break;
-      case 'execute-rpc':
-        void runner.runRpc(message.call, message.executionId).then((outcome) => post({ type: 'rpc-done', requestId: message.requestId, outcome }));
+      case 'execute-rpc': {
+        const context = rpcContexts.get(message.requestId) ?? new RpcCallContext(message.call.id, message.call.deadline);
+        rpcContexts.set(message.requestId, context);
+        void runner.runRpc(message.call, message.executionId, context).then((outcome) => {
+          rpcContexts.delete(message.requestId);
+          post({ type: 'rpc-done', requestId: message.requestId, outcome });
+        });
         break;
+      }
+      case 'abort':
+        break; // handled on arrival
       case 'execute-events':
         void runner
           .runEvents(message.listener, message.events, message.executionId, batchProgress(message.requestId))

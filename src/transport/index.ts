@@ -33,7 +33,7 @@ export function createTransports(config: ResolvedConfig, logger: Logger, memoryS
   if (config.transport === 'memory') {
     const store = memoryStore ? MemoryRpcStore.of(memoryStore) : new MemoryRpcStore();
     return bundle({
-      rpc: new MemoryRpcTransport({ rpc: config.rpc, logger, store }),
+      rpc: new MemoryRpcTransport({ logger, store }),
       result: new MemoryResultTransport({ rpc: config.rpc, logger, serviceName, processName, store }),
       event: new MemoryEventTransport({ events: config.events, logger, store: memoryStore }),
       schema: new MemorySchemaTransport({ logger, store }),
@@ -41,7 +41,7 @@ export function createTransports(config: ResolvedConfig, logger: Logger, memoryS
     });
   }
   return bundle({
-    rpc: new RedisRpcTransport({ redis: config.redis, rpc: config.rpc, logger }),
+    rpc: new RedisRpcTransport({ redis: config.redis, logger }),
     result: new RedisResultTransport({ redis: config.redis, rpc: config.rpc, logger, serviceName, processName }),
     event: new RedisEventTransport({ redis: config.redis, events: config.events, logger }),
     schema: new RedisSchemaTransport({ redis: config.redis, logger }),

@@ -14,6 +14,17 @@ export interface RpcCall {
   kwargs: Record<string, unknown>;
   /** Where the result goes, e.g. `redis+key://auth.check_password:result:<id>`. */
   returnPath: string;
+  /**
+   * How long the caller waits for the result, ms. A sent call's expiry marker lives this long
+   * (a server drops the call once it is gone); a received call has it when the caller wrote it
+   * (ours do, Python callers do not).
+   */
+  timeoutMs?: number;
+  /**
+   * Received calls: the `Date.now()` time at which the caller gives up, when it is known
+   * (from what is left of the marker's lifetime, or from `timeoutMs` for a call just pushed).
+   */
+  deadline?: number;
 }
 
 /** The outcome of one RPC call. */
@@ -115,10 +126,28 @@ export interface CallConsumer {
 }
 
 export interface RpcTransport {
-  /** Queues a call (expiry marker first, so a fast server never sees a call without one). */
+  /**
+   * Queues a call (expiry marker first, so a fast server never sees a call without one). The
+   * marker lives `call.timeoutMs`: once the caller has given up, no server starts the call.
+   */
   send(call: RpcCall): Promise<void>;
+  /**
+   * Withdraws a call its caller gave up on: deletes its expiry marker (a server that has not
+   * taken it yet drops it, ours and Python's alike) and tells the servers of its API, whose
+   * {@link CancelWatch} hears it. Best effort: a call's own deadline ends it anyway.
+   */
+  cancel(api: string, callId: string): Promise<void>;
+  /** Starts hearing the calls withdrawn with {@link cancel}, for the APIs added to the watch. */
+  watchCancels(onCancel: (callId: string) => void): CancelWatch;
   /** Serves the calls of these APIs. */
   consume(apis: string[]): CallConsumer;
+  close(): Promise<void>;
+}
+
+/** Hears withdrawn calls of some APIs (see {@link RpcTransport.cancel}). */
+export interface CancelWatch {
+  /** Hears the withdrawn calls of one more API; resolves once it is heard. */
+  add(api: string): Promise<void>;
   close(): Promise<void>;
 }
 

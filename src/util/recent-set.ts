@@ -17,6 +17,10 @@ export class RecentSet {
     return !known;
   }
 
+  has(entry: string): boolean {
+    return this.entries.has(entry);
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -51,11 +51,10 @@ describe('config file discovery', () => {
   });
 
   test('lightbus.config.json', async () => {
-    const p = project({ 'lightbus.config.json': JSON.stringify({ serviceName: 'from_json', rpc: { expiryMs: 900 } }) });
+    const p = project({ 'lightbus.config.json': JSON.stringify({ serviceName: 'from_json', rpc: { resultTtlMs: 900 } }) });
     const config = await loadConfig({ cwd: p.dir, env: {} });
     assert.equal(config.serviceName, 'from_json');
-    assert.equal(config.rpc.expiryMs, 900);
-    assert.equal(config.rpc.resultTtlMs, 60000);
+    assert.equal(config.rpc.resultTtlMs, 900);
   });
 
   test('lightbus.config.yaml, .yml and .lightbusrc (YAML without extension)', async () => {
@@ -198,7 +197,7 @@ describe('precedence: flags > environment > file > defaults', () => {
       streamUse: 'per_api',
       deadLetterStream: 'lightbus:dead_letter:stream',
     });
-    assert.deepEqual(config.rpc, { expiryMs: 5000, resultTtlMs: 60000 });
+    assert.deepEqual(config.rpc, { resultTtlMs: 60000 });
     assert.deepEqual(config.schema, { ttlMs: 60000 });
     assert.deepEqual(config.runner, { shutdownGraceMs: 10000, maxCrashRedeliveries: 3 });
     assert.deepEqual(config.apis, {});

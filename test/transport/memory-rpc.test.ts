@@ -15,14 +15,14 @@ import { MemorySchemaTransport } from '../../src/transport/memory/schema-transpo
 import { MemoryStore } from '../../src/transport/memory/store.js';
 import type { RpcResult } from '../../src/transport/types.js';
 import { rpcQueueKey } from '../../src/transport/wire/rpc.js';
-import { capturingLogger, eventually, newCall, rpcConformance, within } from './rpc-conformance.js';
+import { asSent, capturingLogger, eventually, newCall, rpcConformance, within } from './rpc-conformance.js';
 
 const shared = new MemoryRpcStore();
 let apiCount = 0;
 
 rpcConformance('memory', async (settings) => {
   const { logger, records } = capturingLogger();
-  const rpc = new MemoryRpcTransport({ rpc: settings, logger, store: shared });
+  const rpc = new MemoryRpcTransport({ logger, store: shared });
   const result = new MemoryResultTransport({ rpc: settings, logger, serviceName: 'svc', processName: 'proc', store: shared });
   const schema = new MemorySchemaTransport({ logger, store: shared });
   return {
@@ -47,12 +47,12 @@ rpcConformance('memory', async (settings) => {
 
 describe('memory: specifics', () => {
   const { logger } = capturingLogger();
-  const settings = { expiryMs: 5000, resultTtlMs: 60000 };
+  const settings = { resultTtlMs: 60000 };
 
   test('expiry markers and result lists do not keep the process alive', async () => {
     const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
     const store = new MemoryRpcStore();
-    const rpc = new MemoryRpcTransport({ rpc: settings, logger, store });
+    const rpc = new MemoryRpcTransport({ logger, store });
     const result = new MemoryResultTransport({ rpc: settings, logger, serviceName: 's', processName: 'p', store });
     const before = timers();
     await rpc.send(newCall('api', 'x', {}, result.returnPath));
@@ -66,20 +66,20 @@ describe('memory: specifics', () => {
     const owner = {};
     assert.equal(MemoryRpcStore.of(owner), MemoryRpcStore.of(owner));
     assert.notEqual(MemoryRpcStore.of(owner), MemoryRpcStore.of({}));
-    const sender = new MemoryRpcTransport({ rpc: settings, logger, store: new MemoryRpcStore() });
-    const server = new MemoryRpcTransport({ rpc: settings, logger, store: MemoryRpcStore.of(owner) });
+    const sender = new MemoryRpcTransport({ logger, store: new MemoryRpcStore() });
+    const server = new MemoryRpcTransport({ logger, store: MemoryRpcStore.of(owner) });
     const consumer = server.consume(['api']);
     const waiting = consumer.next(1);
     await sender.send(newCall('api', 'x', {}, 'memory+key://r.p:result:1'));
     const call = newCall('api', 'y', {}, 'memory+key://r.p:result:1');
-    await new MemoryRpcTransport({ rpc: settings, logger, store: MemoryRpcStore.of(owner) }).send(call);
-    assert.deepEqual(await within(waiting, 5000, 'next()'), [call]);
+    await new MemoryRpcTransport({ logger, store: MemoryRpcStore.of(owner) }).send(call);
+    assert.deepEqual(asSent(await within(waiting, 5000, 'next()')), [call]);
     await Promise.all([sender.close(), server.close()]);
   });
 
   test('a result list nobody reads expires', async () => {
     const store = new MemoryRpcStore();
-    const result = new MemoryResultTransport({ rpc: { expiryMs: 5000, resultTtlMs: 30 }, logger, serviceName: 's', processName: 'p', store });
+    const result = new MemoryResultTransport({ rpc: { resultTtlMs: 30 }, logger, serviceName: 's', processName: 'p', store });
     const key = `lost.p:result:${randomUUID()}`;
     await result.send(MEMORY_RETURN_PATH_SCHEME + key, { id: 'r', rpcMessageId: 'c', result: 1, error: false });
     assert.equal(store.peek(key).length, 1);
@@ -108,7 +108,8 @@ describe('memory: specifics', () => {
       const consumer = server.rpc.consume(['auth']);
       const call = newCall('auth', 'check', { username: 'adam' }, caller.result.returnPath);
       await caller.rpc.send(call);
-      const [served] = await within(consumer.next(1), 5000, 'next()');
+      const [served] = asSent(await within(consumer.next(1), 5000, 'next()'));
+      assert.ok(served);
       assert.deepEqual(served, call);
       await server.result.send(served.returnPath, { id: 'r', rpcMessageId: call.id, result: true, error: false });
       await eventually(() => received.length === 1, 5000, 'result');
@@ -123,7 +124,7 @@ describe('memory: specifics', () => {
   test('as over Redis, a call whose return path is not a result key is dropped unexecuted (logged once), and no result is pushed to such a key', async () => {
     const captured = capturingLogger();
     const store = new MemoryRpcStore();
-    const rpc = new MemoryRpcTransport({ rpc: settings, logger: captured.logger, store });
+    const rpc = new MemoryRpcTransport({ logger: captured.logger, store });
     const result = new MemoryResultTransport({ rpc: settings, logger, serviceName: 's', processName: 'p', store });
     const consumer = rpc.consume(['api']);
     try {
@@ -131,7 +132,7 @@ describe('memory: specifics', () => {
       const hostile = [0, 1].map(() => newCall('api', 'x', {}, `${MEMORY_RETURN_PATH_SCHEME}${rpcQueueKey('victim')}`));
       const valid = newCall('api', 'y', {}, `${MEMORY_RETURN_PATH_SCHEME}api.y:result:${randomUUID()}`);
       for (const call of [...hostile, valid]) await rpc.send(call);
-      assert.deepEqual(await within(consumer.next(10), 5000, 'next()'), [valid]);
+      assert.deepEqual(asSent(await within(consumer.next(10), 5000, 'next()')), [valid]);
       const refusals = captured.records.filter((r) => r.level === 40 && r.msg.includes('refused'));
       assert.equal(refusals.length, 1);
       assert.equal(refusals[0]!['callId'], hostile[0]!.id);

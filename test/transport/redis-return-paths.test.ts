@@ -144,7 +144,7 @@ describe('return paths a server writes to', () => {
 
   test('the result transport itself refuses a key of another shape, and a non-list one, without touching it', async () => {
     const { logger } = capturingLogger();
-    const results = new RedisResultTransport({ redis: { url: redis.url }, rpc: { expiryMs: 5000, resultTtlMs: 60_000 }, logger, serviceName: 's', processName: 'p' });
+    const results = new RedisResultTransport({ redis: { url: redis.url }, rpc: { resultTtlMs: 60_000 }, logger, serviceName: 's', processName: 'p' });
     try {
       await raw.sadd('schemas', 'kept');
       await assert.rejects(results.send('redis+key://schemas', { id: 'r', rpcMessageId: 'c', result: 1, error: false }), /return path/);

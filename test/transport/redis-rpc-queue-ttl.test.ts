@@ -19,11 +19,8 @@ const keys: string[] = [];
 const transports: RedisRpcTransport[] = [];
 const logger = pino({ level: 'silent' });
 
-function transport(expiryMs: number): RedisRpcTransport {
-  const rpc = new RedisRpcTransport({ redis: REDIS, rpc: { expiryMs, resultTtlMs: 60_000 }, logger });
-  transports.push(rpc);
-  return rpc;
-}
+const rpc = new RedisRpcTransport({ redis: REDIS, logger });
+transports.push(rpc);
 
 function unservedQueue(): { api: string; queue: string } {
   const api = uniqueName('ttl');
@@ -39,11 +36,10 @@ after(async () => {
 });
 
 test('a call to an API nobody serves leaves its queue with a TTL (lone and batched sends), gone once the markers expired', async () => {
-  const rpc = transport(1500);
   const lone = unservedQueue();
-  await rpc.send(newCall(lone.api, 'anything', {}, 'redis+key://nowhere'));
+  await rpc.send(newCall(lone.api, 'anything', {}, 'redis+key://nowhere', 1500));
   const batched = unservedQueue();
-  await Promise.all(Array.from({ length: 5 }, () => rpc.send(newCall(batched.api, 'anything', {}, 'redis+key://nowhere'))));
+  await Promise.all(Array.from({ length: 5 }, (_, n) => rpc.send(newCall(batched.api, 'anything', {}, 'redis+key://nowhere', 1000 + n * 100))));
   for (const { queue } of [lone, batched]) {
     const ttl = await raw.pttl(queue);
     assert.ok(ttl > 0 && ttl <= 1500, `${queue} has a TTL no longer than the marker (PTTL ${ttl})`);
@@ -54,11 +50,11 @@ test('a call to an API nobody serves leaves its queue with a TTL (lone and batch
 
 test("a shorter call never shortens the queue's TTL; a longer one extends it", async () => {
   const { api, queue } = unservedQueue();
-  await transport(20_000).send(newCall(api, 'slow', {}, 'redis+key://nowhere'));
-  await transport(200).send(newCall(api, 'quick', {}, 'redis+key://nowhere'));
+  await rpc.send(newCall(api, 'slow', {}, 'redis+key://nowhere', 20_000));
+  await rpc.send(newCall(api, 'quick', {}, 'redis+key://nowhere', 200));
   const afterShort = await raw.pttl(queue);
   assert.ok(afterShort > 10_000, `the 20 s call keeps the queue alive (PTTL ${afterShort})`);
-  await transport(60_000).send(newCall(api, 'slower', {}, 'redis+key://nowhere'));
+  await rpc.send(newCall(api, 'slower', {}, 'redis+key://nowhere', 60_000));
   assert.ok((await raw.pttl(queue)) > 20_000, 'a longer call extends it');
 });
 
@@ -69,7 +65,7 @@ test('a queue left without a TTL (as a Python caller writes it) gets one coverin
   await raw.set(expiryMarkerKey(python.id), '1', 'EX', 30);
   await raw.rpush(queue, encodeCall(python));
   assert.equal(await raw.pttl(queue), -1);
-  await transport(1000).send(newCall(api, 'check', {}, 'redis+key://nowhere'));
+  await rpc.send(newCall(api, 'check', {}, 'redis+key://nowhere', 1000));
   const ttl = await raw.pttl(queue);
   assert.ok(ttl > 20_000, `the Python call's marker (30 s) is covered, not just ours (PTTL ${ttl})`);
 });
@@ -79,7 +75,7 @@ test('a served API still answers, and its drained queue leaves no key behind', a
   keys.push(rpcQueueKey(api), `schema:${api}`);
   const { defineApi, rpc, Type } = await import('../../src/index.js');
   const echo = defineApi(api, { rpcs: { echo: rpc({ text: Type.String() }, Type.String()) } });
-  const config = { serviceName: uniqueName('svc'), logLevel: 'silent' as const, redis: REDIS, rpc: { expiryMs: 2000 } };
+  const config = { serviceName: uniqueName('svc'), logLevel: 'silent' as const, redis: REDIS, apis: { default: { rpcTimeoutMs: 2000 } } };
   const server = createBus({ config });
   const caller = createBus({ config });
   try {

@@ -14,7 +14,7 @@ import { RedisRpcTransport } from '../../src/transport/redis/rpc-transport.js';
 import { RedisSchemaTransport } from '../../src/transport/redis/schema-transport.js';
 import { SCHEMA_SET_KEY, schemaKey } from '../../src/transport/wire/schemas.js';
 import { waitFor } from '../helpers/wait.js';
-import { capturingLogger, eventually, newCall, rpcConformance, within, type RpcHarness } from './rpc-conformance.js';
+import { asSent, capturingLogger, eventually, newCall, rpcConformance, within, type RpcHarness } from './rpc-conformance.js';
 
 const REDIS = { url: 'redis://127.0.0.1:6379/0' };
 const prefix = `t_${randomUUID().slice(0, 8)}`;
@@ -31,10 +31,10 @@ function pythonJson(value: unknown): string {
 }
 
 function redisHarness(raw: Redis) {
-  return async (settings: { expiryMs: number; resultTtlMs: number }): Promise<RpcHarness> => {
+  return async (settings: { resultTtlMs: number }): Promise<RpcHarness> => {
     const { logger, records } = capturingLogger();
     const serviceName = `${prefix}_svc`;
-    const rpc = new RedisRpcTransport({ redis: REDIS, rpc: settings, logger });
+    const rpc = new RedisRpcTransport({ redis: REDIS, logger });
     const result = new RedisResultTransport({ redis: REDIS, rpc: settings, logger, serviceName, processName: 'proc' });
     const schema = new RedisSchemaTransport({ redis: REDIS, logger });
     const apis: string[] = [];
@@ -79,10 +79,10 @@ rpcConformance('redis', (settings) => redisHarness(raw)(settings));
 
 describe('redis: what travels on the wire', () => {
   const logger = capturingLogger().logger;
-  const settings = { expiryMs: 5000, resultTtlMs: 60000 };
+  const settings = { resultTtlMs: 60000 };
 
   test('a call is RPUSHed to {api}:rpc_queue as {kwargs, metadata}, its marker set to 1 with the expiry', async () => {
-    const rpc = new RedisRpcTransport({ redis: REDIS, rpc: settings, logger });
+    const rpc = new RedisRpcTransport({ redis: REDIS, logger });
     const api = `${prefix}.wire_api`;
     const call = newCall(api, 'check_password', { username: 'admin', n: 1n }, 'redis+key://somewhere');
     try {
@@ -104,7 +104,7 @@ describe('redis: what travels on the wire', () => {
   });
 
   test('a Python-style call (RPUSH, SET, EXPIRE, sort_keys JSON) is consumed and its marker deleted', async () => {
-    const rpc = new RedisRpcTransport({ redis: REDIS, rpc: settings, logger });
+    const rpc = new RedisRpcTransport({ redis: REDIS, logger });
     const api = `${prefix}.python_api`;
     const id = randomUUID();
     const blob = pythonJson({
@@ -116,7 +116,7 @@ describe('redis: what travels on the wire', () => {
     try {
       await raw.pipeline().rpush(`${api}:rpc_queue`, blob).set(`rpc_expiry_key:${id}`, '1').expire(`rpc_expiry_key:${id}`, 5).exec();
       const calls = await within(consumer.next(10), 5000, 'next()');
-      assert.deepEqual(calls, [
+      assert.deepEqual(asSent(calls), [
         {
           id,
           api,
@@ -133,7 +133,7 @@ describe('redis: what travels on the wire', () => {
   });
 
   test('calls sent in one tick to one API reach the queue in order, each with its own marker', async () => {
-    const rpc = new RedisRpcTransport({ redis: REDIS, rpc: settings, logger });
+    const rpc = new RedisRpcTransport({ redis: REDIS, logger });
     const api = `${prefix}.burst`;
     const calls = Array.from({ length: 1500 }, (_, n) => newCall(api, 'p', { n }, 'redis+key://nowhere.p:result:1'));
     try {
@@ -153,7 +153,7 @@ describe('redis: what travels on the wire', () => {
 
   test('a call BLPOP wakes up for comes out at once; the next read deletes its marker, and warns when it had none', async () => {
     const { logger: watched, records } = capturingLogger();
-    const rpc = new RedisRpcTransport({ redis: REDIS, rpc: settings, logger: watched });
+    const rpc = new RedisRpcTransport({ redis: REDIS, logger: watched });
     const api = `${prefix}.blocking`;
     const consumer = rpc.consume([api]);
     try {
@@ -161,14 +161,14 @@ describe('redis: what travels on the wire', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       const call = newCall(api, 'p', {}, 'redis+key://nowhere.p:result:1');
       await rpc.send(call);
-      assert.deepEqual(await within(first, 5000, 'next()'), [call]);
+      assert.deepEqual(asSent(await within(first, 5000, 'next()')), [call]);
       assert.equal(await raw.exists(`rpc_expiry_key:${call.id}`), 1);
       const second = consumer.next(10);
       await waitFor(async () => (await raw.exists(`rpc_expiry_key:${call.id}`)) === 0 || undefined, 'marker deleted by the next read');
       // A caller that wrote no marker: the call still runs (it is a moment old), with a warning.
       const unmarked = newCall(api, 'q', {}, 'redis+key://nowhere.p:result:1');
       await raw.rpush(`${api}:rpc_queue`, JSON.stringify({ kwargs: {}, metadata: { api_name: api, id: unmarked.id, procedure_name: 'q', return_path: 'redis+key://nowhere.p:result:1' } }));
-      assert.deepEqual(await within(second, 5000, 'next()'), [unmarked]);
+      assert.deepEqual(asSent(await within(second, 5000, 'next()')), [unmarked]);
       const third = consumer.next(10);
       await waitFor(() => records.some((r) => String(r.msg).startsWith('ran RPC calls whose expiry marker was missing')) || undefined, 'a warning');
       void third;
@@ -181,27 +181,27 @@ describe('redis: what travels on the wire', () => {
 
   test('a call popped behind a busy drain runs only after its marker is found; closing puts back one nobody took', async () => {
     const { logger: watched, records } = capturingLogger();
-    const rpc = new RedisRpcTransport({ redis: REDIS, rpc: { ...settings, expiryMs: 300 }, logger: watched });
+    const rpc = new RedisRpcTransport({ redis: REDIS, logger: watched });
     const api = `${prefix}.backlog`;
-    const calls = Array.from({ length: 4 }, (_, n) => newCall(api, 'p', { n }, 'redis+key://nowhere.p:result:1'));
+    const calls = Array.from({ length: 4 }, (_, n) => newCall(api, 'p', { n }, 'redis+key://nowhere.p:result:1', 300));
     await Promise.all(calls.map((call) => rpc.send(call)));
     const consumer = rpc.consume([api]);
     try {
       // Two by the drain; the BLPOP sent behind it pops the third, which is held back.
-      assert.deepEqual(await within(consumer.next(2), 5000, 'next()'), calls.slice(0, 2));
+      assert.deepEqual(asSent(await within(consumer.next(2), 5000, 'next()')), calls.slice(0, 2));
       await waitFor(async () => (await raw.llen(`${api}:rpc_queue`)) === 1 || undefined, 'third call popped');
       await new Promise((resolve) => setTimeout(resolve, 400));
-      const late = newCall(api, 'p', { n: 4 }, 'redis+key://nowhere.p:result:1');
+      const late = newCall(api, 'p', { n: 4 }, 'redis+key://nowhere.p:result:1', 300);
       await rpc.send(late);
       // The third's marker expired while it was held: dropped. The fourth's expired in the
       // queue, and the queue (whose TTL is its longest marker's) went with it.
-      assert.deepEqual(await within(consumer.next(10), 5000, 'next()'), [late]);
+      assert.deepEqual(asSent(await within(consumer.next(10), 5000, 'next()')), [late]);
       const dropped = records.filter((r) => r.msg === 'dropped an expired RPC call').map((r) => r['id']);
       assert.deepEqual(dropped, [calls[2]!.id]);
 
-      const more = Array.from({ length: 3 }, (_, n) => newCall(api, 'q', { n }, 'redis+key://nowhere.p:result:1'));
+      const more = Array.from({ length: 3 }, (_, n) => newCall(api, 'q', { n }, 'redis+key://nowhere.p:result:1', 300));
       await Promise.all(more.map((call) => rpc.send(call)));
-      assert.deepEqual(await within(consumer.next(2), 5000, 'next()'), more.slice(0, 2));
+      assert.deepEqual(asSent(await within(consumer.next(2), 5000, 'next()')), more.slice(0, 2));
       await waitFor(async () => (await raw.llen(`${api}:rpc_queue`)) === 0 || undefined, 'last call popped');
       await consumer.close();
       const left = await raw.lrange(`${api}:rpc_queue`, 0, -1);
@@ -248,7 +248,7 @@ describe('redis: what travels on the wire', () => {
   test('closed transports leave no open handles', async () => {
     const sockets = () => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length;
     const before = sockets();
-    const rpc = new RedisRpcTransport({ redis: REDIS, rpc: settings, logger });
+    const rpc = new RedisRpcTransport({ redis: REDIS, logger });
     const result = new RedisResultTransport({ redis: REDIS, rpc: settings, logger, serviceName: prefix, processName: 'h' });
     const schema = new RedisSchemaTransport({ redis: REDIS, logger });
     const api = `${prefix}_handles`;
@@ -273,7 +273,7 @@ describe('redis: what travels on the wire', () => {
       const consumer = transports.rpc.consume([api]);
       const call = newCall(api, 'x', {}, transports.result.returnPath);
       await transports.rpc.send(call);
-      assert.deepEqual(await within(consumer.next(1), 5000, 'next()'), [call]);
+      assert.deepEqual(asSent(await within(consumer.next(1), 5000, 'next()')), [call]);
       assert.match(transports.result.returnPath, /^redis\+key:\/\/lightbus:results:/);
     } finally {
       await within(transports.close(), 5000, 'close()');

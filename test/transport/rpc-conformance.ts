@@ -31,12 +31,29 @@ export interface RpcHarness {
   close(): Promise<void>;
 }
 
-export type HarnessFactory = (settings: { expiryMs: number; resultTtlMs: number }) => Promise<RpcHarness>;
+export type HarnessFactory = (settings: { resultTtlMs: number }) => Promise<RpcHarness>;
 
-const DEFAULTS = { expiryMs: 5000, resultTtlMs: 60000 };
+const DEFAULTS = { resultTtlMs: 60000 };
 
-export function newCall(api: string, procedure: string, kwargs: Record<string, unknown>, returnPath: string): RpcCall {
-  return { id: randomUUID(), api, procedure, kwargs, returnPath };
+/** A call as a caller sends it; `timeoutMs` (how long its marker lives) only when given. */
+export function newCall(api: string, procedure: string, kwargs: Record<string, unknown>, returnPath: string, timeoutMs?: number): RpcCall {
+  return { id: randomUUID(), api, procedure, kwargs, returnPath, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+}
+
+/**
+ * Received calls as they were sent: checks each one's deadline (when the caller gives up, which
+ * a server learns from the marker or the call) lies within its caller's wait from now, then
+ * leaves it out so the rest compares equal to the sent call.
+ */
+export function asSent(calls: RpcCall[]): RpcCall[] {
+  const now = Date.now();
+  return calls.map(({ deadline, ...call }) => {
+    if (deadline !== undefined) {
+      const wait = call.timeoutMs ?? 5000;
+      assert.ok(deadline > now - 1000 && deadline <= now + wait + 50, `call ${call.id}: deadline ${deadline - now} ms from now, its caller waits ${wait} ms`);
+    }
+    return call;
+  });
 }
 
 /** Resolves with `promise`, or rejects after `ms` (a bound on waits, never a timing assertion). */
@@ -60,6 +77,17 @@ export async function eventually(condition: () => boolean, ms: number, what: str
 }
 
 /** Takes calls until `count` came out. */
+/** Polls `check` until it answers something (bounded). */
+async function waitForValue<T>(check: () => T | undefined, what: string, ms = 5000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function takeAll(consumer: CallConsumer, count: number, max = 100): Promise<RpcCall[]> {
   const calls: RpcCall[] = [];
   while (calls.length < count) calls.push(...(await within(consumer.next(max), 5000, 'next()')));
@@ -87,7 +115,7 @@ export function rpcConformance(name: string, factory: HarnessFactory): void {
         newCall(api, 'check', { username: 'eve' }, h.result.returnPath),
       ];
       await Promise.all(sent.map((call) => h.rpc.send(call)));
-      const received = await takeAll(consumer, 2);
+      const received = asSent(await takeAll(consumer, 2));
       assert.deepEqual(received[0], { ...sent[0], kwargs: { username: 'adam', when: '2024-01-02T03:04:05.000Z', tags: ['a'] } });
       assert.deepEqual(received[1], sent[1]);
       await consumer.close();
@@ -101,25 +129,64 @@ export function rpcConformance(name: string, factory: HarnessFactory): void {
       await new Promise((resolve) => setTimeout(resolve, 50));
       const call = newCall(api, 'ping', {}, h.result.returnPath);
       await h.rpc.send(call);
-      assert.deepEqual(await within(waiting, 5000, 'next()'), [call]);
+      assert.deepEqual(asSent(await within(waiting, 5000, 'next()')), [call]);
       await consumer.close();
     });
 
-    test('a call whose expiry marker is gone is dropped unexecuted', async () => {
+    test('a call whose expiry marker is gone (its caller gave up) is dropped unexecuted', async () => {
       // A queue may expire with its longest-lived marker (Redis): the fresh call, sent half an
       // expiry later, keeps the queue alive past the first call's expiry.
       const expiryMs = 3000;
-      const h = await open({ expiryMs });
+      const h = await open();
       const api = h.newApi();
-      const expired = newCall(api, 'late', {}, h.result.returnPath);
+      const expired = newCall(api, 'late', {}, h.result.returnPath, expiryMs);
       await h.rpc.send(expired);
       await new Promise((resolve) => setTimeout(resolve, expiryMs / 2));
-      const fresh = newCall(api, 'fresh', {}, h.result.returnPath);
+      const fresh = newCall(api, 'fresh', {}, h.result.returnPath, expiryMs);
       await h.rpc.send(fresh);
       await new Promise((resolve) => setTimeout(resolve, expiryMs / 2 + 200));
       const consumer = h.rpc.consume([api]);
-      assert.deepEqual(await within(consumer.next(10), 5000, 'next()'), [fresh]);
+      assert.deepEqual(asSent(await within(consumer.next(10), 5000, 'next()')), [fresh]);
       assert.ok(h.records.some((r) => r.msg === 'dropped an expired RPC call' && r['id'] === expired.id));
+      await consumer.close();
+    });
+
+    test("a call taken from a backlog carries its caller's deadline: what its marker had left", async () => {
+      const h = await open();
+      const api = h.newApi();
+      const call = newCall(api, 'slow', {}, h.result.returnPath, 4000);
+      const sentAt = Date.now();
+      await h.rpc.send(call);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const consumer = h.rpc.consume([api]);
+      const [taken] = await takeAll(consumer, 1);
+      // About 3 s left of the 4 s: the second it waited in the queue is gone from it.
+      const left = taken!.deadline! - Date.now();
+      assert.ok(taken!.deadline! <= sentAt + 4000 + 50 && left > 1500 && left < 3100, `deadline ${left} ms from now`);
+      assert.equal(taken!.timeoutMs, 4000, 'the caller\'s timeout travels with the call');
+      await consumer.close();
+    });
+
+    test('a withdrawn call still queued is dropped, and the servers of its API hear the withdrawal', async () => {
+      const h = await open();
+      const api = h.newApi();
+      const heard: string[] = [];
+      const watch = h.rpc.watchCancels((id) => heard.push(id));
+      await watch.add(api);
+      const withdrawn = newCall(api, 'gone', {}, h.result.returnPath, 5000);
+      const kept = newCall(api, 'kept', {}, h.result.returnPath, 5000);
+      await h.rpc.send(withdrawn);
+      await h.rpc.send(kept);
+      await h.rpc.cancel(api, withdrawn.id);
+      const consumer = h.rpc.consume([api]);
+      assert.deepEqual(asSent(await takeAll(consumer, 1)), [kept]);
+      await waitForValue(() => heard.length > 0 || undefined, 'the withdrawal to be heard');
+      assert.deepEqual(heard, [withdrawn.id]);
+      // Another API's withdrawals are not heard.
+      await h.rpc.cancel(h.newApi(), kept.id);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(heard, [withdrawn.id]);
+      await watch.close();
       await consumer.close();
     });
 
@@ -131,7 +198,7 @@ export function rpcConformance(name: string, factory: HarnessFactory): void {
       const good = newCall(api, 'good', { n: 1 }, h.result.returnPath);
       await h.rpc.send(good);
       const consumer = h.rpc.consume([api]);
-      assert.deepEqual(await takeAll(consumer, 1), [good]);
+      assert.deepEqual(asSent(await takeAll(consumer, 1)), [good]);
       const warnings = h.records.filter((r) => r.msg === 'dropped a malformed RPC call');
       assert.equal(warnings.length, 2);
       assert.equal(warnings[0]!['blob'], 'this is not json');
@@ -265,7 +332,7 @@ export function rpcConformance(name: string, factory: HarnessFactory): void {
       const waiting = consumer.next(10);
       await new Promise((resolve) => setTimeout(resolve, 50));
       await within(consumer.close(), 5000, 'consumer.close()');
-      assert.deepEqual(await within(waiting, 5000, 'next() after close'), []);
+      assert.deepEqual(asSent(await within(waiting, 5000, 'next() after close')), []);
       assert.deepEqual(await consumer.next(10), []);
       await h.rpc.close();
       await assert.rejects(h.rpc.send(newCall(api, 'x', {}, h.result.returnPath)), (error: unknown) => error instanceof BusClosedError);

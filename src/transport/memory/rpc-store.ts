@@ -24,7 +24,9 @@ const storesByOwner = new WeakMap<object, MemoryRpcStore>();
 export class MemoryRpcStore {
   private readonly lists = new Map<string, string[]>();
   private readonly listTimers = new Map<string, NodeJS.Timeout>();
-  private readonly markers = new Map<string, NodeJS.Timeout>();
+  private readonly markers = new Map<string, { timer: NodeJS.Timeout; expiresAt: number }>();
+  /** Who hears withdrawn calls, by cancel channel (Redis pub/sub). */
+  private readonly cancelListeners = new Map<string, Set<(callId: string) => void>>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly schemas = new Map<string, StoredSchema>();
 
@@ -44,19 +46,32 @@ export class MemoryRpcStore {
 
   /** Sets a marker that disappears after `ttlMs` (the call's expiry). */
   setMarker(id: string, ttlMs: number): void {
-    clearTimeout(this.markers.get(id));
+    clearTimeout(this.markers.get(id)?.timer);
     const timer = setTimeout(() => this.markers.delete(id), ttlMs);
     timer.unref();
-    this.markers.set(id, timer);
+    this.markers.set(id, { timer, expiresAt: Date.now() + ttlMs });
   }
 
-  /** Deletes a marker; true when it was still there (the call has not expired). */
-  takeMarker(id: string): boolean {
-    const timer = this.markers.get(id);
-    if (!timer) return false;
-    clearTimeout(timer);
+  /** Deletes a marker; the ms it had left when it was still there (the call has not expired), else undefined. */
+  takeMarker(id: string): number | undefined {
+    const marker = this.markers.get(id);
+    if (!marker) return undefined;
+    clearTimeout(marker.timer);
     this.markers.delete(id);
-    return true;
+    return Math.max(0, marker.expiresAt - Date.now());
+  }
+
+  /** Tells the listeners of `channel` (PUBLISH). */
+  publishCancel(channel: string, callId: string): void {
+    for (const listener of this.cancelListeners.get(channel) ?? []) listener(callId);
+  }
+
+  /** Listens to `channel` (SUBSCRIBE); the returned function unsubscribes. */
+  subscribeCancels(channel: string, listener: (callId: string) => void): () => void {
+    let listeners = this.cancelListeners.get(channel);
+    if (!listeners) this.cancelListeners.set(channel, (listeners = new Set()));
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   /** Whether a call's marker is still there (for tests and inspection). */

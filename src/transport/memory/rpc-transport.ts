@@ -4,18 +4,16 @@
  * across APIs and a `next` that waits until something is pushed.
  */
 import type { Logger } from 'pino';
-import type { ResolvedConfig } from '../../config/schema.js';
 import { BusClosedError } from '../../errors.js';
-import type { CallConsumer, RpcCall, RpcTransport } from '../types.js';
-import { encodeCall, rpcQueueKey } from '../wire/rpc.js';
+import type { CallConsumer, CancelWatch, RpcCall, RpcTransport } from '../types.js';
+import { cancelChannel, DEFAULT_CALL_TIMEOUT_MS, encodeCall, rpcQueueKey } from '../wire/rpc.js';
 import { CallQueues, refusedPathLog } from '../call-queues.js';
 import type { RecentSet } from '../../util/recent-set.js';
 import { MEMORY_RETURN_PATH_SCHEME } from './result-transport.js';
 import { MemoryRpcStore, type PushWait } from './rpc-store.js';
 
-/** What {@link MemoryRpcTransport} needs: the call expiry, where to log, the shared store. */
+/** What {@link MemoryRpcTransport} needs: where to log, the shared store. */
 export interface MemoryRpcTransportOptions {
-  rpc: ResolvedConfig['rpc'];
   logger: Logger;
   /** Shared with the other memory transports that stand for other processes; a private one by default. */
   store?: MemoryRpcStore;
@@ -35,8 +33,29 @@ export class MemoryRpcTransport implements RpcTransport {
   async send(call: RpcCall): Promise<void> {
     if (this.closed) throw new BusClosedError('Cannot send an RPC call: the RPC transport is closed');
     const blob = encodeCall(call);
-    this.store.setMarker(call.id, this.options.rpc.expiryMs);
+    this.store.setMarker(call.id, Math.max(1, call.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS));
     this.store.push(rpcQueueKey(call.api), [blob]);
+  }
+
+  async cancel(api: string, callId: string): Promise<void> {
+    if (this.closed) return;
+    this.store.takeMarker(callId);
+    this.store.publishCancel(cancelChannel(api), callId);
+  }
+
+  watchCancels(onCancel: (callId: string) => void): CancelWatch {
+    if (this.closed) throw new BusClosedError('Cannot watch for cancelled calls: the RPC transport is closed');
+    const unsubscribes = new Map<string, () => void>();
+    return {
+      add: async (api) => {
+        const channel = cancelChannel(api);
+        if (!unsubscribes.has(channel)) unsubscribes.set(channel, this.store.subscribeCancels(channel, onCancel));
+      },
+      close: async () => {
+        for (const unsubscribe of unsubscribes.values()) unsubscribe();
+        unsubscribes.clear();
+      },
+    };
   }
 
   consume(apis: string[]): CallConsumer {
@@ -111,8 +130,13 @@ export class MemoryCallConsumer implements CallConsumer {
     for (const [queue, blob] of popped) {
       const call = this.queues.decode(queue, blob);
       if (!call) continue;
-      if (!this.store.takeMarker(call.id)) this.queues.expired(call);
-      else if (this.queues.answerable(call)) calls.push(call);
+      const left = this.store.takeMarker(call.id);
+      if (left === undefined) {
+        this.queues.expired(call);
+        continue;
+      }
+      call.deadline = Date.now() + left;
+      if (this.queues.answerable(call)) calls.push(call);
     }
     return calls;
   }

@@ -16,6 +16,9 @@ import { Backoff } from '../../util/backoff.js';
 import { withScripts, type ScriptedConnection } from './scripts.js';
 import type { RecentSet } from '../../util/recent-set.js';
 
+/** drain-calls.lua's answer for a marker that no longer exists (expired, or its call withdrawn). */
+const MARKER_GONE = -2;
+
 /** How long one BLPOP blocks before the loop goes round again. */
 const BLOCK_SECONDS = 2;
 
@@ -101,6 +104,8 @@ export class RedisCallConsumer implements CallConsumer {
       return [];
     }
     this.running.push(call);
+    // Pushed a moment ago: the caller waits about its whole timeout from now.
+    if (call.timeoutMs !== undefined) call.deadline = Date.now() + call.timeoutMs;
     return this.queues.answerable(call) ? [call] : [];
   }
 
@@ -121,25 +126,32 @@ export class RedisCallConsumer implements CallConsumer {
     // Only once the script ran: a failed drain leaves them for the next one.
     this.running = this.running.slice(running.length);
     this.unchecked = this.unchecked.slice(unchecked.length);
-    const deleted = rest.slice(0, Number(count)).map(Number);
-    const missing = deleted.slice(0, running.length).filter((d) => d === 0).length;
-    if (missing > 0) this.logger.warn({ calls: missing }, 'ran RPC calls whose expiry marker was missing (their caller wrote none, or an expiry shorter than a moment)');
-    const calls = unchecked.map((held) => held.call).filter((call, i) => this.keepIfLive(call, deleted[running.length + i]!));
+    const markers = rest.slice(0, Number(count)).map(Number);
+    const missing = markers.slice(0, running.length).filter((left) => left === MARKER_GONE).length;
+    if (missing > 0) this.logger.warn({ calls: missing }, 'ran RPC calls whose expiry marker was missing (their caller wrote none, withdrew the call, or gave an expiry shorter than a moment)');
+    const now = Date.now();
+    const calls = unchecked.map((held) => held.call).filter((call, i) => this.keepIfLive(call, markers[running.length + i]!, now));
     const triples = rest.slice(Number(count));
     for (let i = 0; i + 2 < triples.length; i += 3) {
       const call = this.queues.decode(String(triples[i]), String(triples[i + 1]));
-      if (call && this.keepIfLive(call, Number(triples[i + 2]))) calls.push(call);
+      if (call && this.keepIfLive(call, Number(triples[i + 2]), now)) calls.push(call);
     }
     blocked.fresh = triples.length === 0;
     return calls;
   }
 
-  private keepIfLive(call: RpcCall, markerDeleted: number): boolean {
-    if (markerDeleted === 1) return this.queues.answerable(call);
-    this.queues.expired(call);
-    return false;
+  /**
+   * A call runs only if its marker was live (drain-calls.lua's answer: the ms its caller still
+   * waits, or -1 for a marker without TTL); what was left of the marker is its deadline.
+   */
+  private keepIfLive(call: RpcCall, markerLeft: number, now: number): boolean {
+    if (markerLeft < -1) {
+      this.queues.expired(call);
+      return false;
+    }
+    if (markerLeft >= 0) call.deadline = now + markerLeft;
+    return this.queues.answerable(call);
   }
-
 
 
   /**

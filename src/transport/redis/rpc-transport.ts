@@ -7,33 +7,36 @@
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../../config/schema.js';
 import { BusClosedError } from '../../errors.js';
-import type { CallConsumer, RpcCall, RpcTransport } from '../types.js';
-import { encodeCall, expiryMarkerKey, rpcQueueKey } from '../wire/rpc.js';
+import type { CallConsumer, CancelWatch, RpcCall, RpcTransport } from '../types.js';
+import { cancelChannel, DEFAULT_CALL_TIMEOUT_MS, encodeCall, expiryMarkerKey, rpcQueueKey } from '../wire/rpc.js';
 import { refusedPathLog } from '../call-queues.js';
 import { RedisCallConsumer } from './call-consumer.js';
-import { closeConnection, createConnection, type RedisConnection } from './connection.js';
+import { RedisCancelWatch } from './cancel-watch.js';
+import { closeConnection, createConnection, inOneWrite, type RedisConnection } from './connection.js';
 import { KeyedBatcher } from './keyed-batcher.js';
 import { withScripts } from './scripts.js';
 import { settleWithin } from '../../util/timeouts.js';
 
-/** What {@link RedisRpcTransport} needs: where Redis is, the call expiry, where to log. */
+/** What {@link RedisRpcTransport} needs: where Redis is, where to log. */
 export interface RedisRpcTransportOptions {
   redis: ResolvedConfig['redis'];
-  rpc: ResolvedConfig['rpc'];
   logger: Logger;
 }
+
 
 /** How long close waits for queued sends before giving up on them. */
 const CLOSE_FLUSH_MS = 1000;
 interface OutgoingCall {
   id: string;
   blob: string;
+  ttlMs: number;
 }
 
 /** Sends calls (a tick's calls to one API as one script run, every API's in one socket write) and hands out {@link CallConsumer}s. */
 export class RedisRpcTransport implements RpcTransport {
   private sender: { connection: RedisConnection; batcher: KeyedBatcher<OutgoingCall> } | undefined;
   private readonly consumers = new Set<RedisCallConsumer>();
+  private readonly cancelWatches = new Set<RedisCancelWatch>();
   private readonly refusedPaths = refusedPathLog();
   private closed = false;
 
@@ -44,7 +47,8 @@ export class RedisRpcTransport implements RpcTransport {
    * call's marker and then RPUSHes them all: a server never pops a call whose marker is not
    * there yet, and Redis runs one command instead of two per call. `SET ... PX` is the
    * contract's SET + EXPIRE in one atomic command: a Python server only checks that DEL
-   * removes the key, and the TTL is the same.
+   * removes the key. The marker lives as long as the caller waits (`call.timeoutMs`), as
+   * Python's lives its caller's `rpc_timeout`.
    */
   send(call: RpcCall): Promise<void> {
     // Not async: one promise per call, not three (each also pays the AsyncLocalStorage hook).
@@ -52,10 +56,25 @@ export class RedisRpcTransport implements RpcTransport {
       if (this.closed) throw new BusClosedError('Cannot send an RPC call: the RPC transport is closed');
       const blob = encodeCall(call);
       this.sender ??= this.connectSender();
-      return this.sender.batcher.add(rpcQueueKey(call.api), { id: call.id, blob });
+      return this.sender.batcher.add(rpcQueueKey(call.api), { id: call.id, blob, ttlMs: Math.max(1, Math.ceil(call.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS)) });
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** Deletes the call's marker and publishes its id on the API's cancel channel, in one write. */
+  async cancel(api: string, callId: string): Promise<void> {
+    if (this.closed) return;
+    this.sender ??= this.connectSender();
+    const { connection } = this.sender;
+    await Promise.all(inOneWrite(connection, () => [connection.del(expiryMarkerKey(callId)), connection.publish(cancelChannel(api), callId)]));
+  }
+
+  watchCancels(onCancel: (callId: string) => void): CancelWatch {
+    if (this.closed) throw new BusClosedError('Cannot watch for cancelled calls: the RPC transport is closed');
+    const watch = new RedisCancelWatch(this.options, onCancel, () => this.cancelWatches.delete(watch));
+    this.cancelWatches.add(watch);
+    return watch;
   }
 
   consume(apis: string[]): CallConsumer {
@@ -69,7 +88,7 @@ export class RedisRpcTransport implements RpcTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.consumers].map((consumer) => consumer.close()));
+    await Promise.all([...this.consumers, ...this.cancelWatches].map((closing) => closing.close()));
     if (this.sender) {
       await settleWithin(this.sender.batcher.drain(), CLOSE_FLUSH_MS);
       await closeConnection(this.sender.connection, false);
@@ -78,13 +97,12 @@ export class RedisRpcTransport implements RpcTransport {
 
   private connectSender(): { connection: RedisConnection; batcher: KeyedBatcher<OutgoingCall> } {
     const connection = withScripts(createConnection({ redis: this.options.redis, logger: this.options.logger, role: 'rpc:send' }));
-    const expiryMs = this.options.rpc.expiryMs;
     const markerPrefix = expiryMarkerKey('');
     // A lone call goes through the script too: the queue's TTL must be set in the same step
     // as the push (a plain PEXPIRE cannot say "only if longer, or none yet").
     const batcher = new KeyedBatcher<OutgoingCall>(connection, (_, queue, calls) => {
       const markers = calls.map((call) => expiryMarkerKey(call.id));
-      return connection.lightbusSendCalls(1 + calls.length, queue, ...markers, expiryMs, markerPrefix, ...calls.map((call) => call.blob));
+      return connection.lightbusSendCalls(1 + calls.length, queue, ...markers, markerPrefix, ...calls.map((call) => call.ttlMs), ...calls.map((call) => call.blob));
     });
     return { connection, batcher };
   }

@@ -26,6 +26,9 @@
  *   ours is `"{Name}: {message}"`. {@link parseRemoteError} reads both.
  * - Python reads nothing of `kwargs` but `result`: our error results carry the error's data and
  *   cause chain in `kwargs.error_detail` (see `error-detail.ts`), which Python callers ignore.
+ * - Our calls carry how long their caller waits in a top-level `lightbus` object,
+ *   `{"lightbus": {"timeout_ms": 5000}}`, which Python servers ignore: a server that pops a call
+ *   just pushed knows its deadline without reading the marker (see call-consumer.ts).
  */
 import type { RpcCall, RpcResult } from '../types.js';
 import { ERROR_LIMITS, boundText } from '../../error-data.js';
@@ -42,9 +45,21 @@ export function rpcQueueKey(api: string): string {
   return `${api}:rpc_queue`;
 }
 
+/** A call's marker lifetime when the call names no timeout (our callers always name one; Python's default). */
+export const DEFAULT_CALL_TIMEOUT_MS = 5000;
+
 /** The key whose existence says a call has not expired yet. */
 export function expiryMarkerKey(callId: string): string {
   return `rpc_expiry_key:${callId}`;
+}
+
+/**
+ * The pub/sub channel on which callers withdraw calls to an API (the message is the call id).
+ * Ours only: Python servers do not subscribe, and drop a withdrawn call still queued because
+ * its marker is gone.
+ */
+export function cancelChannel(api: string): string {
+  return `lightbus:rpc_cancel:${api}`;
 }
 
 /** The only return-path scheme on the Redis wire: the result goes to the list named after it. */
@@ -118,23 +133,39 @@ export function encodeCall(call: RpcCall): string {
       procedure_name: call.procedure,
       return_path: call.returnPath,
     },
+    ...(call.timeoutMs !== undefined ? { [CALL_EXTRAS_KEY]: { timeout_ms: call.timeoutMs } } : {}),
   });
+}
+
+/** The top-level field of our call blobs that Python readers skip (they read only `metadata` and `kwargs`). */
+const CALL_EXTRAS_KEY = 'lightbus';
+/** Longest call timeout read from a blob: a day. Longer (or not a positive number) is ignored. */
+const MAX_CALL_TIMEOUT_MS = 86_400_000;
+
+/** The caller's timeout a blob carries, when it is a sane number; anything else is as if absent. */
+function callTimeout(extras: unknown): number | undefined {
+  if (!isPlainObject(extras)) return undefined;
+  const timeout = extras['timeout_ms'];
+  return typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0 && timeout <= MAX_CALL_TIMEOUT_MS ? timeout : undefined;
 }
 
 /** Decodes a call blob; anything a Python server would also reject comes back as malformed. */
 export function decodeCall(blob: string): RpcCall | Malformed {
   const envelope = parseEnvelope(blob);
   if ('malformed' in envelope) return envelope;
-  const { metadata, kwargs } = envelope;
+  const { metadata, kwargs, extras } = envelope;
   const missing = ['id', 'api_name', 'procedure_name', 'return_path'].filter((field) => !nonEmptyString(metadata[field]));
   if (missing.length > 0) return { malformed: `call metadata lacks a non-empty string ${missing.join(', ')}` };
-  return {
+  const call: RpcCall = {
     id: metadata['id'] as string,
     api: metadata['api_name'] as string,
     procedure: metadata['procedure_name'] as string,
     kwargs,
     returnPath: metadata['return_path'] as string,
   };
+  const timeoutMs = callTimeout(extras);
+  if (timeoutMs !== undefined) call.timeoutMs = timeoutMs;
+  return call;
 }
 
 /**
@@ -238,7 +269,7 @@ function parsePythonStringLiteral(literal: string): string | null {
   return out;
 }
 
-function parseEnvelope(blob: string): { metadata: Record<string, unknown>; kwargs: Record<string, unknown> } | Malformed {
+function parseEnvelope(blob: string): { metadata: Record<string, unknown>; kwargs: Record<string, unknown>; extras: unknown } | Malformed {
   let decoded: unknown;
   try {
     decoded = JSON.parse(blob);
@@ -250,7 +281,7 @@ function parseEnvelope(blob: string): { metadata: Record<string, unknown>; kwarg
   if (!isPlainObject(metadata)) return { malformed: 'no "metadata" object' };
   const kwargs = decoded['kwargs'] ?? {};
   if (!isPlainObject(kwargs)) return { malformed: '"kwargs" is not an object' };
-  return { metadata, kwargs };
+  return { metadata, kwargs, extras: decoded[CALL_EXTRAS_KEY] };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

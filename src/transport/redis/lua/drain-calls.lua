@@ -5,16 +5,26 @@
 -- so one busy API cannot starve the others, a second pass fills what is left.
 -- (`LPOP key count` needs Redis 6.2.)
 --
+-- A marker is answered with what was left of its lifetime before it was deleted (its PTTL): the
+-- time its caller still waits, in Redis's clock, so a server on another host knows the call's
+-- deadline without comparing clocks.
+--
 -- keys: any (the number of queues)
 -- KEYS[1..]  the call queues to drain, {api}:rpc_queue, in the order to take them
 -- ARGV[1]    how many calls to pop at most
 -- ARGV[2]    the marker key prefix, rpc_expiry_key:
 -- ARGV[3..]  ids of calls taken earlier whose markers are to be deleted
--- returns    the count of those ids, then each one's DEL result (1 or 0), then for each call
---            popped a queue, blob, marker-deleted triple (1 live, 0 expired, -1 no readable
---            id), flat
+-- returns    the count of those ids, then each one's marker answer, then for each call popped a
+--            queue, blob, marker-answer triple, flat. A marker answer is the ms its caller still
+--            waits (>= 0; the marker was live and is deleted now), -1 (live, with no TTL),
+--            -2 (gone: expired or withdrawn) or -3 (the call has no readable id)
+local function take_marker(key)
+  local left = redis.call('PTTL', key)
+  if left ~= -2 then redis.call('DEL', key) end
+  return left
+end
 local out = {#ARGV - 2}
-for i = 3, #ARGV do out[#out + 1] = redis.call('DEL', ARGV[2] .. ARGV[i]) end
+for i = 3, #ARGV do out[#out + 1] = take_marker(ARGV[2] .. ARGV[i]) end
 local max = tonumber(ARGV[1])
 local share = math.ceil(max / #KEYS)
 local taken = 0
@@ -26,15 +36,15 @@ for pass = 1, 2 do
       local items = redis.call('LPOP', key, want)
       if items then
         for _, blob in ipairs(items) do
-          local live = -1
+          local marker = -3
           local ok, message = pcall(cjson.decode, blob)
           if ok and type(message) == 'table' and type(message.metadata) == 'table' then
             local id = message.metadata.id
-            if type(id) == 'string' and id ~= '' then live = redis.call('DEL', ARGV[2] .. id) end
+            if type(id) == 'string' and id ~= '' then marker = take_marker(ARGV[2] .. id) end
           end
           out[#out + 1] = key
           out[#out + 1] = blob
-          out[#out + 1] = live
+          out[#out + 1] = marker
         end
         taken = taken + #items
       end
