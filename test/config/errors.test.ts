@@ -46,6 +46,10 @@ describe('config errors name the file, the key and the problem', () => {
       (await errorOf({ events: { batch_size: 5 } })).message,
       'lightbus.config.json: unknown key "events.batch_size" (did you mean "batchSize"?)',
     );
+    assert.match(
+      (await errorOf({ rpc: { expiryMs: 5000 } })).message,
+      /^lightbus\.config\.json: "rpc\.expiryMs" is no longer a setting: a call's expiry marker now lives as long as its caller waits .*rpcTimeoutMs.*Delete the key$/,
+    );
     const bogus = await errorOf({ bogusKey: 1 });
     assert.match(bogus.message, /^lightbus\.config\.json: unknown key "bogusKey"/);
     assert.equal(bogus.keyPath, 'bogusKey');

@@ -1,6 +1,7 @@
 /** The RPC/result/schema wire codec, without Redis. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { RpcCall } from '../../src/transport/types.js';
 import {
   decodeCall,
   decodeResult,
@@ -48,6 +49,26 @@ describe('RPC wire codec', () => {
       metadata: { api_name: 'my_company.auth', id: 'c1', procedure_name: 'check_password', return_path: 'redis+key://k' },
     });
     assert.deepEqual(decodeCall(encodeCall(call)), call);
+  });
+
+  test("our call's timeout travels in a top-level field Python skips; metadata keeps exactly Python's four fields", () => {
+    const blob = JSON.parse(encodeCall({ ...call, timeoutMs: 2500 })) as Record<string, Record<string, unknown>>;
+    assert.deepEqual(Object.keys(blob).sort(), ['kwargs', 'lightbus', 'metadata']);
+    assert.deepEqual(Object.keys(blob['metadata']!).sort(), ['api_name', 'id', 'procedure_name', 'return_path']);
+    assert.deepEqual(blob['lightbus'], { timeout_ms: 2500 });
+    assert.equal((decodeCall(JSON.stringify(blob)) as RpcCall).timeoutMs, 2500);
+  });
+
+  test('a timeout from another process is used only when it is a sane number', () => {
+    const withTimeout = (value: unknown) => {
+      const decoded = decodeCall(JSON.stringify({ kwargs: {}, metadata: { api_name: 'a', id: 'i', procedure_name: 'p', return_path: 'r' }, lightbus: { timeout_ms: value } }));
+      assert.ok(!('malformed' in decoded), 'a bad timeout never makes the call malformed');
+      return (decoded as RpcCall).timeoutMs;
+    };
+    assert.equal(withTimeout(1000), 1000);
+    for (const bad of ['1000', -5, 0, 1e12, null, Number.NaN, { n: 1 }]) assert.equal(withTimeout(bad), undefined, `timeout_ms ${String(bad)}`);
+    const notAnObject = decodeCall('{"kwargs": {}, "metadata": {"api_name": "a", "id": "i", "procedure_name": "p", "return_path": "r"}, "lightbus": "x"}');
+    assert.equal((notAnObject as RpcCall).timeoutMs, undefined);
   });
 
   test('a Python-written call decodes; extra top-level fields are ignored and missing kwargs are empty', () => {
