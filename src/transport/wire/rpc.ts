@@ -118,6 +118,11 @@ export function shortened(text: string, max = 200): string {
   return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
 }
 
+/** The top-level field of our call blobs that Python readers skip (they read only `metadata` and `kwargs`). */
+const CALL_EXTRAS_KEY = 'lightbus';
+/** Longest call timeout read from a blob: a day. Longer (or not a positive number) is ignored. */
+const MAX_CALL_TIMEOUT_MS = 86_400_000;
+
 /**
  * Encodes a call as Python writes it: the four metadata fields and the kwargs, nothing else.
  * Values JSON cannot carry are converted first (see `toJsonValue`).
@@ -125,7 +130,7 @@ export function shortened(text: string, max = 200): string {
  * @throws TypeError when the kwargs contain a reference cycle.
  */
 export function encodeCall(call: RpcCall): string {
-  return JSON.stringify({
+  const blob: Record<string, unknown> = {
     kwargs: toJsonValue(call.kwargs),
     metadata: {
       api_name: call.api,
@@ -133,14 +138,10 @@ export function encodeCall(call: RpcCall): string {
       procedure_name: call.procedure,
       return_path: call.returnPath,
     },
-    ...(call.timeoutMs !== undefined ? { [CALL_EXTRAS_KEY]: { timeout_ms: call.timeoutMs } } : {}),
-  });
+  };
+  if (call.timeoutMs !== undefined) blob[CALL_EXTRAS_KEY] = { timeout_ms: call.timeoutMs };
+  return JSON.stringify(blob);
 }
-
-/** The top-level field of our call blobs that Python readers skip (they read only `metadata` and `kwargs`). */
-const CALL_EXTRAS_KEY = 'lightbus';
-/** Longest call timeout read from a blob: a day. Longer (or not a positive number) is ignored. */
-const MAX_CALL_TIMEOUT_MS = 86_400_000;
 
 /** The caller's timeout a blob carries, when it is a sane number; anything else is as if absent. */
 function callTimeout(extras: unknown): number | undefined {
