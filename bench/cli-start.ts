@@ -1,6 +1,6 @@
 /**
- * `node --import tsx bench/cli-start.ts [runs]` (after `npm run build`): how long the built CLI
- * takes to start, one child process at a time, each timed from spawn:
+ * `node --import tsx bench/cli-start.ts [runs] [other checkout]` (after `npm run build`): how
+ * long the built CLI takes to start, one child process at a time, each timed from spawn:
  *
  * - `lightbus --help` and `lightbus --version`, to the process's exit;
  * - `lightbus run examples/bus.ts` (2 worker threads by default on a 2-core machine), to its
@@ -9,6 +9,8 @@
  *   is shown beside it: the rest is Node and the CLI loading before the runner starts.
  *
  * Each kind gets one warm-up run first (file cache, jiti's cache of the compiled examples).
+ * Given another built checkout (e.g. a `git archive` of main, built, with a node_modules link),
+ * runs alternate between the two, so that a busy machine slows both alike.
  * Needs Redis on 127.0.0.1:6379 (or LIGHTBUS_REDIS_URL). The `run` children get a service name
  * with a run id; at the end, their consumer groups and `lightbus:processes` entries are
  * deleted (the example's `auth` API and stream are shared with anyone running the example).
@@ -26,6 +28,7 @@ import { repoRoot } from './lib/children.js';
 import { percentile } from './lib/measure.js';
 
 const RUNS = Number(process.argv[2] ?? 15);
+const roots = [repoRoot, ...process.argv.slice(3)];
 const EXIT_WAIT_MS = 15_000;
 const READY_WAIT_MS = 30_000;
 /** The stream of the example's `auth` API, where its listener's consumer group is made. */
@@ -45,10 +48,10 @@ interface Started {
 }
 
 /** Spawns the built CLI; resolves when it exits (code 0 only). */
-function timeToExit(args: string[]): Promise<Started> {
+function timeToExit(root: string, args: string[]): Promise<Started> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(process.execPath, [...nodeArgs, 'bin/run.js', ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, 'bin/run.js', ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_WAIT_MS);
@@ -62,11 +65,11 @@ function timeToExit(args: string[]): Promise<Started> {
 }
 
 /** Spawns `lightbus run examples/bus.ts`; times it to its ready line, then stops it and waits for its exit. */
-function timeToReady(n: number): Promise<Started> {
+function timeToReady(root: string, n: number): Promise<Started> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const child = spawn(process.execPath, [...nodeArgs, 'bin/run.js', 'run', 'examples/bus.ts', '--config', configPath, '--process-name', `${runId}_p${n}`], {
-      cwd: repoRoot,
+      cwd: root,
       env: { ...process.env, LIGHTBUS_LOG_JSON: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -92,15 +95,18 @@ function p(samples: number[], q: number): string {
   return `${percentile([...samples].sort((a, b) => a - b), q).toFixed(0)} ms`;
 }
 
-async function measure(label: string, once: (n: number) => Promise<Started>): Promise<string> {
-  await once(0);
-  const runs: Started[] = [];
-  for (let n = 1; n <= RUNS; n++) runs.push(await once(n));
-  const ms = runs.map((r) => r.ms);
-  let line = `${label.padEnd(44)} p50 ${p(ms, 50)}, p90 ${p(ms, 90)}`;
-  const runner = runs.flatMap((r) => (r.runnerMs === undefined ? [] : [r.runnerMs]));
-  if (runner.length > 0) line += ` (runner's startupMs: p50 ${p(runner, 50)}, p90 ${p(runner, 90)})`;
-  return line;
+/** Runs `once` RUNS times in each root (alternating, after a warm-up each); one line per root. */
+async function measure(label: string, once: (root: string, n: number) => Promise<Started>): Promise<string[]> {
+  const runs = roots.map((): Started[] => []);
+  for (const root of roots) await once(root, 0);
+  for (let n = 1; n <= RUNS; n++) for (const [i, root] of roots.entries()) runs[i]!.push(await once(root, n * roots.length + i));
+  return runs.map((started, i) => {
+    const ms = started.map((r) => r.ms);
+    let line = `${label.padEnd(44)} p50 ${p(ms, 50)}, p90 ${p(ms, 90)}`;
+    const runner = started.flatMap((r) => (r.runnerMs === undefined ? [] : [r.runnerMs]));
+    if (runner.length > 0) line += ` (runner's startupMs: p50 ${p(runner, 50)}, p90 ${p(runner, 90)})`;
+    return roots.length > 1 ? `${line}  [${roots[i]}]` : line;
+  });
 }
 
 /** Deletes the run's consumer groups on the example's stream and its `lightbus:processes` entries. */
@@ -123,9 +129,9 @@ async function cleanUp(): Promise<void> {
 async function main(): Promise<void> {
   const lines: string[] = [];
   try {
-    lines.push(await measure('lightbus --help, spawn -> exit', () => timeToExit(['--help'])));
-    lines.push(await measure('lightbus --version, spawn -> exit', () => timeToExit(['--version'])));
-    lines.push(await measure('lightbus run examples/bus.ts, spawn -> ready', timeToReady));
+    lines.push(...(await measure('lightbus --help, spawn -> exit', (root) => timeToExit(root, ['--help']))));
+    lines.push(...(await measure('lightbus --version, spawn -> exit', (root) => timeToExit(root, ['--version']))));
+    lines.push(...(await measure('lightbus run examples/bus.ts, spawn -> ready', timeToReady)));
   } finally {
     await cleanUp();
     rmSync(scratch, { recursive: true, force: true });

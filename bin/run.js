@@ -6,11 +6,21 @@
 // The growth factor is read each time the young generation grows: at 1 it stays at its
 // initial size. V8 puts the factor back to 2 whenever a worker thread's heap is made, so it is
 // set again once each worker is running.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 
 const keepYoungGenerationSmall = () => setFlagsFromString('--semi-space-growth-factor=1');
 keepYoungGenerationSmall();
 process.on('worker', (worker) => worker.once('online', keepYoungGenerationSmall));
+// In a checkout (the package ships no src/), a build without scripts/build-manifest.js leaves
+// a manifest that would hide a new command or flag: drop it, oclif then reads the commands.
+const root = fileURLToPath(new URL('..', import.meta.url));
+if (existsSync(join(root, 'src'))) {
+  const { removeStaleManifest } = await import('../dist/cli/stale-manifest.js');
+  removeStaleManifest(root, ['dist/commands', 'dist/cli', 'dist/hooks']);
+}
 const { flush, run } = await import('@oclif/core');
 // Our handler, not oclif's `execute`: oclif's wraps error messages mid-word at 80 columns.
 try {
