@@ -1,8 +1,9 @@
 // The oclif conventions: version, -v, suggestions for a typo, shell completion, --json on data,
-// and a command manifest built when packing.
+// and the command manifest the build writes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { before, test } from 'node:test';
 import { ensureBuilt, ROOT, runCli } from '../inspect/cli-runner.js';
@@ -43,22 +44,38 @@ test('dumpconfigschema --json prints the schema as JSON', async () => {
   assert.equal(schema['$schema'], 'http://json-schema.org/draft-07/schema#');
 });
 
-test('the pack step writes oclif.manifest.json listing every command, and removes it after', () => {
-  const script = join(ROOT, 'scripts', 'build-manifest.js');
-  const manifestPath = join(ROOT, 'oclif.manifest.json');
+test('the build writes oclif.manifest.json last, listing every command', () => {
+  // ensureBuilt (before) rebuilt it if it was missing or older than dist/commands.
   const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  assert.match(packageJson.scripts['prepack']!, /scripts\/build-manifest\.js/);
-  assert.match(packageJson.scripts['postpack']!, /scripts\/build-manifest\.js --remove/);
+  assert.match(packageJson.scripts['build']!, /&& node scripts\/build-manifest\.js$/);
+  assert.match(packageJson.scripts['prepack']!, /npm run build/);
+  assert.equal(packageJson.scripts['postpack'], undefined, 'the manifest stays: the binaries drop it once it is stale');
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as { version: string; commands: Record<string, unknown> };
+  assert.equal(manifest.version, version);
+  assert.deepEqual(Object.keys(manifest.commands).sort(), commandIds().sort());
+});
+
+test('a manifest older than the build is dropped, so it cannot hide a command', () => {
+  // A copy of the checkout's CLI (bin/run.js finds its root from its own path) whose manifest
+  // lacks `version` and predates dist/commands, as after a `tsc` without the manifest step.
+  const copy = mkdtempSync(join(tmpdir(), 'lightbus-stale-manifest-'));
   try {
-    const built = spawnSync(process.execPath, [script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-    assert.equal(built.status, 0, built.stderr);
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { version: string; commands: Record<string, unknown> };
-    assert.equal(manifest.version, version);
-    assert.deepEqual(Object.keys(manifest.commands).sort(), commandIds().sort());
+    for (const path of ['bin/run.js', 'dist', 'package.json']) cpSync(join(ROOT, path), join(copy, path), { recursive: true });
+    mkdirSync(join(copy, 'src'));
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> };
+    delete manifest.commands['version'];
+    const manifestPath = join(copy, 'oclif.manifest.json');
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const before = statSync(join(copy, 'dist/commands/version.js')).mtimeMs / 1000 - 60;
+    utimesSync(manifestPath, before, before);
+    const help = spawnSync(process.execPath, [join(copy, 'bin/run.js'), '--help'], { cwd: copy, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /^\s+version\s/m, 'the command missing from the stale manifest is listed');
+    assert.equal(existsSync(manifestPath), false, 'the stale manifest is gone');
   } finally {
-    spawnSync(process.execPath, [script, '--remove'], { cwd: ROOT, timeout: 60_000 });
+    rmSync(copy, { recursive: true, force: true });
   }
-  assert.equal(existsSync(manifestPath), false);
 });
 
 /** The ids oclif gives the files of dist/commands: `inspect/dead-letters/index.js` is `inspect:dead-letters`. */

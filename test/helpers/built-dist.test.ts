@@ -1,9 +1,10 @@
-/** The stale-dist guard of the child-process tests: a source newer than its output or without one, a copied Lua script, an output whose source is gone. */
+/** The stale-dist guard of the child-process tests: a source newer than its output or without one, a copied Lua script, an output whose source is gone, a stale command manifest. */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { manifestStaleness, removeStaleManifest } from '../../src/cli/stale-manifest.js';
 import { staleOutput } from './built-dist.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lightbus-built-dist-'));
@@ -49,4 +50,24 @@ test('a Lua script is stale when its copy is older or missing, and an output who
   rmSync(join(dist, 'runtime/removed.js'));
   file('dist/transport/lua/gone.lua', 6000);
   assert.equal(staleOutput(src, dist), 'transport/lua/gone.lua has no source in src/');
+});
+
+test('the command manifest is stale when missing, or older than package.json or a command or CLI module', () => {
+  const dirs = ['dist/commands', 'dist/cli', 'dist/hooks'];
+  file('package.json', 7000);
+  file('dist/commands/run.js', 7000);
+  file('dist/cli/base-command.js', 7000);
+  assert.equal(manifestStaleness(root, dirs), 'no oclif.manifest.json');
+  assert.equal(removeStaleManifest(root, dirs), undefined, 'nothing to remove');
+  file('oclif.manifest.json', 7000);
+  assert.equal(manifestStaleness(root, dirs), undefined, 'as old as what it lists (npm gives a package one time)');
+  file('dist/cli/base-command.js', 8000);
+  assert.equal(manifestStaleness(root, dirs), 'dist/cli/base-command.js is newer than oclif.manifest.json', 'a base flag changed');
+  file('oclif.manifest.json', 8000);
+  file('dist/commands/inspect/new.js', 9000);
+  assert.equal(removeStaleManifest(root, dirs), 'dist/commands/inspect/new.js is newer than oclif.manifest.json', 'a new command');
+  assert.equal(existsSync(join(root, 'oclif.manifest.json')), false);
+  file('oclif.manifest.json', 9000);
+  file('package.json', 9500);
+  assert.equal(manifestStaleness(root, dirs), 'package.json is newer than oclif.manifest.json');
 });

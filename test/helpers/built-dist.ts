@@ -2,16 +2,21 @@
  * The child-process tests run the real CLI (`bin/run.js`), which runs `dist/`, not `src/`. A
  * test file run alone after an edit, without `npm run build`, would silently test the old
  * code: every helper that spawns `bin/` calls {@link ensureBuilt} first, which rebuilds
- * `dist/` when a source file is newer than its output (or has none), and fails if it still is.
+ * `dist/` when a source file is newer than its output (or has none), or when the command
+ * manifest the build writes last is missing or older than the commands it lists, and fails if
+ * it still is.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { manifestStaleness } from '../../src/cli/stale-manifest.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SRC = join(ROOT, 'src');
 const DIST = join(ROOT, 'dist');
+/** What oclif.manifest.json describes (src/cli/stale-manifest.ts). */
+const MANIFEST_SOURCES = ['dist/commands', 'dist/cli', 'dist/hooks'];
 const BUILD_TIMEOUT_MS = 300_000;
 /** Checked once per test process: nothing in a test run edits src/. */
 let checked = false;
@@ -19,16 +24,20 @@ let checked = false;
 /** Builds `dist/` when it is older than `src/`; throws "run npm run build" when building did not help. */
 export function ensureBuilt(): void {
   if (checked) return;
-  const stale = staleOutput(SRC, DIST);
+  const stale = staleBuild();
   if (stale !== undefined) {
-    // The build of package.json (tsc, then scripts/sync-dist.js and scripts/bundle-vendor.js).
+    // The build of package.json (tsc, then scripts/sync-dist.js, scripts/bundle-vendor.js, scripts/build-manifest.js).
     // Other work in progress may not type-check; tsc still emits, and `npm test` type-checks separately.
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
     spawnSync(npm, ['run', '--silent', 'build'], { cwd: ROOT, timeout: BUILD_TIMEOUT_MS, stdio: 'ignore' });
-    const still = staleOutput(SRC, DIST);
+    const still = staleBuild();
     if (still !== undefined) throw new Error(`dist/ is out of date (${still}) even after building: run \`npm run build\` to see why`);
   }
   checked = true;
+}
+
+function staleBuild(): string | undefined {
+  return staleOutput(SRC, DIST) ?? manifestStaleness(ROOT, MANIFEST_SOURCES);
 }
 
 /**

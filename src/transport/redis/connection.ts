@@ -4,7 +4,7 @@
  * with capped exponential backoff, logging each loss and each recovery once.
  */
 import { readFileSync } from 'node:fs';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type RedisOptions } from '../../vendor/ioredis.js';
 import type { Logger } from 'pino';
 import { backoffDelayMs } from '../../util/backoff.js';
 import type { ResolvedConfig } from '../../config/schema.js';

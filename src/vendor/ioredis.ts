@@ -1,0 +1,7 @@
+/**
+ * ioredis, as the Redis transport imports it; `npm run build` bundles this file
+ * (scripts/bundle-vendor.js), like the other files here, so that the main thread of every
+ * command that connects (`run`, `call`, `inspect ...`) loads one file at its start, not
+ * ioredis's 40 CommonJS modules (docs/benchmark.md, "CLI start"). Worker threads never load it.
+ */
+export { Redis, type RedisOptions } from 'ioredis';
