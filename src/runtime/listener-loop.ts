@@ -63,7 +63,7 @@ export class ListenerLoop {
 
   constructor(private readonly options: ListenerLoopOptions) {
     const { descriptor, executor, batchSize } = options;
-    this.concurrency = descriptor.concurrency ?? defaultConcurrency(descriptor.orderBy, executor.workerCount);
+    this.concurrency = descriptor.concurrency ?? defaultConcurrency(descriptor.orderBy, executor.threadCount);
     this.slots = new Slots(this.concurrency);
     if (descriptor.orderBy !== undefined) this.lanes = new KeyedLanes(batchSize * this.concurrency);
     this.logger = options.logger.child({ listener: options.descriptor.name });

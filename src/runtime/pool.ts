@@ -92,6 +92,10 @@ export class WorkerPool implements Executor {
     return this.readyWorkers.size;
   }
 
+  get threadCount(): number {
+    return this.options.size;
+  }
+
   /** Starts every thread; resolves with what the modules registered once all are ready. */
   async start(): Promise<Registrations> {
     const handles = Array.from({ length: this.options.size }, () => this.spawn());
