@@ -44,7 +44,10 @@ export interface ServeOptions {
   deadlineMs?: number;
 }
 
-export interface ListenOptions {
+/**
+ * @typeParam OrderKey the parameters `orderBy` may name: those every event of the listener has.
+ */
+export interface ListenOptions<OrderKey extends string = string> {
   /** The listener's name; with the service name it names the consumer group (`{service}-{name}`). */
   name: string;
   /**
@@ -60,8 +63,19 @@ export interface ListenOptions {
    * - `{ retry: { maxAttempts, backoffMs } }`: retry in place, then move it to the dead-letter stream.
    */
   onError?: OnErrorPolicy;
-  /** Batches of this listener handled at once (default 1: events are handled in order). */
+  /**
+   * Batches of this listener handled at once. Default 1 (events are handled in stream order,
+   * one batch at a time); with `orderBy`, two per worker thread.
+   */
   concurrency?: number;
+  /**
+   * The name of an event parameter to keep order by (`'user_id'`): events with the same value
+   * are handled one at a time in stream order, events with different values in parallel over
+   * the worker threads. An event without the parameter (or with `null`) is ordered with no
+   * other. A name rather than a function because the main thread reads it from the raw event,
+   * and your code only ever runs in the worker threads. See docs/configuration.md.
+   */
+  orderBy?: OrderKey;
   /** Soft deadline per event. */
   deadlineMs?: number;
 }
@@ -80,6 +94,9 @@ export interface ListenerHandle {
 type AnyEventRef = EventRef<any, string>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type EventOf<R> = R extends EventRef<infer P, infer N> ? IncomingEvent<P> & { name: N } : IncomingEvent;
 type EventsOf<E> = E extends readonly (infer R)[] ? EventOf<R> : EventOf<E>;
+type ParamsOfRef<R> = R extends EventRef<infer P, string> ? P : Record<string, unknown>;
+/** The parameters every event of `E` has (`keyof` a union is the keys its members share). */
+type OrderKeyOf<E> = keyof (E extends readonly (infer R)[] ? ParamsOfRef<R> : ParamsOfRef<E>) & string;
 
 export class Bus {
   private readiness: Promise<{ config: ResolvedConfig; checks: MessageChecks }> | undefined;
@@ -223,7 +240,7 @@ export class Bus {
    */
   listen<const E extends AnyEventRef | string | readonly (AnyEventRef | string)[]>(
     events: E,
-    options: ListenOptions,
+    options: ListenOptions<OrderKeyOf<E>>,
     handler: (event: EventsOf<E>) => unknown,
   ): ListenerHandle {
     const refs = (Array.isArray(events) ? events : [events]) as Array<EventRef | string>;
@@ -231,15 +248,20 @@ export class Bus {
     if (!options.name || !/^[A-Za-z0-9_.-]+$/.test(options.name)) {
       throw new TypeError(`listen(): options.name must be a non-empty name of letters, digits, "_", "." or "-" (got ${JSON.stringify(options.name)})`);
     }
-    const concurrency = options.concurrency ?? 1;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
+    const { concurrency, orderBy } = options;
+    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
       throw new RangeError(`listen("${options.name}"): options.concurrency must be a positive integer, got ${concurrency}`);
+    }
+    if (orderBy !== undefined && (typeof orderBy !== 'string' || orderBy === '')) {
+      throw new TypeError(`listen("${options.name}"): options.orderBy must be the name of an event parameter, got ${inspect(orderBy)}`);
     }
     const descriptor: ListenerDescriptor = {
       name: options.name,
       events: refs.map((r) => this.target(r)).map(({ api, name }) => ({ api, event: name })),
       onError: options.onError ?? 'shutdown',
-      concurrency,
+      // Without orderBy, 1 here; with it, left to the invoker, which knows how many threads run handlers.
+      ...(concurrency !== undefined || orderBy === undefined ? { concurrency: concurrency ?? 1 } : {}),
+      ...(orderBy !== undefined ? { orderBy } : {}),
       ...(options.since !== undefined ? { since: options.since instanceof Date ? options.since.toISOString() : options.since } : {}),
       ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
     };

@@ -30,6 +30,11 @@ export interface Executor {
   readonly rpcCapacity: number;
   /** Worker threads running handlers (0 when they run inline). */
   readonly workerCount: number;
+  /**
+   * The worker threads it runs when all are up (0 inline): what a default scales with. Not
+   * {@link workerCount}, which is 0 while the threads start, when their modules already listen.
+   */
+  readonly threadCount: number;
   close(): Promise<void>;
 }
 
@@ -54,6 +59,7 @@ export class InlineExecutor implements Executor {
   ) {}
 
   readonly workerCount = 0;
+  readonly threadCount = 0;
   /** The RPCs running, by execution id, so {@link abortRpc} reaches their handlers. */
   private readonly rpcContexts = new Map<number, RpcCallContext>();
 

@@ -3,6 +3,9 @@
  * free slot, hands each batch to the executor, then acknowledges what succeeded and applies the
  * listener's `onError` policy to what failed. Only the invoker acknowledges, so a handler can
  * never stall an acknowledgement.
+ *
+ * With `orderBy`, what it reads goes through {@link KeyedLanes} instead of straight to the
+ * slots: one batch per slot still, but events of a key another batch holds wait for it.
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
@@ -13,6 +16,7 @@ import { RUN_AGAIN_ALONE } from './crashed-batch.js';
 import { LISTENER_NOT_HERE } from './handler-runner.js';
 import type { ListenerDescriptor, Outcome } from './protocol.js';
 import { Slots } from './slots.js';
+import { KeyedLanes, defaultConcurrency, orderKey, type Keyed } from './keyed-lanes.js';
 import { Backoff } from '../util/backoff.js';
 import { settleWithin } from '../util/timeouts.js';
 
@@ -41,6 +45,12 @@ function abortControllerForMany(): AbortController {
 
 export class ListenerLoop {
   private readonly slots: Slots;
+  /** Batches at once: the descriptor's, or the default for its `orderBy` and the executor's threads. */
+  private readonly concurrency: number;
+  /** With `orderBy`: the events read and not yet settled, by key. */
+  private readonly lanes: KeyedLanes<DeliveredEvent> | undefined;
+  /** The read loop waits here when the lanes have no room; woken when a batch or lone event settles. */
+  private wakeReader: (() => void) | undefined;
   private stopping = false;
   /** Aborted when a stop's grace period ends: the batches still running settle what they finished. */
   private readonly graceOver = abortControllerForMany();
@@ -52,7 +62,10 @@ export class ListenerLoop {
   private readonly logger: Logger;
 
   constructor(private readonly options: ListenerLoopOptions) {
-    this.slots = new Slots(options.descriptor.concurrency);
+    const { descriptor, executor, batchSize } = options;
+    this.concurrency = descriptor.concurrency ?? defaultConcurrency(descriptor.orderBy, executor.threadCount);
+    this.slots = new Slots(this.concurrency);
+    if (descriptor.orderBy !== undefined) this.lanes = new KeyedLanes(batchSize * this.concurrency);
     this.logger = options.logger.child({ listener: options.descriptor.name });
   }
 
@@ -77,7 +90,10 @@ export class ListenerLoop {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     this.slots.wakeAll();
+    this.wake();
     this.readRetry.stop();
+    // Queued events of an ordered listener never started: pending again, before the consumer closes.
+    if (this.lanes && this.lanes.queued > 0) this.options.consumer.release(this.lanes.drain());
     const closing = this.options.consumer.close();
     await this.loop;
     if (!(await settleWithin(Promise.all([...this.inFlight]), graceMs))) {
@@ -95,16 +111,16 @@ export class ListenerLoop {
       this.logger.error({ err: error }, 'could not set up the consumer group');
     }
     while (!this.stopping) {
-      const free = this.slots.free;
-      if (free === 0) {
-        await this.slots.whenFree();
+      const max = this.lanes ? this.keyedReadSize(this.lanes) : batchSize * this.slots.free;
+      if (max === 0) {
+        await (this.lanes ? new Promise<void>((resolve) => (this.wakeReader = resolve)) : this.slots.whenFree());
         continue;
       }
       let events: DeliveredEvent[];
       try {
         // One read for every free slot: what it returns is split between them below, so
         // in flight stays within batchSize x concurrency.
-        events = await consumer.next(batchSize * free);
+        events = await consumer.next(max);
         this.readRetry.reset();
       } catch (error) {
         this.logger.error({ err: error }, 'reading events failed; retrying');
@@ -117,8 +133,54 @@ export class ListenerLoop {
         consumer.release(events);
         break;
       }
-      this.dispatchSplit(events);
+      if (this.lanes) this.dispatchKeyed(this.lanes, events);
+      else this.dispatchSplit(events);
     }
+  }
+
+  /**
+   * What an ordered listener reads: as much as its bound leaves room for, while a slot is free
+   * or a whole batch fits (read ahead, the events wait here rather than in Redis, and a batch
+   * that ends finds the next one ready).
+   */
+  private keyedReadSize(lanes: KeyedLanes<DeliveredEvent>): number {
+    const room = lanes.room;
+    return this.slots.free > 0 || room >= this.options.batchSize ? room : 0;
+  }
+
+  private wake(): void {
+    const wake = this.wakeReader;
+    this.wakeReader = undefined;
+    wake?.();
+  }
+
+  private dispatchKeyed(lanes: KeyedLanes<DeliveredEvent>, events: DeliveredEvent[]): void {
+    const orderBy = this.options.descriptor.orderBy!;
+    lanes.add(events.map((event) => ({ key: orderKey(event.message.kwargs, orderBy, event.stream, event.streamId), item: event })));
+    this.startKeyed(lanes);
+  }
+
+  /** Starts a batch on every free slot that has events whose key no other batch holds. */
+  private startKeyed(lanes: KeyedLanes<DeliveredEvent>): void {
+    if (this.stopping) return;
+    for (const batch of lanes.take(this.slots.free, this.options.batchSize)) {
+      this.dispatch(
+        batch.map((entry) => entry.item),
+        batch,
+      );
+    }
+  }
+
+  /** A batch of an ordered listener ended: what it did not run goes back first, then the next batches start. */
+  private keyedDone(lanes: KeyedLanes<DeliveredEvent>, batch: Keyed<DeliveredEvent>[], again: DeliveredEvent[]): void {
+    const unrun = new Set(again);
+    lanes.finish(
+      batch,
+      batch.filter((entry) => unrun.has(entry.item)),
+    );
+    this.wake();
+    if (this.stopping && lanes.queued > 0) this.options.consumer.release(lanes.drain());
+    this.startKeyed(lanes);
   }
 
   /**
@@ -133,29 +195,41 @@ export class ListenerLoop {
     for (let at = 0; at < events.length; at += size) this.dispatch(events.slice(at, at + size));
   }
 
-  private dispatch(events: DeliveredEvent[]): void {
+  private dispatch(events: DeliveredEvent[], keyed?: Keyed<DeliveredEvent>[]): void {
     const { executor, nextExecutionId, descriptor } = this.options;
     const executionId = nextExecutionId();
     this.slots.take(executionId);
+    let again: DeliveredEvent[] = [];
     const done = executor
       .executeEvents(descriptor.name, events.map(toBatchEvent), executionId, this.graceOver.signal)
       // The slot stays taken until the batch is acknowledged: reading the next batch earlier
       // would let Redis hold more than batchSize x concurrency pending entries for this listener.
       .then((outcomes) => this.settle(events, outcomes))
+      .then((unrun) => void (again = unrun))
       .catch((error: unknown) => {
+        // Released, even with orderBy: redelivered at the next read, possibly after later events of their keys.
         this.logger.error({ err: error }, 'event batch could not be settled; its events stay pending');
         this.options.consumer.release(events);
       })
       .finally(() => {
         this.slots.release(executionId);
         this.inFlight.delete(done);
+        if (keyed && this.lanes) this.keyedDone(this.lanes, keyed, again);
       });
     this.inFlight.add(done);
   }
 
-  private async settle(events: DeliveredEvent[], outcomes: Outcome<null>[], holdsSlot = true): Promise<void> {
+  /**
+   * Acknowledges, dead-letters or leaves pending each event by its outcome. Resolves with the
+   * events of an ordered listener's batch that must run again in order (those it did not run,
+   * when nothing stops the listener); without `orderBy` such events are released instead.
+   */
+  private async settle(events: DeliveredEvent[], outcomes: Outcome<null>[], holdsSlot = true): Promise<DeliveredEvent[]> {
     const { consumer, descriptor } = this.options;
-    if (outcomes.some((o) => !o.ok && o.error.name === LISTENER_NOT_HERE)) return this.handlerGone(events, outcomes);
+    if (outcomes.some((o) => !o.ok && o.error.name === LISTENER_NOT_HERE)) {
+      await this.handlerGone(events, outcomes);
+      return [];
+    }
     const toAck: DeliveredEvent[] = [];
     const deadLetters: Promise<void>[] = [];
     const alone: Promise<void>[] = [];
@@ -174,26 +248,40 @@ export class ListenerLoop {
     // `shutdown`/`stop-listener` stay pending, to be redelivered.
     const unsettled = events.slice(outcomes.length);
     if (failure) unsettled.unshift(failure.event);
-    if (unsettled.length > 0) consumer.release(unsettled);
+    // Released, an ordered listener's events would come back at some later read, and events of
+    // their keys read meanwhile would run first: they run again from this process's queue.
+    const again = this.lanes && !failure && !this.stopping ? unsettled : [];
+    if (again.length === 0 && unsettled.length > 0) consumer.release(unsettled);
     if (failure) this.fail(failure.event, failure.error);
     // Queued ahead of the next read is enough to free the slot: Redis applies it before that
     // read, so pending entries stay within batchSize x concurrency.
     const acked = toAck.length === 0 ? undefined : consumer.ackBeforeNextRead ? consumer.ackBeforeNextRead(toAck) : consumer.ack(toAck);
     // Back-pressure: past as many events running alone as the slots hold, the slot waits for
     // them too, so what this listener holds unacknowledged stays within twice its bound.
-    const waitForAlone = holdsSlot && this.runningAlone.size > this.options.batchSize * descriptor.concurrency;
+    // (An ordered listener counts its lone events in its bound already.)
+    const waitForAlone = holdsSlot && !this.lanes && this.runningAlone.size > this.options.batchSize * this.concurrency;
     await Promise.all([acked, ...deadLetters, ...(waitForAlone ? alone : [])]);
+    return again;
   }
 
-  /** Runs an event that crashed its worker again, in a batch of its own that takes no slot. */
+  /**
+   * Runs an event that crashed its worker again, in a batch of its own that takes no slot. With
+   * `orderBy` its key stays held meanwhile: later events of that key wait until it settled.
+   */
   private runAlone(event: DeliveredEvent): Promise<void> {
     if (this.stopping) {
       this.options.consumer.release([event]);
       return Promise.resolve();
     }
+    const { lanes } = this;
+    const key = lanes ? orderKey(event.message.kwargs, this.options.descriptor.orderBy!, event.stream, event.streamId) : '';
+    lanes?.holdAlone(key);
     const run = this.options.executor
       .executeEvents(this.options.descriptor.name, [toBatchEvent(event)], this.options.nextExecutionId(), this.graceOver.signal)
       .then((outcomes) => this.settle([event], outcomes, false))
+      .then((unrun) => {
+        if (unrun.length > 0) this.options.consumer.release(unrun);
+      })
       .catch((error: unknown) => {
         this.logger.error({ err: error }, 'event could not be settled; it stays pending');
         this.options.consumer.release([event]);
@@ -201,6 +289,11 @@ export class ListenerLoop {
       .finally(() => {
         this.runningAlone.delete(run);
         this.inFlight.delete(run);
+        if (lanes) {
+          lanes.releaseAlone(key);
+          this.wake();
+          this.startKeyed(lanes);
+        }
       });
     this.runningAlone.add(run);
     this.inFlight.add(run);

@@ -93,6 +93,10 @@ export class WorkerPool implements Executor {
     return this.readyWorkers.size;
   }
 
+  get threadCount(): number {
+    return this.options.size;
+  }
+
   /** Starts every thread; resolves with what the modules registered once all are ready. */
   async start(): Promise<Registrations> {
     const handles = Array.from({ length: this.options.size }, () => this.spawn());
@@ -368,7 +372,10 @@ export class WorkerPool implements Executor {
     // without holding the listener's slot; the events after it, which never ran, run again at
     // once on the pool's threads (the listener's policy lets each event fail alone).
     const alone = runAgainAlone(reason);
-    if (rest.length === 0) return work.resolve([...verdict.outcomes, alone]);
+    // With orderBy, the rest must not overtake the blamed event (it may share its key): the
+    // listener gets them back unrun and runs them once the blamed event has settled.
+    const ordered = this.listeners.get(message.listener)?.orderBy !== undefined;
+    if (rest.length === 0 || ordered) return work.resolve([...verdict.outcomes, alone]);
     void this.executeEvents(message.listener, rest, message.executionId).then((restOutcomes) => work.resolve([...verdict.outcomes, alone, ...restOutcomes]));
   }
 

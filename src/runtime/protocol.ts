@@ -36,8 +36,17 @@ export interface ListenerDescriptor {
   /** `$`, `0`, a stream id, or an ISO time; only used when the group is first created. */
   since?: string;
   onError: OnErrorPolicy;
-  /** Events of this listener in flight at once (1 keeps them in order). */
-  concurrency: number;
+  /**
+   * Batches of this listener in flight at once. Absent: the invoker's default (1, which keeps
+   * stream order; with `orderBy`, two per worker thread: keyed-lanes.ts).
+   */
+  concurrency?: number;
+  /**
+   * The event parameter whose value orders events: events with the same value run one after
+   * the other in stream order, others in parallel. A name, not a function: the invoker reads it
+   * from the raw kwargs, and user code never runs in the invoker's thread.
+   */
+  orderBy?: string;
   /** Soft deadline per event; past it the event counts as failed. */
   deadlineMs?: number;
 }

@@ -13,6 +13,7 @@ const shop = defineApi('shop.orders', {
   },
   events: {
     order_placed: event({ orderId: Type.String(), total: Type.Number() }),
+    order_shipped: event({ orderId: Type.String(), carrier: Type.String() }),
   },
 });
 
@@ -35,6 +36,15 @@ export async function compileTimeChecks(bus: Bus): Promise<void> {
     void e.params.missing;
     void total;
   });
+  bus.listen(shop.events.order_placed, { name: 'by-total', orderBy: 'total' }, () => undefined);
+  // orderBy names a parameter every event of the listener has.
+  bus.listen([shop.events.order_placed, shop.events.order_shipped], { name: 'by-order', orderBy: 'orderId' }, () => undefined);
+  // @ts-expect-error carrier is a parameter of order_shipped only
+  bus.listen([shop.events.order_placed, shop.events.order_shipped], { name: 'by-carrier', orderBy: 'carrier' }, () => undefined);
+  // @ts-expect-error no such parameter
+  bus.listen(shop.events.order_placed, { name: 'by-nothing', orderBy: 'missing' }, () => undefined);
+  // Untyped event names: any parameter name.
+  bus.listen('shop.orders.order_placed', { name: 'untyped', orderBy: 'anything' }, () => undefined);
   await bus.serve(shop, {
     // @ts-expect-error the implementation must return { orderId: string }
     place_order: () => ({ orderId: 1 }),
