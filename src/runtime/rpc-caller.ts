@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import {
   BusClosedError,
   DeadlineExceededError,
+  NoServerError,
   RemoteError,
   RpcTimeoutError,
   ValidationError,
@@ -22,11 +23,16 @@ import { parseRemoteError } from '../transport/wire/rpc.js';
 import type { Outcome } from './protocol.js';
 import { Deadlines } from '../util/deadlines.js';
 
-/**
- * Whether some process serves an API, from what this process already holds (the schemas on
- * the bus as last loaded); undefined when it cannot tell (they never loaded).
- */
-export type ServedLookup = (api: string) => boolean | undefined;
+/** What the caller asks before sending: whether anyone serves the API (`ServerPresence`). */
+export interface ServedLookup {
+  /** From what this process holds, no Redis read; undefined when it cannot tell (schemas never loaded). */
+  served(api: string): boolean | undefined;
+  /** A fresh look in Redis; rejects when Redis does not answer. */
+  recheck(api: string): Promise<boolean>;
+}
+
+/** An API's `whenNoServer` setting: refuse a call nobody serves, or send it and wait. */
+export type NoServerPolicy = (api: string) => 'fail' | 'wait';
 
 interface PendingCall {
   id: string;
@@ -45,7 +51,8 @@ export class RpcCaller {
   constructor(
     private readonly rpc: RpcTransport,
     private readonly results: ResultTransport,
-    private readonly isServed: ServedLookup,
+    private readonly presence: ServedLookup,
+    private readonly whenNoServer: NoServerPolicy,
     private readonly logger: Logger,
   ) {}
 
@@ -59,11 +66,50 @@ export class RpcCaller {
     return new Promise<Outcome>((resolve) => {
       const call: PendingCall = { id, api, procedure, timeoutMs, expiresAt: Date.now() + timeoutMs, resolve };
       this.pending.set(id, call);
+      // The deadline runs from here: a fresh look that Redis does not answer still ends on time.
       this.deadlines.add(call);
-      this.rpc.send({ id, api, procedure, kwargs, returnPath: this.results.returnPath }).catch((error: unknown) => {
-        this.finish(id, failure(error));
-      });
+      if (this.presence.served(api) === true || this.whenNoServer(api) === 'wait') this.send(call, kwargs);
+      else void this.sendIfServed(call, kwargs);
     });
+  }
+
+  private send(call: PendingCall, kwargs: Record<string, unknown>): void {
+    const { id, api, procedure } = call;
+    this.rpc.send({ id, api, procedure, kwargs, returnPath: this.results.returnPath }).catch((error: unknown) => {
+      this.finish(id, failure(error));
+    });
+  }
+
+  /**
+   * Nothing held says the API is served: one fresh look before refusing the call. When Redis
+   * cannot answer that look, the call is sent all the same: then it times out as before, with
+   * the hint of {@link timeOut}, or gets through if Redis comes back.
+   */
+  private async sendIfServed(call: PendingCall, kwargs: Record<string, unknown>): Promise<void> {
+    let served: boolean | undefined;
+    try {
+      served = await this.presence.recheck(call.api);
+    } catch (error) {
+      this.logger.debug({ err: error, api: call.api }, 'could not look for a server of the API; sending the call all the same');
+    }
+    // Timed out or abandoned at close while the look was under way: nothing waits to be sent.
+    if (!this.pending.has(call.id)) return;
+    if (served !== false) {
+      this.send(call, kwargs);
+      return;
+    }
+    const { api, procedure } = call;
+    this.finish(
+      call.id,
+      failure(
+        new NoServerError(
+          `RPC ${api}.${procedure} not sent: no process is serving API "${api}" (no live heartbeat lists it, no schema for it is on the bus): ` +
+            `start a process that serves it, or check the API name; to wait up to the timeout for a server instead (during a rolling deploy), set apis.${api}.whenNoServer (or apis.default.whenNoServer) to 'wait'`,
+          api,
+          procedure,
+        ),
+      ),
+    );
   }
 
   /** Rejects every call still waiting: nobody will read their results any more. */
@@ -99,10 +145,10 @@ export class RpcCaller {
    */
   private timeOut(call: PendingCall): void {
     this.pending.delete(call.id);
-    const served = this.isServed(call.api);
+    const served = this.presence.served(call.api);
     const hint =
       served === false
-        ? `no process is serving API "${call.api}" (no schema for it on the bus): start one, or check the API name`
+        ? `no process is serving API "${call.api}" (no live heartbeat lists it, no schema for it on the bus): start one, or check the API name`
         : served === true
           ? `a process serves API "${call.api}" but did not answer in time: it may be overloaded or the handler slow; raise the timeout with { timeoutMs } or apis.${call.api}.rpcTimeoutMs`
           : `no answer, and whether any process serves API "${call.api}" is unknown (the schemas on the bus could not be read): check that Redis is reachable`;
