@@ -11,6 +11,8 @@ import type { ProcessInfo } from '../../src/transport/types.js';
 import { decodeCall, encodeResult, returnPathKey, rpcQueueKey } from '../../src/transport/wire/rpc.js';
 import { deleteApiKeys } from '../helpers/redis-keys.js';
 import { uniqueName } from '../helpers/wait.js';
+import { cleanUpNames, fixtureEnv, testNames } from './helpers/bus-state.js';
+import { cleanUpRunners, startRunner } from './helpers/runner-process.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379/0';
 /** The call's own timeout: a refusal must come long before it. */
@@ -162,4 +164,26 @@ test('an API listed only by a live heartbeat counts as served; one listed only b
   await answered;
   const refused = await bus.call(`${silent}.echo`, {}, { timeoutMs: TIMEOUT_MS }).catch((e: unknown) => e);
   assert.ok(refused instanceof NoServerError, `expected NoServerError, got ${String(refused)}`);
+});
+
+test('a handler in a worker thread gets the NoServerError itself, with its fields, and as fast', async (t) => {
+  const names = testNames('noserver');
+  try {
+    const runner = await startRunner({ modules: ['calls-unserved.ts'], serviceName: names.service, workers: 1, env: fixtureEnv(names) });
+    await runner.ready();
+    const unserved = newApi('nobody');
+    const caller = await readyCaller({ serviceName: names.caller });
+    const probe = (await caller.call(`${names.api}.probe`, { target: unserved }, { timeoutMs: 10_000 })) as Record<string, unknown>;
+    t.diagnostic(`refused in the worker after ${Number(probe['ms']).toFixed(1)} ms`);
+    assert.deepEqual(
+      { name: probe['name'], isNoServerError: probe['isNoServerError'], api: probe['api'], procedure: probe['procedure'] },
+      { name: 'NoServerError', isNoServerError: true, api: unserved, procedure: 'anything' },
+    );
+    assert.match(String(probe['message']), new RegExp(`no process is serving API "${unserved}"`));
+    assert.ok(Number(probe['ms']) < FAST_BOUND_MS, `refused after ${Number(probe['ms']).toFixed(0)} ms`);
+    assert.deepEqual(await runner.stop(), { code: 0, signal: null }, runner.tail());
+  } finally {
+    await cleanUpRunners();
+    await cleanUpNames(names);
+  }
 });
