@@ -64,7 +64,7 @@ export class Invoker {
     const { transports, logger, executor, config } = options;
     this.presence = new ServerPresence(
       {
-        local: () => this.server.servedApis,
+        local: (api) => this.serving.has(api),
         schemas: () => this.remoteSchemas.schemas,
         loaded: () => this.remoteSchemas.loaded,
         schema: transports.schema,

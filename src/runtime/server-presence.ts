@@ -10,8 +10,8 @@ import { isLive } from '../transport/liveness.js';
 import type { PresenceTransport, SchemaTransport } from '../transport/types.js';
 
 export interface ServerPresenceSource {
-  /** The APIs this process serves itself. */
-  local(): readonly string[];
+  /** Whether this process serves the API itself, or has started to (its server may not be up yet). */
+  local(api: string): boolean;
   /** The schemas on the bus as last loaded (by `RemoteSchemaWatcher`). */
   schemas(): Readonly<Record<string, unknown>>;
   /** Whether the schemas were ever loaded: before that, an API missing from them says nothing. */
@@ -35,7 +35,7 @@ export class ServerPresence {
 
   /** Whether the API's schema is on the bus (or this process serves it), as last loaded. */
   published(api: string): boolean {
-    return this.source.local().includes(api) || Object.hasOwn(this.source.schemas(), api);
+    return Object.hasOwn(this.source.schemas(), api) || this.source.local(api);
   }
 
   /**
@@ -74,7 +74,8 @@ export class ServerPresence {
   private async look(api: string): Promise<boolean> {
     const [schema, heartbeats] = await Promise.all([this.source.schema.has(api), this.liveHeartbeatApis()]);
     this.heartbeatApis = heartbeats;
-    const served = schema || heartbeats.has(api);
+    // This process may have started serving it while the look was under way (a module that calls before it serves).
+    const served = schema || heartbeats.has(api) || this.source.local(api);
     if (served) this.confirmed.add(api);
     return served;
   }
