@@ -86,6 +86,24 @@ export class RpcTimeoutError extends LightbusError {
 }
 named(RpcTimeoutError, 'RpcTimeoutError');
 
+/**
+ * No process serves the API the call is for (no live heartbeat lists it, no schema for it is on
+ * the bus, even on a fresh look), and the API's `whenNoServer` is `'fail'`: the call was not sent.
+ */
+export class NoServerError extends LightbusError {
+  constructor(
+    message: string,
+    readonly api: string,
+    readonly procedure: string,
+  ) {
+    super(message);
+  }
+  override toData() {
+    return { api: this.api, procedure: this.procedure };
+  }
+}
+named(NoServerError, 'NoServerError');
+
 /** Writing an event to the bus took longer than the API's fire timeout. */
 export class FireTimeoutError extends LightbusError {
   constructor(
@@ -247,6 +265,9 @@ export function deserializeError(e: SerializedError, depth = 0): Error {
       break;
     case 'RpcTimeoutError':
       error = new RpcTimeoutError(e.message, d('api'), d('procedure'), (typeof raw['timeoutMs'] === 'number' ? raw['timeoutMs'] : undefined) as number);
+      break;
+    case 'NoServerError':
+      error = new NoServerError(e.message, d('api'), d('procedure'));
       break;
     case 'FireTimeoutError':
       error = new FireTimeoutError(e.message, d('api'), d('event'));

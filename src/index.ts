@@ -21,6 +21,7 @@ export {
   LightbusError,
   RemoteError,
   RpcTimeoutError,
+  NoServerError,
   FireTimeoutError,
   ValidationError,
   UnknownApiError,

@@ -3,7 +3,7 @@
  * same situation whichever command it ran. Each command lists the codes it can return
  * ({@link exitCodesHelp}), and its `--help` shows only those.
  */
-import { ConfigError, DeadlineExceededError, ModuleLoadError, FireTimeoutError, RemoteError, RpcTimeoutError, UnknownApiError, UnknownMemberError, ValidationError, WorkerCrashedError } from '../errors.js';
+import { ConfigError, DeadlineExceededError, ModuleLoadError, FireTimeoutError, NoServerError, RemoteError, RpcTimeoutError, UnknownApiError, UnknownMemberError, ValidationError, WorkerCrashedError } from '../errors.js';
 import { RedisUnreachableError } from '../inspect/connection.js';
 import { UsageError } from './params.js';
 
@@ -15,7 +15,7 @@ export const ExitCode = {
   usage: 2,
   /** No result (or no acknowledgement from Redis) in time. */
   timeout: 3,
-  /** Not found or not matching its schema: no such API, member, schema or module; invalid parameters. */
+  /** Not found or not matching its schema: no such API (or nobody serving it), member, schema or module; invalid parameters. */
   notFound: 4,
   /** Redis cannot be reached, the config is invalid, or anything else. */
   unavailable: 5,
@@ -29,7 +29,7 @@ const MEANING: Record<ExitCodeName, string> = {
   failed: 'the work failed',
   usage: 'usage error: wrong arguments or flags',
   timeout: 'timeout: no result in time',
-  notFound: 'not found or invalid: no such API, RPC, event, schema or module, or parameters that do not match the schema',
+  notFound: 'not found or invalid: no such API (or no process serving it), RPC, event, schema or module, or parameters that do not match the schema',
   unavailable: 'cannot reach Redis, invalid config, or any other failure',
 };
 
@@ -55,6 +55,6 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof ModuleLoadError) return ExitCode.failed;
   if (error instanceof RemoteError || error instanceof WorkerCrashedError || error instanceof DeadlineExceededError) return ExitCode.failed;
   if (error instanceof RpcTimeoutError || error instanceof FireTimeoutError) return ExitCode.timeout;
-  if (error instanceof ValidationError || error instanceof UnknownMemberError || error instanceof UnknownApiError) return ExitCode.notFound;
+  if (error instanceof ValidationError || error instanceof UnknownMemberError || error instanceof UnknownApiError || error instanceof NoServerError) return ExitCode.notFound;
   return ExitCode.unavailable;
 }

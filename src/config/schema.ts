@@ -24,6 +24,12 @@ export const ApiConfigSchema = Type.Object(
     strictValidation: Type.Optional(
       Type.Boolean({ description: 'Fail, rather than warn, when no schema is known for the API (default false)' }),
     ),
+    whenNoServer: Type.Optional(
+      Type.Union([Type.Literal('fail'), Type.Literal('wait')], {
+        description:
+          "A call to the API when no process serves it (no live heartbeat lists it, no schema on the bus): 'fail' at once with NoServerError, or 'wait' up to the call's timeout for a server to start, as during a rolling deploy (default fail)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -143,6 +149,7 @@ export interface ApiConfig {
   fireTimeoutMs: number;
   validate: { outgoing: boolean; incoming: boolean };
   strictValidation: boolean;
+  whenNoServer: 'fail' | 'wait';
 }
 
 /** The configuration after defaults, file, environment and flags were merged. */
@@ -173,6 +180,7 @@ export const API_DEFAULTS: ApiConfig = {
   fireTimeoutMs: 5000,
   validate: { outgoing: true, incoming: true },
   strictValidation: false,
+  whenNoServer: 'fail',
 };
 
 /** The settings of one API: its own entry over `default` over the built-in defaults. */
@@ -187,6 +195,7 @@ export function apiConfig(config: Pick<ResolvedConfig, 'apis'>, api: string): Ap
       incoming: own.validate?.incoming ?? base.validate?.incoming ?? API_DEFAULTS.validate.incoming,
     },
     strictValidation: own.strictValidation ?? base.strictValidation ?? API_DEFAULTS.strictValidation,
+    whenNoServer: own.whenNoServer ?? base.whenNoServer ?? API_DEFAULTS.whenNoServer,
   };
 }
 

@@ -2,11 +2,11 @@
  * The processes on the bus, from their heartbeats (`lightbus:processes`): each says how often
  * it beats, so a process that missed a few beats is marked silent rather than trusted.
  */
+import { heartbeatAgeMs, isLive } from '../transport/liveness.js';
 import type { PresenceTransport, ProcessInfo } from '../transport/types.js';
 import { globToRegExp } from './patterns.js';
 
-/** Missed beats after which a process counts as silent (it may be stopped, hung or cut off). */
-export const SILENT_AFTER_BEATS = 3;
+export { SILENT_AFTER_BEATS } from '../transport/liveness.js';
 
 /** A heartbeat with what a reader concludes from it. */
 export interface ProcessRow extends ProcessInfo {
@@ -17,12 +17,11 @@ export interface ProcessRow extends ProcessInfo {
   uptimeMs: number;
 }
 
-/** Live when the last beat is younger than {@link SILENT_AFTER_BEATS} intervals. */
+/** Live or silent by the rule of `transport/liveness.ts`. */
 export function describeProcess(info: ProcessInfo, now: number): ProcessRow {
   const lastSeen = Date.parse(info.lastSeen);
-  const lastSeenAgoMs = Math.max(0, now - lastSeen);
-  const interval = info.intervalMs > 0 ? info.intervalMs : 5000;
-  const live = lastSeenAgoMs <= SILENT_AFTER_BEATS * interval;
+  const lastSeenAgoMs = heartbeatAgeMs(info, now);
+  const live = isLive(info, now);
   return {
     ...info,
     status: live ? 'live' : 'silent',

@@ -20,6 +20,7 @@ import { RpcCaller } from './rpc-caller.js';
 import { RemoteSchemaWatcher } from './remote-schemas.js';
 import { RpcServer } from './rpc-server.js';
 import { SchemaPublisher } from './schema-publisher.js';
+import { ServerPresence } from './server-presence.js';
 import { Slots } from './slots.js';
 import { TaskScheduler } from './task-scheduler.js';
 import { Deadlines } from '../util/deadlines.js';
@@ -51,6 +52,7 @@ export class Invoker {
   private readonly serving = new Map<string, Promise<void>>();
   private readonly scheduler: TaskScheduler;
   private readonly remoteSchemas: RemoteSchemaWatcher;
+  private readonly presence: ServerPresence;
   private readonly heartbeat: Heartbeat;
   private readonly fireTargets: FireTargets;
   private readonly fireDeadlines = new Deadlines<FireInFlight>((fire) => fire.reject(this.fireTimeout(fire)));
@@ -60,7 +62,17 @@ export class Invoker {
 
   constructor(private readonly options: InvokerOptions) {
     const { transports, logger, executor, config } = options;
-    this.caller = new RpcCaller(transports.rpc, transports.result, (api) => this.isServed(api), logger);
+    this.presence = new ServerPresence(
+      {
+        local: (api) => this.serving.has(api),
+        schemas: () => this.remoteSchemas.schemas,
+        loaded: () => this.remoteSchemas.loaded,
+        schema: transports.schema,
+        presence: transports.presence,
+      },
+      logger,
+    );
+    this.caller = new RpcCaller(transports.rpc, transports.result, this.presence, (api) => apiConfig(config, api).whenNoServer, logger);
     this.rpcSlots = new Slots(executor.rpcCapacity);
     this.server = new RpcServer({
       rpc: transports.rpc,
@@ -73,12 +85,16 @@ export class Invoker {
     });
     this.publisher = new SchemaPublisher(transports.schema, config.schema.ttlMs, logger);
     this.scheduler = new TaskScheduler(executor, logger, () => this.nextExecutionId());
-    this.remoteSchemas = new RemoteSchemaWatcher(transports.schema, Math.min(SCHEMA_RELOAD_MS, config.schema.ttlMs / 2), logger, (schemas) =>
-      options.onRemoteSchemas?.(schemas),
+    this.remoteSchemas = new RemoteSchemaWatcher(
+      transports.schema,
+      Math.min(SCHEMA_RELOAD_MS, config.schema.ttlMs / 2),
+      logger,
+      (schemas) => options.onRemoteSchemas?.(schemas),
+      () => this.presence.refresh(),
     );
     this.fireTargets = new FireTargets(
       {
-        published: (api) => Object.hasOwn(this.remoteSchemas.schemas, api) || this.server.servedApis.includes(api),
+        published: (api) => this.presence.published(api),
         reload: () => this.remoteSchemas.reload(),
       },
       config,
@@ -103,12 +119,6 @@ export class Invoker {
   start(): Promise<void> {
     this.heartbeat.start();
     return this.remoteSchemas.start();
-  }
-
-  /** Whether an API is served, from the schemas last loaded (no Redis read: see RpcCaller's timeouts). */
-  private isServed(api: string): boolean | undefined {
-    if (this.server.servedApis.includes(api) || Object.hasOwn(this.remoteSchemas.schemas, api)) return true;
-    return this.remoteSchemas.loaded ? false : undefined;
   }
 
   nextExecutionId(): number {

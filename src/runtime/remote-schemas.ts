@@ -18,6 +18,8 @@ export class RemoteSchemaWatcher {
     private readonly intervalMs: number,
     private readonly logger: Logger,
     private readonly onChange: (schemas: Record<string, ApiSchema>) => void,
+    /** Read beside every load (the heartbeats, for who serves what); must not reject. */
+    private readonly alongside: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   get schemas(): Record<string, ApiSchema> {
@@ -41,6 +43,10 @@ export class RemoteSchemaWatcher {
   }
 
   async reload(): Promise<void> {
+    await Promise.all([this.load(), this.alongside()]);
+  }
+
+  private async load(): Promise<void> {
     try {
       const loaded = (await this.transport.load()) as Record<string, ApiSchema>;
       this.loadedOnce = true;

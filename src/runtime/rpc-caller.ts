@@ -9,6 +9,7 @@ import {
   AbortError,
   BusClosedError,
   DeadlineExceededError,
+  NoServerError,
   RemoteError,
   RpcTimeoutError,
   ValidationError,
@@ -23,11 +24,16 @@ import { parseRemoteError } from '../transport/wire/rpc.js';
 import type { Outcome } from './protocol.js';
 import { Deadlines } from '../util/deadlines.js';
 
-/**
- * Whether some process serves an API, from what this process already holds (the schemas on
- * the bus as last loaded); undefined when it cannot tell (they never loaded).
- */
-export type ServedLookup = (api: string) => boolean | undefined;
+/** What the caller asks before sending: whether anyone serves the API (`ServerPresence`). */
+export interface ServedLookup {
+  /** From what this process holds, no Redis read; undefined when it cannot tell (schemas never loaded). */
+  served(api: string): boolean | undefined;
+  /** A fresh look in Redis; rejects when Redis does not answer. */
+  recheck(api: string): Promise<boolean>;
+}
+
+/** An API's `whenNoServer` setting: refuse a call nobody serves, or send it and wait. */
+export type NoServerPolicy = (api: string) => 'fail' | 'wait';
 
 interface PendingCall {
   id: string;
@@ -38,8 +44,8 @@ interface PendingCall {
   resolve: (outcome: Outcome) => void;
   /** The handler execution that made it: withdrawn with that execution's own call. */
   executionId: number | undefined;
-  /** Settles once the call is queued (or failed to be): a withdrawal must follow the send. */
-  sent: Promise<void>;
+  /** Settles once the call is queued (or failed to be): a withdrawal must follow the send. Unset until it is sent. */
+  sent: Promise<void> | undefined;
   /** Stops listening to the caller's signal. */
   unlisten: (() => void) | undefined;
 }
@@ -60,7 +66,8 @@ export class RpcCaller {
   constructor(
     private readonly rpc: RpcTransport,
     private readonly results: ResultTransport,
-    private readonly isServed: ServedLookup,
+    private readonly presence: ServedLookup,
+    private readonly whenNoServer: NoServerPolicy,
     private readonly logger: Logger,
   ) {}
 
@@ -73,17 +80,17 @@ export class RpcCaller {
     if (signal?.aborted) return Promise.resolve(failure(withdrawnError(api, procedure, signal.reason)));
     const id = randomUUID();
     return new Promise<Outcome>((resolve) => {
-      const sent = this.rpc.send({ id, api, procedure, kwargs, returnPath: this.results.returnPath, timeoutMs }).catch((error: unknown) => {
-        this.finish(id, failure(error));
-      });
-      const call: PendingCall = { id, api, procedure, timeoutMs, expiresAt: Date.now() + timeoutMs, resolve, executionId, sent, unlisten: undefined };
+      const call: PendingCall = { id, api, procedure, timeoutMs, expiresAt: Date.now() + timeoutMs, resolve, executionId, sent: undefined, unlisten: undefined };
       if (signal) {
         const onAbort = () => this.withdraw(call, withdrawnError(api, procedure, signal.reason));
         signal.addEventListener('abort', onAbort, { once: true });
         call.unlisten = () => signal.removeEventListener('abort', onAbort);
       }
       this.pending.set(id, call);
+      // The deadline runs from here: a fresh look that Redis does not answer still ends on time.
       this.deadlines.add(call);
+      if (this.presence.served(api) === true || this.whenNoServer(api) === 'wait') this.send(call, kwargs);
+      else void this.sendIfServed(call, kwargs);
     });
   }
 
@@ -97,14 +104,56 @@ export class RpcCaller {
     }
   }
 
-  /** Rejects the call at once and tells its servers (once it has been queued: the withdrawal must not overtake it). */
+  /**
+   * Rejects the call at once and tells its servers, once it has been queued: the withdrawal must
+   * not overtake it. A call not sent yet (its server still being looked for) is never sent.
+   */
   private withdraw(call: PendingCall, error: Error): void {
     if (!this.pending.has(call.id)) return;
     this.finish(call.id, failure(error));
-    void call.sent.then(() =>
+    void call.sent?.then(() =>
       this.rpc.cancel(call.api, call.id).catch((cause: unknown) => {
         this.logger.warn({ err: cause, callId: call.id }, 'could not withdraw an RPC call; it ends at its deadline');
       }),
+    );
+  }
+
+  private send(call: PendingCall, kwargs: Record<string, unknown>): void {
+    const { id, api, procedure, timeoutMs } = call;
+    call.sent = this.rpc.send({ id, api, procedure, kwargs, returnPath: this.results.returnPath, timeoutMs }).catch((error: unknown) => {
+      this.finish(id, failure(error));
+    });
+  }
+
+  /**
+   * Nothing held says the API is served: one fresh look before refusing the call. When Redis
+   * cannot answer that look, the call is sent all the same: then it times out as before, with
+   * the hint of {@link timeOut}, or gets through if Redis comes back.
+   */
+  private async sendIfServed(call: PendingCall, kwargs: Record<string, unknown>): Promise<void> {
+    let served: boolean | undefined;
+    try {
+      served = await this.presence.recheck(call.api);
+    } catch (error) {
+      this.logger.debug({ err: error, api: call.api }, 'could not look for a server of the API; sending the call all the same');
+    }
+    // Timed out or abandoned at close while the look was under way: nothing waits to be sent.
+    if (!this.pending.has(call.id)) return;
+    if (served !== false) {
+      this.send(call, kwargs);
+      return;
+    }
+    const { api, procedure } = call;
+    this.finish(
+      call.id,
+      failure(
+        new NoServerError(
+          `RPC ${api}.${procedure} not sent: no process is serving API "${api}" (no live heartbeat lists it, no schema for it is on the bus): ` +
+            `start a process that serves it, or check the API name; to wait up to the timeout for a server instead (during a rolling deploy), set apis.${api}.whenNoServer (or apis.default.whenNoServer) to 'wait'`,
+          api,
+          procedure,
+        ),
+      ),
     );
   }
 
@@ -142,10 +191,10 @@ export class RpcCaller {
   private timeOut(call: PendingCall): void {
     this.pending.delete(call.id);
     call.unlisten?.();
-    const served = this.isServed(call.api);
+    const served = this.presence.served(call.api);
     const hint =
       served === false
-        ? `no process is serving API "${call.api}" (no schema for it on the bus): start one, or check the API name`
+        ? `no process is serving API "${call.api}" (no live heartbeat lists it, no schema for it on the bus): start one, or check the API name`
         : served === true
           ? `a process serves API "${call.api}" but did not answer in time: it may be overloaded or the handler slow; raise the timeout with { timeoutMs } or apis.${call.api}.rpcTimeoutMs`
           : `no answer, and whether any process serves API "${call.api}" is unknown (the schemas on the bus could not be read): check that Redis is reachable`;

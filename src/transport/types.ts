@@ -165,6 +165,8 @@ export interface ResultTransport {
 export interface SchemaTransport {
   store(api: string, schema: unknown, ttlMs: number): Promise<void>;
   load(): Promise<Record<string, unknown>>;
+  /** Whether the API's schema is on the bus now: one key read, for a caller about to refuse a call. */
+  has(api: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -23,6 +23,7 @@ describe('lightbus call and fire (the real CLI against a served API)', () => {
   let bus: Bus;
   const redis = new Redis(REDIS_URL);
   const config = tempConfig({ serviceName: `${prefix}_cli`, redis: { url: REDIS_URL } });
+  const waiting = tempConfig({ serviceName: `${prefix}_cli`, redis: { url: REDIS_URL }, apis: { [unserved]: { whenNoServer: 'wait' } } });
   const cli = (...args: string[]) => runCli([...args, '--config', config.path]);
 
   before(async () => {
@@ -44,6 +45,7 @@ describe('lightbus call and fire (the real CLI against a served API)', () => {
     await redis.srem('schemas', apiName);
     redis.disconnect();
     config.remove();
+    waiting.remove();
   });
 
   it('calls an RPC and prints its result as JSON (indented, or one line with --json), exit 0', async () => {
@@ -80,8 +82,21 @@ describe('lightbus call and fire (the real CLI against a served API)', () => {
     assert.match(unknown.stderr, /has no RPC "nope" \(its RPCs: check_password, echo, fail\)/);
   });
 
-  it('exits 3 when no result comes in time', async () => {
-    const result = await cli('call', `${unserved}.anything`, 'x=1', '--timeout', '300');
+  it('exits 4 at once when no process serves the API, with the fix on stderr (as JSON with --json)', async () => {
+    const [plain, json] = await Promise.all([
+      cli('call', `${unserved}.anything`, 'x=1', '--timeout', '60000'),
+      cli('call', `${unserved}.anything`, 'x=1', '--timeout', '60000', '--json'),
+    ]);
+    assert.equal(plain.code, 4, plain.stderr);
+    assert.match(plain.stderr, new RegExp(`^Error: RPC ${unserved}\\.anything not sent: no process is serving API "${unserved}"`));
+    assert.match(plain.stderr, /start a process that serves it, or check the API name/);
+    assert.equal(json.code, 4, json.stderr);
+    const [error] = jsonLines(json.stderr);
+    assert.deepEqual([error!['error'].name, error!['error'].exitCode, error!['error'].data], ['NoServerError', 4, { api: unserved, procedure: 'anything' }]);
+  });
+
+  it("exits 3 when no result comes in time (here: nobody serves the API and its whenNoServer is 'wait')", async () => {
+    const result = await runCli(['call', `${unserved}.anything`, 'x=1', '--timeout', '300', '--config', waiting.path]);
     assert.equal(result.code, 3, result.stderr);
     assert.match(result.stderr, /timed out after 300 ms/);
   });

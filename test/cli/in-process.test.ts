@@ -55,7 +55,8 @@ describe('commands in-process (runCommand)', () => {
     events: { happened: event({ what: Type.String() }) },
   });
   const redis = new Redis(REDIS_URL);
-  const config = tempConfig({ serviceName: `${prefix}_cli`, redis: { url: REDIS_URL } });
+  // Calls to the one unserved API wait for a server, so a timeout can be seen; refusals are test/cli/call-fire.test.ts's.
+  const config = tempConfig({ serviceName: `${prefix}_cli`, redis: { url: REDIS_URL }, apis: { [`${prefix}_nobody`]: { whenNoServer: 'wait' } } });
   const lightbus = <T>(...args: string[]) => inProcess<T>([...args, '--config', config.path]);
   let bus: Bus;
 

@@ -11,6 +11,7 @@ import {
   rpc,
   Type,
   RemoteError,
+  NoServerError,
   RpcTimeoutError,
   ValidationError,
   type Bus,
@@ -111,14 +112,26 @@ export function busSuite(name: string, setup: () => Promise<SuiteSetup>): void {
       assert.match(remote.message, /\/b/);
     });
 
-    test('calling an API nobody serves times out and says so', async () => {
+    test('calling an API nobody serves fails at once with NoServerError naming the fix', async () => {
+      const unserved = uniqueName('nobody');
+      apiNames.push(unserved);
+      const error = await newBus()
+        .call(`${unserved}.anything`, {}, { timeoutMs: 5000 })
+        .catch((e: unknown) => e);
+      assert.ok(error instanceof NoServerError, `expected NoServerError, got ${String(error)}`);
+      assert.equal(error.api, unserved);
+      assert.equal(error.procedure, 'anything');
+      assert.match(error.message, new RegExp(`no process is serving API "${unserved}".*start a process that serves it, or check the API name.*apis\\.${unserved}\\.whenNoServer`));
+    });
+
+    test("under whenNoServer 'wait', calling an API nobody serves times out and says so", async () => {
       const unserved = uniqueName('nobody');
       // Its call stays queued (only a server would drop it): cleaned up with the suite's APIs.
       apiNames.push(unserved);
-      const error = await newBus()
+      const error = await newBus({ apis: { [unserved]: { whenNoServer: 'wait' } } })
         .call(`${unserved}.anything`, {}, { timeoutMs: 300 })
         .catch((e: unknown) => e);
-      assert.ok(error instanceof RpcTimeoutError);
+      assert.ok(error instanceof RpcTimeoutError, `expected RpcTimeoutError, got ${String(error)}`);
       assert.match(error.message, /no process is serving/);
       assert.equal(error.timeoutMs, 300);
     });

@@ -38,6 +38,8 @@ describe('config errors name the file, the key and the problem', () => {
   test('bad enum', async () => {
     const error = await errorOf({ events: { streamUse: 'per_stream' } });
     assert.equal(error.message, 'lightbus.config.json: events.streamUse must be one of "per_api", "per_event", got "per_stream"');
+    const policy = await errorOf({ apis: { default: { whenNoServer: 'retry' } } });
+    assert.equal(policy.message, 'lightbus.config.json: apis.default.whenNoServer must be one of "fail", "wait", got "retry"');
   });
 
   test('unknown key, with a guess at the intended one', async () => {

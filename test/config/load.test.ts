@@ -227,8 +227,8 @@ describe('apiConfig', () => {
     const config = resolveConfig(
       {
         apis: {
-          default: { rpcTimeoutMs: 2000, validate: { incoming: false }, strictValidation: true },
-          auth: { rpcTimeoutMs: 9000, validate: { outgoing: false } },
+          default: { rpcTimeoutMs: 2000, validate: { incoming: false }, strictValidation: true, whenNoServer: 'wait' },
+          auth: { rpcTimeoutMs: 9000, validate: { outgoing: false }, whenNoServer: 'fail' },
         },
       },
       { env: {}, cwd: '/' },
@@ -238,18 +238,21 @@ describe('apiConfig', () => {
       fireTimeoutMs: 5000,
       validate: { outgoing: false, incoming: false },
       strictValidation: true,
+      whenNoServer: 'fail',
     });
     assert.deepEqual(apiConfig(config, 'billing'), {
       rpcTimeoutMs: 2000,
       fireTimeoutMs: 5000,
       validate: { outgoing: true, incoming: false },
       strictValidation: true,
+      whenNoServer: 'wait',
     });
     assert.deepEqual(apiConfig(resolveConfig({}, { env: {}, cwd: '/' }), 'auth'), {
       rpcTimeoutMs: 5000,
       fireTimeoutMs: 5000,
       validate: { outgoing: true, incoming: true },
       strictValidation: false,
+      whenNoServer: 'fail',
     });
   });
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { createBus, defineApi, event, rpc, Type, type Bus } from '../../src/index.js';
+import { NoServerError, createBus, defineApi, event, rpc, Type, type Bus } from '../../src/index.js';
 import { capturingLogger } from '../helpers/events.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { uniqueName, waitFor } from '../helpers/wait.js';
@@ -90,6 +90,9 @@ describe('the documented Redis ACL', () => {
     await caller.schemas();
     const troubles = [...serverLog.records, ...callerLog.records].filter((r) => r.level >= 40);
     assert.deepEqual(troubles, []);
+    // Telling that nobody serves an API takes reading the heartbeats and the API's schema key: refused at once, not timed out.
+    const unserved = await caller.call(`${uniqueName('nobody')}.x`, {}, { timeoutMs: 10_000 }).catch((e: unknown) => e);
+    assert.ok(unserved instanceof NoServerError, `expected NoServerError, got ${String(unserved)}`);
   });
 
   test('`lightbus inspect --json` as the inspect user', async () => {

@@ -350,6 +350,7 @@ export function rpcConformance(name: string, factory: HarnessFactory): void {
         const loaded = await h.schema.load();
         assert.deepEqual(loaded[lasting], schema);
         assert.equal(brief in loaded, false);
+        assert.deepEqual([await h.schema.has(lasting), await h.schema.has(brief), await h.schema.has(h.newApi())], [true, false, false]);
       } finally {
         await h.forgetSchema(lasting);
         await h.forgetSchema(brief);

@@ -137,6 +137,12 @@ export class MemoryRpcStore {
     this.schemas.set(api, { json, expiresAt: Date.now() + ttlMs });
   }
 
+  /** Whether the API's schema is stored and has not expired. */
+  hasSchema(api: string): boolean {
+    const stored = this.schemas.get(api);
+    return stored !== undefined && stored.expiresAt > Date.now();
+  }
+
   /** The schema JSON of every API whose schema has not expired. */
   liveSchemas(): Array<[api: string, json: string]> {
     const now = Date.now();

@@ -39,6 +39,11 @@ export class MemorySchemaTransport implements SchemaTransport {
     return schemas;
   }
 
+  async has(api: string): Promise<boolean> {
+    this.assertOpen();
+    return this.memory.hasSchema(api);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

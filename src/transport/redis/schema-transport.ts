@@ -58,6 +58,11 @@ export class RedisSchemaTransport implements SchemaTransport {
     return schemas;
   }
 
+  /** `EXISTS schema:{api}`: the key lives as long as its TTL, whoever wrote it (a Python server too). */
+  async has(api: string): Promise<boolean> {
+    return (await this.redis().exists(schemaKey(api))) === 1;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
