@@ -11,7 +11,9 @@ import { cleanUpRunners, startRunner, type RunnerProcess } from './helpers/runne
 
 const names = testNames('errdata');
 const pythonApi = `${names.api}_py`;
-const bus = createBus({ config: { serviceName: names.caller, logLevel: 'silent' } });
+// The stand-in Python server below pops the queue by hand and publishes no schema, so the caller
+// cannot see that anyone serves its API: it is told to send the call anyway.
+const bus = createBus({ config: { serviceName: names.caller, logLevel: 'silent', apis: { [pythonApi]: { whenNoServer: 'wait' } } } });
 const redis = new Redis(REDIS_URL);
 let runner: RunnerProcess;
 
