@@ -276,8 +276,9 @@ export class ListenerLoop {
     const { lanes } = this;
     const key = lanes ? orderKey(event.message.kwargs, this.options.descriptor.orderBy!, event.stream, event.streamId) : '';
     lanes?.holdAlone(key);
-    const run = this.options.executor
-      .executeEvents(this.options.descriptor.name, [toBatchEvent(event)], this.options.nextExecutionId(), this.graceOver.signal)
+    // Started inside the chain: whatever goes wrong, the key held above is released below.
+    const run = Promise.resolve()
+      .then(() => this.options.executor.executeEvents(this.options.descriptor.name, [toBatchEvent(event)], this.options.nextExecutionId(), this.graceOver.signal))
       .then((outcomes) => this.settle([event], outcomes, false))
       .then((unrun) => {
         if (unrun.length > 0) this.options.consumer.release(unrun);

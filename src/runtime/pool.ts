@@ -232,7 +232,10 @@ export class WorkerPool implements Executor {
 
   /** Whether the modules register this handler at import: every thread, replacements too, will hold it. */
   private heldAtImport(holder: string): boolean {
-    const { apis, listeners } = this.registrations!;
+    // Before every thread reported ready, what reaches the pool was registered while the modules
+    // loaded, at import: every thread will hold it.
+    if (!this.registrations) return true;
+    const { apis, listeners } = this.registrations;
     return holder.startsWith('api:') ? apis.some((a) => `api:${a.name}` === holder) : listeners.some((l) => `listener:${l.name}` === holder);
   }
 
