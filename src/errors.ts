@@ -208,6 +208,11 @@ named(DeadlineExceededError, 'DeadlineExceededError');
 export class AbortError extends LightbusError {}
 named(AbortError, 'AbortError');
 
+/** The rejection of a call its caller aborted, wherever the signal fired (a worker's bus, the invoker). */
+export function callAbortedError(api: string, procedure: string, reason: unknown): AbortError {
+  return new AbortError(`RPC ${api}.${procedure} was aborted by its caller`, { cause: reason });
+}
+
 /** A user module could not be loaded by `lightbus run`. */
 export class ModuleLoadError extends LightbusError {
   constructor(

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import {
   AbortError,
   BusClosedError,
+  callAbortedError,
   DeadlineExceededError,
   NoServerError,
   RemoteError,
@@ -77,12 +78,12 @@ export class RpcCaller {
 
   call(api: string, procedure: string, kwargs: Record<string, unknown>, timeoutMs: number, { signal, executionId }: CallExtras = {}): Promise<Outcome> {
     if (this.closed) return Promise.resolve(failure(new BusClosedError(`cannot call ${api}.${procedure}: the bus is closed`)));
-    if (signal?.aborted) return Promise.resolve(failure(withdrawnError(api, procedure, signal.reason)));
+    if (signal?.aborted) return Promise.resolve(failure(callAbortedError(api, procedure, signal.reason)));
     const id = randomUUID();
     return new Promise<Outcome>((resolve) => {
       const call: PendingCall = { id, api, procedure, timeoutMs, expiresAt: Date.now() + timeoutMs, resolve, executionId, sent: undefined, unlisten: undefined };
       if (signal) {
-        const onAbort = () => this.withdraw(call, withdrawnError(api, procedure, signal.reason));
+        const onAbort = () => this.withdraw(call, callAbortedError(api, procedure, signal.reason));
         signal.addEventListener('abort', onAbort, { once: true });
         call.unlisten = () => signal.removeEventListener('abort', onAbort);
       }
@@ -241,11 +242,6 @@ function remoteFailure(remote: SerializedError, api: string, procedure: string):
         cause: deserializeError(remote),
       });
   }
-}
-
-/** The error of a call its caller withdrew; the signal's reason is its cause. */
-function withdrawnError(api: string, procedure: string, reason: unknown): AbortError {
-  return new AbortError(`RPC ${api}.${procedure} was aborted by its caller`, { cause: reason });
 }
 
 function failure(error: unknown): Outcome {

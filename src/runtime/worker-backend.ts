@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { BusBackend, CommandRequest } from './bus-backend.js';
 import type { ResolvedConfig } from '../config/schema.js';
-import { AbortError, deserializeError } from '../errors.js';
+import { AbortError, callAbortedError, deserializeError } from '../errors.js';
 import { SchemaValidator } from '../core/validator.js';
 import type { ClientCommand, Reply, ToInvoker } from './protocol.js';
 import { Registry } from './registry.js';
@@ -80,8 +80,7 @@ export class WorkerBackend implements BusBackend {
   async close(): Promise<void> {}
 }
 
-/** The rejection of a call its caller aborted (the same text the invoker uses, rpc-caller.ts). */
-function abortedCall(command: CommandRequest, signal: AbortSignal): AbortError {
-  const what = command.type === 'call' ? `RPC ${command.api}.${command.procedure}` : command.type;
-  return new AbortError(`${what} was aborted by its caller`, { cause: signal.reason });
+/** Only calls carry a signal (see Bus.call). */
+function abortedCall(command: CommandRequest, signal: AbortSignal): Error {
+  return command.type === 'call' ? callAbortedError(command.api, command.procedure, signal.reason) : new AbortError(`${command.type} was aborted`, { cause: signal.reason });
 }
