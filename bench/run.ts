@@ -23,8 +23,9 @@ import { measureRpcThroughput } from './scenarios/rpc-throughput.js';
 import { measureValidationCost } from './scenarios/validation-cost.js';
 import { measureEventThroughput } from './scenarios/event-throughput.js';
 import { measureCrashRedelivery } from './scenarios/crash-redelivery.js';
+import { measureOrderedEvents } from './scenarios/ordered-events.js';
 
-const session = new Session(170_000);
+const session = new Session(260_000);
 
 async function main(): Promise<void> {
   const extraConfig = JSON.parse(process.env['BENCH_CHILD_CONFIG'] ?? '{}') as LightbusConfig;
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   m.rpcThroughput = await session.step('RPC throughput, 64 in flight', 30_000, () => measureRpcThroughput(ctx));
   m.validation = await session.step('validation on vs off', 60_000, () => measureValidationCost(ctx));
   m.events = await session.step('event throughput, fire to handled', 90_000, () => measureEventThroughput(ctx));
+  m.ordered = await session.step('orderBy listener: throughput, and latency at 20,000 events/s', 90_000, () => measureOrderedEvents(ctx));
   m.crash = await session.step('redelivery after a worker crash', 40_000, () => measureCrashRedelivery(ctx));
   await sleep(200);
   m.rssAfterRun = ctx.child.alive() ? ctx.child.rssMb() : undefined;

@@ -9,7 +9,7 @@ import type { BenchApis } from '../fixtures/bench-api.js';
 import { withTimeout } from './measure.js';
 
 export interface Report {
-  name: 'drained' | 'recovered';
+  name: 'drained' | 'recovered' | 'latencies';
   params: Record<string, unknown> & { seq: number };
 }
 
@@ -20,8 +20,8 @@ export class ReportMailbox {
   /** Starts listening; resolves once the consumer group exists. */
   static async open(bus: Bus, apis: BenchApis): Promise<ReportMailbox> {
     const mailbox = new ReportMailbox();
-    const { drained, recovered } = apis.report.events;
-    const handle = bus.listen([drained, recovered], { name: 'observer', since: '0', onError: 'acknowledge-and-log' }, (event) => {
+    const { drained, recovered, latencies } = apis.report.events;
+    const handle = bus.listen([drained, recovered, latencies], { name: 'observer', since: '0', onError: 'acknowledge-and-log' }, (event) => {
       mailbox.deliver({ name: event.name, params: event.params });
     });
     await withTimeout(handle.ready, 10_000, 'creating the report listener');
@@ -41,6 +41,18 @@ export class ReportMailbox {
     return withTimeout(arrival, timeoutMs, `waiting for the "${name}" report of event ${seq}`)
       .then((r) => r.params as P)
       .finally(() => this.waiters.delete(waiter!));
+  }
+
+  /** Every report `name` that arrived so far, each `seq` once. */
+  all<P extends Report['params']>(name: Report['name']): P[] {
+    const bySeq = new Map<number, P>();
+    for (const report of this.arrived) if (report.name === name) bySeq.set(report.params.seq, report.params as P);
+    return [...bySeq.values()];
+  }
+
+  /** Forgets the reports `name` that arrived so far (between two measurements). */
+  clear(name: Report['name']): void {
+    for (let i = this.arrived.length - 1; i >= 0; i--) if (this.arrived[i]!.name === name) this.arrived.splice(i, 1);
   }
 
   private deliver(report: Report): void {
