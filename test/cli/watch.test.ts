@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { createBus } from '../../src/index.js';
 import { waitFor } from '../helpers/wait.js';
-import { fixtureEnv, groupOf, readTally, streamOf, testNames, type TestNames } from '../runtime/helpers/bus-state.js';
+import { fixtureEnv, groupOf, pendingIds, readTally, streamOf, testNames, type TestNames } from '../runtime/helpers/bus-state.js';
 import { repoRoot, startRunner, tempDir, type LogRecord, type RunnerProcess } from '../runtime/helpers/runner-process.js';
 import { runnerSuiteState } from '../runtime/helpers/suite-state.js';
 
@@ -146,6 +146,37 @@ bus.listen(api.events.ping, { name: 'ears' }, async (event) => { await tally('he
   assert.notEqual(ears['last-delivered-id'], streamId, 'the dropped listener read nothing more');
   await assert.rejects(caller.call(`${other}.ping`, {}, { timeoutMs: 1500 }), 'the dropped API is not served');
   assert.deepEqual(await runner.stop(), { code: 0, signal: null }, runner.tail());
+});
+
+test('an event batch in flight during a reload is finished by the old code and acknowledged once; the next event runs the new code', async () => {
+  const names = testNames('watchev');
+  used.push(names);
+  const files = await project();
+  const listener = `bus.listen(api.events.ping, { name: 'ears' }, async (event) => {
+  await tally('started:' + event.params.id);
+  for (let i = 0; i < 1500 && (await read('release')) === null; i++) await new Promise((r) => setTimeout(r, 20));
+  await tally(reply + ':' + event.params.id);
+});`;
+  await writeFile(files.bus, busModule({ rpcs: '', handlers: '', more: listener }));
+  const runner = await watching(names, files.bus);
+  const caller = createBus({ config: { serviceName: names.caller, logLevel: 'silent' } });
+  buses.push(caller);
+
+  await caller.fire(`${names.api}.ping`, { id: 'e1' });
+  await waitFor(async () => (await readTally(redis, names))['started:e1'] === 1, 'the event to run in the old code', 15_000);
+  await writeFile(files.reply, `export const reply = 'v2';\n`);
+  await reloads(runner, 1);
+  await redis.hset(names.tally, 'release', '1');
+  const group = groupOf(names.service, 'ears');
+  await waitFor(async () => (await readTally(redis, names))['v1:e1'] === 1, 'the old code to finish the event', 15_000);
+  await waitFor(async () => (await pendingIds(redis, streamOf(names.api), group)).length === 0, 'the event to be acknowledged', 15_000);
+
+  await caller.fire(`${names.api}.ping`, { id: 'e2' });
+  await waitFor(async () => (await readTally(redis, names))['v2:e2'] === 1, 'the new code to handle the next event', 15_000);
+  assert.deepEqual(await runner.stop(), { code: 0, signal: null }, runner.tail());
+  const tallies = await readTally(redis, names);
+  assert.equal(tallies['started:e1'], 1, 'the event in flight ran once: not redelivered to the new code');
+  assert.equal(tallies['v2:e1'], undefined);
 });
 
 test('--watch with --inline is refused with exit 2 and why', async () => {
