@@ -12,7 +12,7 @@ const LAYERS = [
   ['index.ts'],
   ['commands', 'hooks'],
   ['cli'],
-  ['inspect', 'shell'],
+  ['inspect', 'shell', 'watch'],
   ['schema'],
   ['client'],
   ['runtime'],

@@ -16,6 +16,7 @@ import { FireTargets } from './fire-targets.js';
 import { Heartbeat } from './heartbeat.js';
 import { ListenerLoop } from './listener-loop.js';
 import type { ClientCommand, FiredEvent, ListenerDescriptor, Outcome, Registrations, ServedApiDescriptor } from './protocol.js';
+import type { RegistrationChanges } from './registration-changes.js';
 import { RpcCaller } from './rpc-caller.js';
 import { RemoteSchemaWatcher } from './remote-schemas.js';
 import { RpcServer } from './rpc-server.js';
@@ -174,6 +175,36 @@ export class Invoker {
       ...registrations.apis.map((api) => this.serve(api)),
       ...registrations.listeners.map((listener) => this.listen(listener)),
     ]);
+  }
+
+  /**
+   * Applies what a reload changed (`lightbus run --watch`): serves and listens to what is new,
+   * republishes changed schemas, restarts changed listeners (same group, so nothing is skipped
+   * or read twice), and stops what the new code no longer registers.
+   */
+  async update({ apis, listeners, tasks }: RegistrationChanges): Promise<void> {
+    if (this.draining) throw new BusClosedError('cannot apply a reload: the bus is stopping');
+    for (const task of [...tasks.removed, ...tasks.changed.map((t) => t.name)]) this.scheduler.remove(task);
+    for (const task of [...tasks.added, ...tasks.changed]) this.scheduler.add(task);
+    const grace = this.options.config.runner.shutdownGraceMs;
+    const stopListener = async (name: string) => {
+      await this.listeners.get(name)?.stop(grace);
+      this.listeners.delete(name);
+    };
+    await Promise.all([
+      ...listeners.removed.map(stopListener),
+      ...listeners.changed.map((listener) => stopListener(listener.name).then(() => this.listen(listener))),
+      ...apis.removed.map(async (api) => {
+        this.serving.delete(api);
+        this.publisher.unpublish(api);
+        await this.server.unserve(api);
+      }),
+      ...apis.added.map((api) => this.serve(api)),
+      ...apis.changed.map((api) => this.publisher.publish(api.name, api.schema)),
+      ...listeners.added.map((listener) => this.listen(listener)),
+    ]);
+    if (apis.changed.length > 0) await this.remoteSchemas.reload();
+    this.heartbeat.beatNow();
   }
 
   /**

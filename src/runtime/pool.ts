@@ -31,6 +31,8 @@ export interface WorkerPoolOptions {
   /** RPC executions at once per worker. */
   concurrencyPerWorker: number;
   memoryLimitMb?: number;
+  /** Have the threads list the user's files they load ({@link WorkerPool.loadedFiles}). */
+  reportFiles?: boolean;
   /** How often an event that crashed its worker is run again before it fails with `WorkerCrashedError`. */
   maxCrashRedeliveries: number;
   /** A replacement thread could not start: the process cannot go on serving. */
@@ -95,6 +97,11 @@ export class WorkerPool implements Executor {
 
   get threadCount(): number {
     return this.options.size;
+  }
+
+  /** The user's files the threads loaded (with `reportFiles`; every thread loads the same). */
+  get loadedFiles(): string[] {
+    return this.registrations ? [...this.readyWorkers][0]?.loadedFiles ?? [] : [];
   }
 
   /** Starts every thread; resolves with what the modules registered once all are ready. */
@@ -184,7 +191,7 @@ export class WorkerPool implements Executor {
 
   /** Starts a thread: one of the pool's (dispatched to once ready) or the quarantine lane's. */
   private spawn(role: 'pool' | 'quarantine' = 'pool'): WorkerHandle {
-    const { modules, config, logger, writeLog, onCommand, memoryLimitMb } = this.options;
+    const { modules, config, logger, writeLog, onCommand, memoryLimitMb, reportFiles } = this.options;
     const handle = new WorkerHandle({
       workerId: ++this.nextWorkerId,
       modules,
@@ -196,6 +203,7 @@ export class WorkerPool implements Executor {
         return onCommand(command, signal);
       },
       ...(memoryLimitMb ? { memoryLimitMb } : {}),
+      ...(reportFiles ? { reportFiles } : {}),
       onExit: (h, code, inFlight, error) => this.onExit(h, code, inFlight, error),
     });
     this.workers.set(handle.id, handle);

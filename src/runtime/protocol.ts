@@ -167,7 +167,13 @@ export type ToInvoker =
    * The worker loaded the user's modules and can take work. A registrations-only worker adds
    * the schemas of the APIs the modules define, and takes no work.
    */
-  | { type: 'ready'; registrations: Registrations; schemas?: Record<string, ApiSchema> }
+  | {
+      type: 'ready';
+      registrations: Registrations;
+      schemas?: Record<string, ApiSchema>;
+      /** The user's files the thread loaded, when asked for them (`reportFiles`: `run --watch` watches them). */
+      files?: string[];
+    }
   /** A user module failed to load: the start is aborted. */
   | { type: 'load-failed'; modulePath: string; error: SerializedError }
   | { type: 'rpc-done'; requestId: number; outcome: Outcome }
@@ -200,6 +206,8 @@ export interface ServingWorkerStart extends WorkerStartCommon {
   mode?: 'serve';
   /** The {@link import('./batch-progress.js').ProgressBoard} of this worker. */
   progress: SharedArrayBuffer;
+  /** List the user's files loaded in `ready` (`lightbus run --watch`). */
+  reportFiles?: true;
 }
 
 /**

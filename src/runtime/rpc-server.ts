@@ -93,6 +93,19 @@ export class RpcServer {
     await this.restartConsumer();
   }
 
+  /** Stops taking the calls of an API (a reload dropped it); those in flight still answer. */
+  async unserve(api: string): Promise<void> {
+    if (!this.apis.delete(api) || this.stopping) return;
+    if (this.apis.size > 0) return this.restartConsumer();
+    // No queue left to read: end the loop (a later serve starts another).
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    this.options.slots.wakeAll();
+    this.readRetry.stop();
+    await consumer?.close();
+    await this.loop;
+  }
+
   /** Stops reading new calls and waits (up to `graceMs`) for those in flight to answer. */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;

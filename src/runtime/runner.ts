@@ -16,6 +16,9 @@ import type { Invoker } from './invoker.js';
 import { WorkerPool } from './pool.js';
 import type { ClientCommand, Outcome, Registrations } from './protocol.js';
 import { importedServingWarning } from '../util/module-origins.js';
+import type { ModuleLoadError } from '../errors.js';
+import { registrationChanges, type RegistrationChanges } from './registration-changes.js';
+import { ReloadingPool } from './reloading-pool.js';
 
 export type Feature = 'rpcs' | 'events' | 'tasks';
 
@@ -30,7 +33,12 @@ export interface RunOptions {
   features?: ReadonlySet<Feature>;
   /** Load the modules and run the handlers in this thread, with no worker threads (`--inline`). */
   inline?: boolean;
+  /** Make {@link BusRunner.reload} possible (`--watch`): the threads list the files they load. Not with `inline`. */
+  reloadable?: boolean;
 }
+
+/** What {@link BusRunner.reload} did: served the new code, or left the old one serving. */
+export type ReloadOutcome = { ok: true; changes: RegistrationChanges; reloadMs: number } | { ok: false; error: ModuleLoadError };
 
 const DEFAULT_CONCURRENCY_PER_WORKER = 32;
 const POOL_CLOSE_GRACE_MS = 2000;
@@ -52,6 +60,8 @@ export class BusRunner {
   private executor: ModuleExecutor | undefined;
   /** What the modules registered; unset until every worker loaded them. */
   private registrations: Registrations | undefined;
+  /** What this process runs of it (`--only`/`--skip`), once started. */
+  private selected: Registrations | undefined;
   private stopping: Promise<number> | undefined;
   private startedAt = 0;
   /** Resolves with the exit code once the runner stopped, whatever stopped it. */
@@ -76,7 +86,7 @@ export class BusRunner {
     const logger = log.logger;
     const size = this.options.workers ?? config.runner.workers ?? availableParallelism();
     this.startedAt = Date.now();
-    const features = this.options.features ?? new Set<Feature>(['rpcs', 'events', 'tasks']);
+    const features = this.options.features ?? ALL_FEATURES;
     const concurrency = config.runner.concurrency ?? DEFAULT_CONCURRENCY_PER_WORKER;
     const { invoker, executor } = buildRuntime<ModuleExecutor>({
       config,
@@ -88,13 +98,13 @@ export class BusRunner {
       executor: (handle) => {
         const onCommand = (command: ClientCommand, signal?: AbortSignal) => (notRunHere(command, features) ? Promise.resolve(NOT_RUN) : handle(command, signal));
         if (this.options.inline) return new InlineModuleExecutor({ modules, config, logger, onCommand, concurrency });
-        return new WorkerPool({
+        const pool = (commands: typeof onCommand) => new WorkerPool({
           size,
           modules,
           config,
           logger,
           writeLog: (line) => log.write(line),
-          onCommand,
+          onCommand: commands,
           concurrencyPerWorker: concurrency,
           ...(config.runner.workerMemoryLimitMb ? { memoryLimitMb: config.runner.workerMemoryLimitMb } : {}),
           maxCrashRedeliveries: config.runner.maxCrashRedeliveries,
@@ -102,7 +112,10 @@ export class BusRunner {
             logger.fatal({ err: error }, 'cannot go on; stopping');
             void this.stop(1);
           },
+          ...(this.options.reloadable ? { reportFiles: true } : {}),
         });
+        if (!this.options.reloadable) return pool(onCommand);
+        return new ReloadingPool({ makePool: pool, onCommand, logger, retireGraceMs: config.runner.shutdownGraceMs, closeGraceMs: POOL_CLOSE_GRACE_MS });
       },
       onShutdownRequested: () => void this.stop(1),
       onRemoteSchemas: (schemas) => executor.setSchemas(schemas),
@@ -123,12 +136,8 @@ export class BusRunner {
     for (const found of registrations.importedServing ?? []) {
       logger.warn({ module: found.module, importedBy: found.importedBy, apis: found.apis, registrations: found.registrations }, importedServingWarning(found, modules, config.serviceName));
     }
-    const selected: Registrations = {
-      ...registrations,
-      apis: features.has('rpcs') ? registrations.apis : [],
-      listeners: features.has('events') ? registrations.listeners : [],
-      tasks: features.has('tasks') ? registrations.tasks : [],
-    };
+    const selected = selectFeatures(registrations, features);
+    this.selected = selected;
     await this.waitingForRedis(invoker.register(selected));
     if (registrations.hasStartHooks) {
       const outcome = await executor.runHooks('start');
@@ -146,6 +155,35 @@ export class BusRunner {
       'lightbus is running',
     );
     return selected;
+  }
+
+  /** The files the modules loaded (the modules, and what they import outside node_modules), with `reloadable`. */
+  get loadedFiles(): string[] {
+    const loaded = this.executor instanceof ReloadingPool ? this.executor.loadedFiles : [];
+    return [...new Set([...this.options.modules, ...loaded])];
+  }
+
+  /**
+   * Loads the modules' code as it is now in new worker threads and serves it instead of the old
+   * (`--watch`), keeping the invoker and its connections: see reloading-pool.ts. The invoker
+   * takes what the new code registers differently; its onStart hooks run. When a module fails to
+   * load, the old code keeps serving.
+   */
+  async reload(): Promise<ReloadOutcome> {
+    if (!(this.executor instanceof ReloadingPool) || !this.invoker || !this.selected) throw new Error('reload() needs a started runner made with reloadable');
+    const startedAt = Date.now();
+    const loaded = await this.executor.reload();
+    if (!loaded.ok) return loaded;
+    const next = selectFeatures(loaded.registrations, this.options.features ?? ALL_FEATURES);
+    const changes = registrationChanges(this.selected, next);
+    this.registrations = loaded.registrations;
+    this.selected = next;
+    await this.invoker.update(changes);
+    if (loaded.registrations.hasStartHooks) {
+      const outcome = await this.executor.runHooks('start');
+      if (!outcome.ok) this.options.log.logger.error({ err: outcome.error }, 'an onStart hook of the new code failed');
+    }
+    return { ok: true, changes, reloadMs: Date.now() - startedAt };
   }
 
   /**
@@ -211,6 +249,17 @@ export class BusRunner {
 }
 
 const NOT_RUN: Outcome = { ok: true, value: null };
+const ALL_FEATURES: ReadonlySet<Feature> = new Set<Feature>(['rpcs', 'events', 'tasks']);
+
+/** What this process runs of what the modules registered (`--only`/`--skip`). */
+function selectFeatures(registrations: Registrations, features: ReadonlySet<Feature>): Registrations {
+  return {
+    ...registrations,
+    apis: features.has('rpcs') ? registrations.apis : [],
+    listeners: features.has('events') ? registrations.listeners : [],
+    tasks: features.has('tasks') ? registrations.tasks : [],
+  };
+}
 
 function notRunHere(command: ClientCommand, features: ReadonlySet<Feature>): boolean {
   return (command.type === 'serve' && !features.has('rpcs')) || (command.type === 'listen' && !features.has('events'));

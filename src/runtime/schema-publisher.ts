@@ -24,6 +24,11 @@ export class SchemaPublisher {
     await this.store(api, schema);
   }
 
+  /** Stops refreshing an API's schema (no longer served): it expires with its TTL. */
+  unpublish(api: string): void {
+    this.schemas.delete(api);
+  }
+
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;

@@ -58,6 +58,13 @@ export class TaskScheduler {
     }
   }
 
+  /** Unschedules a task (a reload dropped or changed it); a run under way finishes. */
+  remove(name: string): void {
+    clearTimeout(this.timers.get(name));
+    this.timers.delete(name);
+    this.scheduled.delete(name);
+  }
+
   /** The tasks scheduled here, with when each is next due. */
   tasks(): TaskInfo[] {
     return [...this.scheduled.values()].map(({ descriptor, nextRunAt }) => ({

@@ -44,6 +44,8 @@ export interface WorkerHandleOptions {
   /** A command from the bus inside the worker, for the invoker. */
   /** A command from the bus in the thread; `signal` aborts when the thread withdraws it (calls sent with a signal). */
   onCommand: CommandHandler;
+  /** Ask the thread for the user's files it loaded ({@link WorkerHandle.loadedFiles}). */
+  reportFiles?: boolean;
   /** The thread ended; `inFlight` is what it left unanswered. */
   onExit: (handle: WorkerHandle, code: number, inFlight: InFlight[], error: Error | undefined) => void;
 }
@@ -70,6 +72,8 @@ export class WorkerHandle {
   readonly holds = new Set<string>();
   /** When the thread reported ready (0 until then). */
   readyAt = 0;
+  /** The user's files the thread loaded, once ready, when asked for them (`reportFiles`). */
+  loadedFiles: string[] = [];
   private lastError: Error | undefined;
   private exited = false;
   /** Set when the pool terminates the thread on purpose (hard deadline), to explain the failures. */
@@ -84,6 +88,7 @@ export class WorkerHandle {
       config: options.config,
       logLevel: options.config.logLevel,
       progress: this.progress.buffer,
+      ...(options.reportFiles ? { reportFiles: true as const } : {}),
     };
     this.worker = new Worker(workerEntry, {
       workerData: data,
@@ -100,6 +105,7 @@ export class WorkerHandle {
         for (const message of batch) {
           if (message.type === 'ready') {
             this.readyAt = Date.now();
+            if (message.files) this.loadedFiles = message.files;
             for (const api of message.registrations.apis) this.holds.add(`api:${api.name}`);
             for (const listener of message.registrations.listeners) this.holds.add(`listener:${listener.name}`);
             resolve(message.registrations);

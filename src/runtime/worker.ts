@@ -15,6 +15,7 @@ import { ProgressWriter } from './batch-progress.js';
 import { definedSchemas } from './defined-schemas.js';
 import { HandlerRunner, type EventProgress } from './handler-runner.js';
 import { loadUserModules } from './load-modules.js';
+import { loadedUserFiles } from '../util/module-loader.js';
 import { MessageBatcher } from './message-batcher.js';
 import { RpcCallContext } from './rpc-context.js';
 import type { ClientCommand, Outcome, ServingWorkerStart, ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
@@ -71,7 +72,8 @@ if (!loaded.ok) {
   outbox.sendNow({ type: 'ready', registrations: loaded.registrations, schemas: definedSchemas(loaded.exported, backend.registry) });
   port.close();
 } else {
-  outbox.sendNow({ type: 'ready', registrations: loaded.registrations });
+  const files = (start as ServingWorkerStart).reportFiles ? { files: loadedUserFiles() } : {};
+  outbox.sendNow({ type: 'ready', registrations: loaded.registrations, ...files });
 }
 
 /** Runs what the invoker sends (replies, work), until `shutdown`. */

@@ -10,6 +10,8 @@
  * `node_modules/.cache/jiti` or the temporary directory), so a restart does not compile again.
  */
 import { createRequire } from 'node:module';
+import { sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createJiti, type Jiti, type JitiOptions } from 'jiti';
@@ -43,6 +45,21 @@ const transform: Transform = (options) => {
 export function importModule(absolutePath: string): Promise<unknown> {
   jiti ??= createJiti(import.meta.url, { transform });
   return jiti.import(absolutePath);
+}
+
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * The user's files loaded in this thread so far: those jiti compiled or required (its module
+ * cache is Node's `require.cache`), without dependencies (`node_modules`) and lightbus itself.
+ * An ES module that Node imported natively (plain `.js` of an ESM package, `.mjs`) is not in
+ * that cache and so not listed; the modules given by path are listed by their importer.
+ */
+export function loadedUserFiles(): string[] {
+  const own = [`${packageRoot}src${sep}`, `${packageRoot}dist${sep}`];
+  return Object.keys(createRequire(import.meta.url).cache).filter(
+    (file) => !file.includes(`${sep}node_modules${sep}`) && !own.some((dir) => file.startsWith(dir)),
+  );
 }
 
 /**

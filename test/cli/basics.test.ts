@@ -23,7 +23,7 @@ test('--help lists the commands, and each command has its own complete help', ()
   assert.match(result.stdout, /^\s+run\s/m);
   const help = run('run', '--help');
   assert.equal(help.status, 0);
-  for (const part of ['--workers', '--inline', '--only', '--skip', '--config', '--service-name', '--process-name', '--log-level', 'EXAMPLES', 'Exit codes']) {
+  for (const part of ['--workers', '--inline', '--watch', '--only', '--skip', '--config', '--service-name', '--process-name', '--log-level', 'EXAMPLES', 'Exit codes']) {
     assert.ok(help.stdout.includes(part), `run --help mentions ${part}`);
   }
 });
