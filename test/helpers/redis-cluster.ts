@@ -131,7 +131,7 @@ export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}): Pro
       for (const node of started) {
         const owner = await ask(node.port, async (r) => {
           const slot = Number(await r.cluster('KEYSLOT', key));
-          const shards = (await r.cluster('SLOTS')) as Array<[number, number, [string, number]]>;
+          const shards = (await r.cluster('SLOTS')) as unknown as Array<[number, number, [string, number]]>;
           return shards.find(([from, to]) => slot >= from && slot <= to)?.[2][1];
         }).catch(() => undefined);
         const found = started.find((n) => n.port === owner);
