@@ -14,6 +14,10 @@ import { RedisRpcTransport } from '../../src/transport/redis/rpc-transport.js';
 import { streamKey } from '../../src/transport/wire/events.js';
 import { rpcQueueKey } from '../../src/transport/wire/rpc.js';
 import { newEvent, take } from '../helpers/events.js';
+import { DeadLetterNotFoundError, replayDeadLetter } from '../../src/inspect/dead-letters.js';
+import { scanKeys } from '../../src/inspect/streams.js';
+import { replayStreamKey } from '../../src/transport/replay-stream.js';
+import { encodeDeadLetter, encodeEvent } from '../../src/transport/wire/events.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
 import { testEventsConfig } from './event-conformance.js';
 import { newCall, within } from './rpc-conformance.js';
@@ -101,6 +105,44 @@ describe('multi-key work split per slot', () => {
     for (const api of apis) assert.equal(await raw.llen(rpcQueueKey(api)), 0);
     const ttl = await raw.pttl(rpcQueueKey(apis[0]!));
     assert.equal(ttl, -2, 'the drained queue is gone');
+  });
+});
+
+describe('operations on a cluster', () => {
+  test('inspect finds the streams and queues of every master', async () => {
+    const apis = await apisOnDifferentMasters(3, (api) => streamKey(api, 'e', 'per_api'));
+    for (const api of apis) {
+      await raw.xadd(streamKey(api, 'e', 'per_api'), '*', '', '');
+      await raw.rpush(rpcQueueKey(api), 'x');
+    }
+    const streams = await scanKeys(raw, 't_*:stream', 'stream');
+    const queues = await scanKeys(raw, 't_*:rpc_queue', 'list');
+    for (const api of apis) {
+      assert.ok(streams.includes(streamKey(api, 'e', 'per_api')), `${api}'s stream found`);
+      assert.ok(queues.includes(rpcQueueKey(api)), `${api}'s queue found`);
+    }
+  });
+
+  test('a dead letter replays to its stream, or to its group, on another master, once', async () => {
+    const [api, dlqApi] = await apisOnDifferentMasters(2, (name) => streamKey(name, 'e', 'per_api'));
+    const stream = streamKey(api!, 'e', 'per_api');
+    const dlq = streamKey(dlqApi!, 'dead', 'per_api');
+    const fields = encodeEvent({ id: 'ev-1', api: api!, event: 'e', version: 1, kwargs: { n: 1 } });
+    const letter = async (group: string) =>
+      (await raw.xadd(dlq, '*', ...encodeDeadLetter({ stream, streamId: '1-0', group, reason: 'failed', fields, time: new Date() }))) as string;
+
+    const first = await letter('svc-a');
+    const replayed = await replayDeadLetter(raw, dlq, first, { maxStreamLength: 1000, allGroups: true });
+    assert.deepEqual((await raw.xrange(stream, replayed.streamId, replayed.streamId))[0]?.[1], fields);
+    await assert.rejects(replayDeadLetter(raw, dlq, first, { maxStreamLength: 1000, allGroups: true }), DeadLetterNotFoundError);
+
+    const group = `${api}-listener`;
+    const second = await letter(group);
+    const toGroup = await replayDeadLetter(raw, dlq, second, { maxStreamLength: 1000, listeningGroups: new Set([group]) });
+    assert.equal(toGroup.stream, replayStreamKey(group));
+    const groups = (await raw.xinfo('GROUPS', replayStreamKey(group))) as unknown[][];
+    assert.equal(groups.length, 1, 'the group was created on the replay stream');
+    assert.equal(await raw.xlen(dlq), 0, 'both letters left the dead-letter stream');
   });
 });
 
