@@ -90,12 +90,6 @@ export const RedisConfigSchema = Type.Object(
     ),
     cluster: Type.Optional(RedisClusterConfigSchema),
     sentinel: Type.Optional(RedisSentinelConfigSchema),
-    keys: Type.Optional(
-      Type.Union([Type.Literal('python'), Type.Literal('hash-tagged')], {
-        description:
-          "Key names: 'python' (default), Python Lightbus's own, which a cluster splits per slot; 'hash-tagged', one slot per API ({auth}:rpc_queue), which Python peers cannot read (docs/scaling.md)",
-      }),
-    ),
   },
   { additionalProperties: false },
 );
@@ -205,7 +199,6 @@ export interface ResolvedConfig {
     tls?: NonNullable<Static<typeof RedisConfigSchema>['tls']>;
     cluster?: Static<typeof RedisClusterConfigSchema>;
     sentinel?: Static<typeof RedisSentinelConfigSchema>;
-    keys?: 'python' | 'hash-tagged';
   };
   events: {
     batchSize: number;

@@ -60,10 +60,9 @@ describe('redis.cluster and redis.sentinel', () => {
     assert.match(noPort.message, /redis\.cluster\.nodes\[0\] must name a host and a port/);
   });
 
-  test('a whole block reaches the resolved config, with the key layout', async () => {
-    const config = await load({ redis: { cluster: { nodes: ['redis://127.0.0.1:7000'], natMap: { '10.0.0.1:7000': { host: '127.0.0.1', port: 7000 } } }, keys: 'hash-tagged' } });
+  test('a whole block reaches the resolved config', async () => {
+    const config = await load({ redis: { cluster: { nodes: ['redis://127.0.0.1:7000'], natMap: { '10.0.0.1:7000': { host: '127.0.0.1', port: 7000 } } } } });
     assert.deepEqual(config.redis.cluster, { nodes: ['redis://127.0.0.1:7000'], natMap: { '10.0.0.1:7000': { host: '127.0.0.1', port: 7000 } } });
-    assert.equal(config.redis.keys, 'hash-tagged');
     const sentinel = await load({ redis: { url: 'redis://:pw@127.0.0.1:6379/2', sentinel: { sentinels: ['redis://127.0.0.1:26379'], name: 'mymaster' } } });
     assert.deepEqual(sentinel.redis.sentinel, { sentinels: ['redis://127.0.0.1:26379'], name: 'mymaster' });
   });
