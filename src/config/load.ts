@@ -96,6 +96,8 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
     redis: {
       url: fromFlags.redis?.url ?? fromEnv.redis?.url ?? file.redis?.url ?? CONFIG_DEFAULTS.redis.url,
       ...(tls ? { tls: { ...tls } } : {}),
+      ...(file.redis?.cluster ? { cluster: structuredClone(file.redis.cluster) } : {}),
+      ...(file.redis?.sentinel ? { sentinel: structuredClone(file.redis.sentinel) } : {}),
     },
     events: { ...CONFIG_DEFAULTS.events, ...definedOnly(file.events) },
     rpc: { ...CONFIG_DEFAULTS.rpc, ...definedOnly(file.rpc) },

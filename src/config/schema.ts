@@ -34,6 +34,40 @@ export const ApiConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const RedisNodeUrl = (example: string) =>
+  Type.String({ pattern: '^rediss?://', description: `redis:// or rediss:// URL of one node, with user and password when ACLs need them (${example})` });
+
+export const RedisClusterConfigSchema = Type.Object(
+  {
+    nodes: Type.Array(RedisNodeUrl('redis://user:password@10.0.0.1:7000'), {
+      minItems: 1,
+      description: 'Some nodes of the Redis Cluster to learn the rest from; every node shares their scheme and credentials (rediss:// uses redis.tls)',
+    }),
+    natMap: Type.Optional(
+      Type.Record(Type.String(), Type.Object({ host: Type.String(), port: Type.Integer({ minimum: 1, maximum: 65535 }) }, { additionalProperties: false }), {
+        description: "Addresses the cluster announces (\"10.0.0.1:7000\") mapped to the ones this process reaches them by, as ioredis's natMap",
+      }),
+    ),
+    scaleReads: Type.Optional(
+      Type.Union([Type.Literal('master'), Type.Literal('replica')], {
+        description: "Where the read-only commands of lightbus inspect go: 'master' (default) or 'replica' (may lag a moment); the bus itself always reads masters",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const RedisSentinelConfigSchema = Type.Object(
+  {
+    sentinels: Type.Array(RedisNodeUrl('redis://10.0.0.1:26379'), {
+      minItems: 1,
+      description: "Sentinels to ask where the master is, with the sentinels' own user and password if they need them; redis.url gives the master's credentials, database and TLS (its host is not used)",
+    }),
+    name: Type.String({ minLength: 1, description: 'The master group name the sentinels monitor (sentinel monitor NAME ...)' }),
+  },
+  { additionalProperties: false },
+);
+
 export const RedisConfigSchema = Type.Object(
   {
     url: Type.Optional(
@@ -54,6 +88,8 @@ export const RedisConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    cluster: Type.Optional(RedisClusterConfigSchema),
+    sentinel: Type.Optional(RedisSentinelConfigSchema),
   },
   { additionalProperties: false },
 );
@@ -158,7 +194,12 @@ export interface ResolvedConfig {
   processName: string;
   transport: 'redis' | 'memory';
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
-  redis: { url: string; tls?: NonNullable<Static<typeof RedisConfigSchema>['tls']> };
+  redis: {
+    url: string;
+    tls?: NonNullable<Static<typeof RedisConfigSchema>['tls']>;
+    cluster?: Static<typeof RedisClusterConfigSchema>;
+    sentinel?: Static<typeof RedisSentinelConfigSchema>;
+  };
   events: {
     batchSize: number;
     acknowledgementTimeoutMs: number;

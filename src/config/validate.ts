@@ -8,6 +8,7 @@ import { createAjv, renderValue } from '../core/validator.js';
 import { redactUrl } from '../core/redact-url.js';
 import { LightbusConfigSchema } from './schema.js';
 import { editDistance } from '../util/edit-distance.js';
+import { redisTopologyProblems, TOPOLOGY_ERROR_PATHS } from './redis-topology.js';
 
 /** One thing wrong with a config. */
 export interface ConfigProblem {
@@ -35,6 +36,7 @@ export function findConfigProblems(values: unknown, keyName: (keyPath: string) =
   const check = configSchemaCheck();
   const problems: ConfigProblem[] = [];
   if (!check(values)) problems.push(...explainErrors(check.errors ?? [], keyName));
+  problems.push(...redisTopologyProblems(values, keyName));
   const url = (values as { redis?: { url?: unknown } } | null)?.redis?.url;
   if (typeof url === 'string') {
     const problem = redisUrlProblem(url);
@@ -81,6 +83,8 @@ function explainErrors(errors: readonly ErrorObject[], keyName: (keyPath: string
     }
     // The URL check says more about a bad redis.url than the schema's pattern does.
     if (error.keyword === 'pattern' && error.instancePath === '/redis/url') continue;
+    // A half-configured cluster or sentinel block gets the fix (redis-topology.ts), not "must have required property".
+    if ((error.keyword === 'required' || error.keyword === 'minItems') && TOPOLOGY_ERROR_PATHS.test(error.instancePath)) continue;
     const outermost = byPath.get(error.instancePath);
     if (!outermost || error.schemaPath.length < outermost.schemaPath.length) byPath.set(error.instancePath, error);
   }

@@ -11,6 +11,7 @@ import { decodeEvent, isMalformed } from '../transport/wire/events.js';
 import { globToRegExp, matchesMember, type MemberPattern } from './patterns.js';
 import { isStreamId } from './time.js';
 import { replayStreamKey } from '../transport/replay-stream.js';
+import { isCluster, replayAcrossSlots } from './replay-across-slots.js';
 import type { ProcessInfo } from '../transport/types.js';
 
 /** A dead letter as shown. */
@@ -159,7 +160,9 @@ export async function replayDeadLetter(redis: RedisConnection, deadLetterStream:
   let replayed: Omit<Replayed, 'streamId'> & { streamId: string | null };
   if (options.allGroups) {
     // lua/replay-dead-letter.lua: appended and deleted in one step, so only one replay succeeds.
-    const streamId = await withScripts(redis).lightbusReplayDeadLetter(deadLetterStream, letter.stream, id, maxLength);
+    const streamId = isCluster(redis)
+      ? await replayAcrossSlots(redis, deadLetterStream, id, letter.stream, letter.fields, maxLength)
+      : await withScripts(redis).lightbusReplayDeadLetter(deadLetterStream, letter.stream, id, maxLength);
     replayed = { id, stream: letter.stream, streamId, group: null };
   } else {
     const group = letter.group;
@@ -171,7 +174,9 @@ export async function replayDeadLetter(redis: RedisConnection, deadLetterStream:
     }
     const stream = replayStreamKey(group);
     // lua/replay-dead-letter-to-group.lua: the group is created on the replay stream before anything is written.
-    const streamId = await withScripts(redis).lightbusReplayDeadLetterToGroup(deadLetterStream, stream, id, maxLength, group);
+    const streamId = isCluster(redis)
+      ? await replayAcrossSlots(redis, deadLetterStream, id, stream, letter.fields, maxLength, group)
+      : await withScripts(redis).lightbusReplayDeadLetterToGroup(deadLetterStream, stream, id, maxLength, group);
     replayed = { id, stream, streamId, group };
   }
   if (replayed.streamId === null) throw new DeadLetterNotFoundError(`no dead letter ${id} in ${deadLetterStream} (replayed or deleted meanwhile)`);

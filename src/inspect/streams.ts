@@ -41,12 +41,16 @@ export function streamMayMatch(stream: EventStream, patterns: readonly MemberPat
 /** Every key matching a glob (and of a type), sorted. */
 export async function scanKeys(redis: RedisConnection, match: string, type: 'stream' | 'list'): Promise<string[]> {
   const keys = new Set<string>();
-  let cursor = '0';
-  for (let calls = 0; calls < MAX_SCAN_CALLS; calls++) {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT, 'TYPE', type);
-    for (const key of batch) keys.add(key);
-    cursor = next;
-    if (cursor === '0') break;
+  // A cluster's SCAN sees one node: every master is scanned.
+  const servers = 'nodes' in redis ? redis.nodes('master') : [redis];
+  for (const server of servers) {
+    let cursor = '0';
+    for (let calls = 0; calls < MAX_SCAN_CALLS; calls++) {
+      const [next, batch] = await server.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT, 'TYPE', type);
+      for (const key of batch) keys.add(key);
+      cursor = next;
+      if (cursor === '0') break;
+    }
   }
   return [...keys].sort();
 }

@@ -4,4 +4,4 @@
  * command that connects (`run`, `call`, `inspect ...`) loads one file at its start, not
  * ioredis's 40 CommonJS modules (docs/benchmark.md, "CLI start"). Worker threads never load it.
  */
-export { Redis, type RedisOptions } from 'ioredis';
+export { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';

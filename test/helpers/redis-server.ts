@@ -95,7 +95,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 }
 
 /** A port the kernel just handed out on loopback; free again once the probe closes. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -107,7 +107,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Sends an inline PING and checks for `+PONG`; false on any failure. */
-async function answersPing(port: number): Promise<boolean> {
+export async function answersPing(port: number): Promise<boolean> {
   const socket = new Socket();
   try {
     return await new Promise<boolean>((resolve) => {

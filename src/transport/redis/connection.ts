@@ -3,21 +3,22 @@
  * command queued behind a BLPOP waits for the block to end), and every connection reconnects
  * with capped exponential backoff, logging each loss and each recovery once.
  */
-import { readFileSync } from 'node:fs';
-import { Redis, type RedisOptions } from '../../vendor/ioredis.js';
+import type { Cluster, Redis, RedisOptions } from '../../vendor/ioredis.js';
 import type { Logger } from 'pino';
 import { backoffDelayMs } from '../../util/backoff.js';
 import type { ResolvedConfig } from '../../config/schema.js';
-import { tlsFileProblems } from '../../config/tls-files.js';
-import { ConfigError } from '../../errors.js';
+import { createClient } from './topology.js';
 
-export type RedisConnection = Redis;
+/** One server's connection, or a Redis Cluster's client (one connection per node it talks to). */
+export type RedisConnection = Redis | Cluster;
 
 export interface ConnectionOptions {
   redis: ResolvedConfig['redis'];
   logger: Logger;
   /** What the connection is for, in logs and in `CLIENT LIST` (e.g. `events:send_welcome_email`). */
   role: string;
+  /** Only read-only commands (inspect): a cluster may send them to replicas (redis.cluster.scaleReads). */
+  readOnly?: boolean;
 }
 
 /** Certificate checks that fail because Node does not trust the CA that signed Redis's certificate. */
@@ -51,7 +52,7 @@ export function describeConnectionError(error: Error): string {
   return fix ? `${error.message}: ${fix}` : error.message;
 }
 
-export function createConnection({ redis, logger, role }: ConnectionOptions): RedisConnection {
+export function createConnection({ redis, logger, role, readOnly }: ConnectionOptions): RedisConnection {
   const options: RedisOptions = {
     connectionName: `lightbus:${role}`.replace(/\s/g, '_'),
     // Commands wait for a reconnect instead of failing after a few retries: losing Redis
@@ -66,18 +67,7 @@ export function createConnection({ redis, logger, role }: ConnectionOptions): Re
     // which every loop retries like any other failure.
     enableReadyCheck: false,
   };
-  if (redis.tls) {
-    const problem = tlsFileProblems(redis.tls, process.cwd())[0];
-    if (problem) throw new ConfigError(problem.text, undefined, problem.keyPath);
-    options.tls = {
-      ...(redis.tls.ca ? { ca: readFileSync(redis.tls.ca) } : {}),
-      ...(redis.tls.cert ? { cert: readFileSync(redis.tls.cert) } : {}),
-      ...(redis.tls.key ? { key: readFileSync(redis.tls.key) } : {}),
-      ...(redis.tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: redis.tls.rejectUnauthorized } : {}),
-      ...(redis.tls.servername ? { servername: redis.tls.servername } : {}),
-    };
-  }
-  const connection = new Redis(redis.url, options);
+  const connection = createClient(redis, options, readOnly);
   let lost = false;
   let closing = false;
   connection.on('error', (error: Error) => {
@@ -129,7 +119,8 @@ export async function closeConnection(connection: RedisConnection, blocking: boo
  * still gets its own reply, as soon as it arrives (unlike a `pipeline()`).
  */
 export function inOneWrite<T>(connection: RedisConnection, send: () => T): T {
-  const stream = connection.status === 'ready' ? connection.stream : undefined;
+  // A Cluster has a socket per node and no one stream to cork: its commands go as they come.
+  const stream = connection.status === 'ready' && 'stream' in connection ? connection.stream : undefined;
   if (!stream) return send();
   stream.cork();
   try {

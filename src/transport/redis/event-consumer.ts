@@ -11,6 +11,7 @@ import { NOOP_FIELDS } from '../wire/events.js';
 import type { CommandBatcher } from './command-batcher.js';
 import { closeConnection, inOneWrite, type RedisConnection } from './connection.js';
 import { settleWithin } from '../../util/timeouts.js';
+import { SplitStreamReads } from './split-stream-reads.js';
 
 /** How long `interrupt` lets acks already on the blocking connection get their replies before it drops the connection. */
 const ACK_REPLY_WAIT_MS = 1000;
@@ -32,6 +33,11 @@ export interface RedisGroupBackendOptions {
   blocking: RedisConnection;
   /** Approximate MAXLEN of dead-letter writes; null for none. */
   maxStreamLength: number | null;
+  /**
+   * On a Redis Cluster: a new blocking client for one stream. Reads of several streams are then
+   * split per stream ({@link SplitStreamReads}), and acks never ride on a read's connection.
+   */
+  clusterBlockingClient?: (stream: string) => RedisConnection;
 }
 
 /** {@link GroupBackend} over ioredis for one consumer group and one consumer name. */
@@ -48,6 +54,8 @@ export class RedisGroupBackend implements GroupBackend {
   private ackSendScheduled = false;
   /** Acks sent on the blocking connection and not answered yet. */
   private readonly acksInFlight = new Set<Promise<unknown>>();
+  /** On a cluster, reads of several streams. */
+  private split: SplitStreamReads | undefined;
 
   constructor(options: RedisGroupBackendOptions) {
     this.options = options;
@@ -106,8 +114,15 @@ export class RedisGroupBackend implements GroupBackend {
   }
 
   async readNew(streams: string[], count: number, blockMs: number): Promise<Array<{ stream: string; entries: StreamEntry[] }>> {
-    const { blocking, group, consumer } = this.options;
-    this.blockingClientId ??= Number(await blocking.client('ID'));
+    const { blocking, group, consumer, clusterBlockingClient } = this.options;
+    if (clusterBlockingClient) {
+      if (streams.length > 1) {
+        this.split ??= new SplitStreamReads(this.options.commands, group, consumer, clusterBlockingClient);
+        return this.split.read(streams, count, blockMs);
+      }
+    } else {
+      this.blockingClientId ??= Number(await blocking.client('ID'));
+    }
     this.reading = true;
     try {
       const read = inOneWrite(blocking, () => {
@@ -142,7 +157,8 @@ export class RedisGroupBackend implements GroupBackend {
 
   ackBeforeNextRead(stream: string, ids: string[]): Promise<void> | undefined {
     // Behind a read that is out, an ack would wait for the block to end: the caller acks apart.
-    if (this.reading || this.interrupted || this.options.blocking.status !== 'ready') return undefined;
+    // On a cluster the ack's stream may live on another node than the read's: always apart.
+    if (this.options.clusterBlockingClient || this.reading || this.interrupted || this.options.blocking.status !== 'ready') return undefined;
     return new Promise((resolve, reject) => {
       const queued = this.queuedAcks.get(stream);
       if (queued) queued.push({ ids, resolve, reject });
@@ -197,6 +213,7 @@ export class RedisGroupBackend implements GroupBackend {
     this.interrupted = true;
     this.sendQueuedAcks();
     const { blocking } = this.options;
+    void this.split?.close();
     // Not QUIT: it would queue behind the block until BLOCK times out. Acks ahead of a read
     // are answered before it blocks, so waiting for their replies does not wait for the block.
     if (this.acksInFlight.size === 0) return void closeConnection(blocking, true);
@@ -210,6 +227,7 @@ export class RedisGroupBackend implements GroupBackend {
   }
 
   async close(): Promise<void> {
+    await this.split?.close();
     await closeConnection(this.options.blocking, true);
   }
 }

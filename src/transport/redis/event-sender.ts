@@ -40,7 +40,11 @@ export class EventSender extends TickBatcher {
   private queue: Pending[] = [];
   private chars = 0;
 
-  constructor(connection: RedisConnection, maxStreamLength: number | null) {
+  /**
+   * @param perStream on a Redis Cluster: one script run per stream of a tick, since a script's
+   *   keys must share a slot (decided once here, not per event).
+   */
+  constructor(connection: RedisConnection, maxStreamLength: number | null, private readonly perStream = false) {
     super();
     this.connection = withScripts(connection);
     this.trim = maxStreamLength === null ? '' : String(maxStreamLength);
@@ -67,6 +71,15 @@ export class EventSender extends TickBatcher {
     this.chars = 0;
     this.streams = [];
     this.streamIndex = new Map();
+    if (!this.perStream || streams.length === 1) return this.sendRun(streams, batch);
+    // On a cluster each stream may be on another node: one script run per stream, each in one slot.
+    const byStream = streams.map((): Pending[] => []);
+    for (const event of batch) byStream[event.streamIndex - 1]!.push({ ...event, streamIndex: 1 });
+    return Promise.all(byStream.map((events, i) => this.sendRun([streams[i]!], events))).then(() => undefined);
+  }
+
+  /** One script run of `batch`, whose stream indexes (from 1) point into `streams`. */
+  private sendRun(streams: string[], batch: Pending[]): Promise<void> {
     const runs: unknown[] = [];
     // Only the receivers wait for the reply: the fields are garbage once in the JSON text,
     // rather than copied by every collection while a burst waits for Redis.

@@ -15,6 +15,7 @@ import { CommandBatcher } from './command-batcher.js';
 import { closeConnection, createConnection, type RedisConnection } from './connection.js';
 import { RedisGroupBackend } from './event-consumer.js';
 import { EventSender } from './event-sender.js';
+import { isClusterConfig } from './topology.js';
 import { settleWithin } from '../../util/timeouts.js';
 
 /** How long `close` waits for queued sends and acks to reach Redis. */
@@ -39,7 +40,7 @@ export class RedisEventTransport implements EventTransport {
     this.options = options;
     this.commands = createConnection({ redis: options.redis, logger: options.logger, role: 'events' });
     this.batcher = new CommandBatcher(this.commands);
-    this.sender = new EventSender(this.commands, options.events.maxStreamLength);
+    this.sender = new EventSender(this.commands, options.events.maxStreamLength, isClusterConfig(options.redis));
   }
 
   /** `XADD {stream} MAXLEN ~ N * fields`, in one script run with every other send of the same tick. */
@@ -74,6 +75,7 @@ export class RedisEventTransport implements EventTransport {
         batcher: this.batcher,
         blocking: createConnection({ redis, logger, role: `events:${spec.group}` }),
         maxStreamLength: events.maxStreamLength,
+        ...(isClusterConfig(redis) ? { clusterBlockingClient: (stream: string) => createConnection({ redis, logger, role: `events:${spec.group}:${stream}` }) } : {}),
       });
     const options = groupConsumerOptions(spec, events, logger, backend, () => this.consumers.delete(consumer));
     const consumer: GroupConsumer = new GroupConsumer({ ...options, replayStream: replayStreamKey(spec.group) });

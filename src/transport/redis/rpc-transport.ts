@@ -11,10 +11,12 @@ import type { CallConsumer, CancelWatch, RpcCall, RpcTransport } from '../types.
 import { cancelChannel, DEFAULT_CALL_TIMEOUT_MS, encodeCall, expiryMarkerKey, rpcQueueKey } from '../wire/rpc.js';
 import { refusedPathLog } from '../call-queues.js';
 import { RedisCallConsumer } from './call-consumer.js';
+import { ClusterCallConsumer } from './cluster-call-consumer.js';
 import { RedisCancelWatch } from './cancel-watch.js';
 import { closeConnection, createConnection, inOneWrite, type RedisConnection } from './connection.js';
 import { KeyedBatcher } from './keyed-batcher.js';
-import { withScripts } from './scripts.js';
+import { withScripts, type ScriptedConnection } from './scripts.js';
+import { isClusterConfig } from './topology.js';
 import { settleWithin } from '../../util/timeouts.js';
 
 /** What {@link RedisRpcTransport} needs: where Redis is, where to log. */
@@ -35,7 +37,7 @@ interface OutgoingCall {
 /** Sends calls (a tick's calls to one API as one script run, every API's in one socket write) and hands out {@link CallConsumer}s. */
 export class RedisRpcTransport implements RpcTransport {
   private sender: { connection: RedisConnection; batcher: KeyedBatcher<OutgoingCall> } | undefined;
-  private readonly consumers = new Set<RedisCallConsumer>();
+  private readonly consumers = new Set<CallConsumer & { close(): Promise<void> }>();
   private readonly cancelWatches = new Set<RedisCancelWatch>();
   private readonly refusedPaths = refusedPathLog();
   private closed = false;
@@ -80,7 +82,8 @@ export class RedisRpcTransport implements RpcTransport {
   consume(apis: string[]): CallConsumer {
     if (this.closed) throw new BusClosedError('Cannot consume RPC calls: the RPC transport is closed');
     if (apis.length === 0) throw new TypeError('consume() needs at least one API name');
-    const consumer = new RedisCallConsumer(apis, this.options, this.refusedPaths, () => this.consumers.delete(consumer));
+    const Consumer = isClusterConfig(this.options.redis) ? ClusterCallConsumer : RedisCallConsumer;
+    const consumer: CallConsumer & { close(): Promise<void> } = new Consumer(apis, this.options, this.refusedPaths, () => this.consumers.delete(consumer));
     this.consumers.add(consumer);
     return consumer;
   }
@@ -98,6 +101,7 @@ export class RedisRpcTransport implements RpcTransport {
   private connectSender(): { connection: RedisConnection; batcher: KeyedBatcher<OutgoingCall> } {
     const connection = withScripts(createConnection({ redis: this.options.redis, logger: this.options.logger, role: 'rpc:send' }));
     const markerPrefix = expiryMarkerKey('');
+    if (isClusterConfig(this.options.redis)) return { connection, batcher: new KeyedBatcher<OutgoingCall>(connection, sendCallsPerSlot) };
     // A lone call goes through the script too: the queue's TTL must be set in the same step
     // as the push (a plain PEXPIRE cannot say "only if longer, or none yet").
     const batcher = new KeyedBatcher<OutgoingCall>(connection, (_, queue, calls) => {
@@ -106,4 +110,20 @@ export class RedisRpcTransport implements RpcTransport {
     });
     return { connection, batcher };
   }
+}
+
+/**
+ * On a cluster every marker has a slot of its own and the queue another: the markers are set
+ * first and their replies awaited (a server that pops a call before its marker exists drops
+ * it), then one single-slot script pushes the calls and raises the queue's TTL.
+ */
+async function sendCallsPerSlot(connection: RedisConnection, queue: string, calls: OutgoingCall[]): Promise<unknown> {
+  let ttl = 0;
+  await Promise.all(
+    calls.map((call) => {
+      if (call.ttlMs > ttl) ttl = call.ttlMs;
+      return connection.set(expiryMarkerKey(call.id), '1', 'PX', call.ttlMs);
+    }),
+  );
+  return (connection as ScriptedConnection).lightbusPushCalls(queue, ttl, ...calls.map((call) => call.blob));
 }

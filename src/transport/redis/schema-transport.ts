@@ -8,6 +8,7 @@ import { BusClosedError } from '../../errors.js';
 import type { SchemaTransport } from '../types.js';
 import { decodeSchema, encodeSchema, SCHEMA_SET_KEY, schemaKey } from '../wire/schemas.js';
 import { closeConnection, createConnection, type RedisConnection } from './connection.js';
+import { isClusterConfig } from './topology.js';
 
 /** What {@link RedisSchemaTransport} needs: where Redis is and where to log. */
 export interface RedisSchemaTransportOptions {
@@ -29,11 +30,14 @@ export class RedisSchemaTransport implements SchemaTransport {
 
   /** Publishes one API's schema for `ttlMs` (`SET ... PX` is the contract's SET + EXPIRE in one command). */
   async store(api: string, schema: unknown, ttlMs: number): Promise<void> {
-    const results = await this.redis()
-      .pipeline()
-      .set(schemaKey(api), encodeSchema(schema), 'PX', Math.max(1, Math.round(ttlMs)))
-      .sadd(SCHEMA_SET_KEY, api)
-      .exec();
+    const redis = this.redis();
+    const ttl = Math.max(1, Math.round(ttlMs));
+    if (isClusterConfig(this.options.redis)) {
+      // The key and the set are in different slots: two commands, which a pipeline on a cluster refuses.
+      await Promise.all([redis.set(schemaKey(api), encodeSchema(schema), 'PX', ttl), redis.sadd(SCHEMA_SET_KEY, api)]);
+      return;
+    }
+    const results = await redis.pipeline().set(schemaKey(api), encodeSchema(schema), 'PX', ttl).sadd(SCHEMA_SET_KEY, api).exec();
     const failure = results?.find(([error]) => error)?.[0];
     if (!results || failure) throw failure ?? new Error('Redis pipeline storing a schema was aborted');
   }
@@ -43,7 +47,10 @@ export class RedisSchemaTransport implements SchemaTransport {
     const redis = this.redis();
     const apis = (await redis.smembers(SCHEMA_SET_KEY)).sort();
     if (apis.length === 0) return {};
-    const values = await redis.mget(...apis.map(schemaKey));
+    // An MGET of keys in several slots fails on a cluster: one GET each there.
+    const values = isClusterConfig(this.options.redis)
+      ? await Promise.all(apis.map((api) => redis.get(schemaKey(api))))
+      : await redis.mget(...apis.map(schemaKey));
     const schemas: Record<string, unknown> = {};
     apis.forEach((api, index) => {
       const json = values[index];

@@ -57,6 +57,10 @@ export interface LightbusScripts {
   lightbusXadds(numberOfKeys: number, ...keysThenArgs: string[]): Promise<Array<string | Error>>;
   /** replay-dead-letter.lua */
   lightbusReplayDeadLetter(deadLetterStream: string, stream: string, id: string, maxLength: string): Promise<string | null>;
+  /** take-marker.lua (on a cluster) */
+  lightbusTakeMarker(marker: string): Promise<number>;
+  /** push-calls.lua (on a cluster) */
+  lightbusPushCalls(queue: string, ttlMs: number, ...blobs: string[]): Promise<number>;
   /** replay-dead-letter-to-group.lua */
   lightbusReplayDeadLetterToGroup(deadLetterStream: string, replayStream: string, id: string, maxLength: string, group: string): Promise<string | null>;
 }

@@ -1,0 +1,191 @@
+/**
+ * Private Redis topologies for tests, on free loopback ports, stopped by pid (never by name):
+ * a Redis Cluster of 3 masters (optionally a replica each, for failovers), made with
+ * `redis-cli --cluster create`, and a Sentinel setup (a master, a replica, one sentinel with
+ * quorum 1). Start one per test file: a cluster takes about a second to form.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { answersPing, freePort } from './redis-server.js';
+
+const POLL_MS = 100;
+const FORM_TIMEOUT_MS = 20_000;
+const STOP_GRACE_MS = 3000;
+
+/** One redis-server (or sentinel) process of a topology. */
+export interface TopologyNode {
+  readonly port: number;
+  readonly url: string;
+  readonly pid: number;
+  /** SIGKILL, then wait for the exit: a crash. */
+  kill(): Promise<void>;
+}
+
+export interface RedisCluster {
+  /** Every node's `redis://127.0.0.1:{port}`, masters first as created. */
+  readonly nodes: TopologyNode[];
+  /** The URLs for `redis.cluster.nodes`. */
+  readonly urls: string[];
+  /** The node serving `key`'s slot now (asks CLUSTER NODES / KEYSLOT). */
+  masterOf(key: string): Promise<TopologyNode>;
+  stop(): Promise<void>;
+}
+
+export interface RedisSentinel {
+  readonly master: TopologyNode;
+  readonly replica: TopologyNode;
+  readonly sentinel: TopologyNode;
+  /** The master group name. */
+  readonly name: string;
+  /** The sentinel URLs for `redis.sentinel.sentinels`. */
+  readonly sentinelUrls: string[];
+  stop(): Promise<void>;
+}
+
+function startProcess(args: string[], port: number): TopologyNode & { stop(): Promise<void> } {
+  const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const terminate = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    const lingering = await Promise.race([exited.then(() => false), sleep(STOP_GRACE_MS).then(() => true)]);
+    if (lingering) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    pid: child.pid ?? -1,
+    kill: () => terminate('SIGKILL'),
+    async stop() {
+      await terminate('SIGTERM');
+      process.removeListener('exit', killOnExit);
+    },
+  };
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = FORM_TIMEOUT_MS): Promise<void> {
+  for (let waited = 0; waited < timeoutMs; waited += POLL_MS) {
+    if (await check().catch(() => false)) return;
+    await sleep(POLL_MS);
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+}
+
+async function ask<T>(port: number, run: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    return await run(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Starts 3 masters (and `replicas` replicas of each) as one cluster; resolves once every node says cluster_state:ok. */
+export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}): Promise<RedisCluster> {
+  const replicas = options.replicas ?? 0;
+  const dir = mkdtempSync(join(tmpdir(), 'lightbus-cluster-'));
+  const started: Array<TopologyNode & { stop(): Promise<void> }> = [];
+  try {
+    for (let i = 0; i < 3 * (1 + replicas); i++) {
+      const port = await freePort();
+      const busPort = await freePort();
+      started.push(
+        startProcess(
+          ['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+            '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '1000',
+            '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
+          port,
+        ),
+      );
+    }
+    for (const node of started) await waitUntil(`redis-server on ${node.port} answering`, () => answersPing(node.port));
+    const created = spawnSync(
+      'redis-cli',
+      ['--cluster', 'create', ...started.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
+      { encoding: 'utf8', timeout: FORM_TIMEOUT_MS },
+    );
+    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
+    for (const node of started) {
+      await waitUntil(`cluster_state:ok on ${node.port}`, () => ask(node.port, async (r) => String(await r.cluster('INFO')).includes('cluster_state:ok')));
+    }
+  } catch (error) {
+    await Promise.all(started.map((node) => node.stop()));
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    nodes: started,
+    urls: started.map((node) => node.url),
+    async masterOf(key) {
+      for (const node of started) {
+        const owner = await ask(node.port, async (r) => {
+          const slot = Number(await r.cluster('KEYSLOT', key));
+          const shards = (await r.cluster('SLOTS')) as unknown as Array<[number, number, [string, number]]>;
+          return shards.find(([from, to]) => slot >= from && slot <= to)?.[2][1];
+        }).catch(() => undefined);
+        const found = started.find((n) => n.port === owner);
+        if (found) return found;
+      }
+      throw new Error(`no live node knows who serves ${key}`);
+    },
+    async stop() {
+      await Promise.all(started.map((node) => node.stop()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts a master, its replica and one sentinel watching them (quorum 1, down after 1 s). */
+export async function startRedisSentinel(name = 'lightbus-test'): Promise<RedisSentinel> {
+  const dir = mkdtempSync(join(tmpdir(), 'lightbus-sentinel-'));
+  const started: Array<TopologyNode & { stop(): Promise<void> }> = [];
+  try {
+    const masterPort = await freePort();
+    const replicaPort = await freePort();
+    const sentinelPort = await freePort();
+    const plain = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
+    const master = startProcess(['--port', String(masterPort), ...plain], masterPort);
+    started.push(master);
+    const replica = startProcess(['--port', String(replicaPort), '--replicaof', '127.0.0.1', String(masterPort), ...plain], replicaPort);
+    started.push(replica);
+    const config = join(dir, 'sentinel.conf');
+    writeFileSync(
+      config,
+      [`port ${sentinelPort}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
+        `sentinel down-after-milliseconds ${name} 1000`, `sentinel failover-timeout ${name} 5000`, ''].join('\n'),
+    );
+    const sentinel = startProcess([config, '--sentinel'], sentinelPort);
+    started.push(sentinel);
+    for (const node of started) await waitUntil(`${node.port} answering`, () => answersPing(node.port));
+    await waitUntil('the replica in sync', () => ask(masterPort, async (r) => String(await r.info('replication')).includes('connected_slaves:1')));
+    await waitUntil('the sentinel seeing the master', () =>
+      ask(sentinelPort, async (r) => Array.isArray(await r.call('SENTINEL', 'get-master-addr-by-name', name))),
+    );
+    return {
+      master,
+      replica,
+      sentinel,
+      name,
+      sentinelUrls: [sentinel.url],
+      async stop() {
+        await Promise.all(started.map((node) => node.stop()));
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((node) => node.stop()));
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
