@@ -23,6 +23,7 @@ import { measureRpcThroughput } from './scenarios/rpc-throughput.js';
 import { measureValidationCost } from './scenarios/validation-cost.js';
 import { measureEventThroughput } from './scenarios/event-throughput.js';
 import { measureCrashRedelivery } from './scenarios/crash-redelivery.js';
+import { measureTracingCost } from './scenarios/tracing-cost.js';
 
 const session = new Session(170_000);
 
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
   m.rpcLatency = await session.step('RPC round trip, 1 in flight', 30_000, () => measureRpcLatency(ctx));
   m.rpcThroughput = await session.step('RPC throughput, 64 in flight', 30_000, () => measureRpcThroughput(ctx));
   m.validation = await session.step('validation on vs off', 60_000, () => measureValidationCost(ctx));
+  // Before the crash: its replacement thread would be one more to switch.
+  m.tracing = await session.step('tracing off vs on', 60_000, () => measureTracingCost(ctx));
   m.events = await session.step('event throughput, fire to handled', 90_000, () => measureEventThroughput(ctx));
   m.crash = await session.step('redelivery after a worker crash', 40_000, () => measureCrashRedelivery(ctx));
   await sleep(200);

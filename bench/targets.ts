@@ -12,7 +12,8 @@ import type { StreamFloor } from './scenarios/floor-streams.js';
 import type { ValidationCost } from './scenarios/validation-cost.js';
 import type { EventThroughput } from './scenarios/event-throughput.js';
 import type { CrashRedelivery } from './scenarios/crash-redelivery.js';
-import type { RpcThroughput } from './scenarios/rpc-throughput.js';
+import { IN_FLIGHT, type RpcThroughput } from './scenarios/rpc-throughput.js';
+import type { TracingCost } from './scenarios/tracing-cost.js';
 
 export const TARGETS = {
   rpcP50TimesFloor: 2,
@@ -33,6 +34,7 @@ export interface Measured {
   validation?: ValidationCost | undefined;
   events?: EventThroughput | undefined;
   crash?: CrashRedelivery | undefined;
+  tracing?: TracingCost | undefined;
   rssAfterRun?: number | undefined;
 }
 
@@ -137,5 +139,17 @@ export function buildRows(m: Measured): Row[] {
       note: `(p50 ${formatMs(m.validation.on.p50)} validated vs ${formatMs(m.validation.off.p50)} not, ${m.validation.on.count} calls each, interleaved)`,
     });
   }
+  if (m.tracing) rows.push(...tracingRows(m.tracing));
   return rows;
+}
+
+/** Figure 7: the same RPC figures with tracing off (no SDK) and on (in-memory exporter), in blocks that alternate. */
+function tracingRows(t: TracingCost): Row[] {
+  const spans = `${t.spans.caller.toLocaleString('en-US')} spans exported here and ${t.spans.workers.toLocaleString('en-US')} in the child's workers for ${t.tracedCalls.toLocaleString('en-US')} traced calls`;
+  return [
+    { id: 'tracing_off_rpc_p50_ms', label: '7a. RPC p50, tracing off (no SDK)', value: t.off.latency.p50, unit: 'ms', note: `(p99 ${formatMs(t.off.latency.p99)}, ${t.off.latency.count} calls)` },
+    { id: 'tracing_on_rpc_p50_ms', label: '7b. RPC p50, tracing on (in-memory exporter)', value: t.on.latency.p50, unit: 'ms', note: `(p99 ${formatMs(t.on.latency.p99)}, ${t.on.latency.count} calls)` },
+    { id: 'tracing_off_rpc_per_s', label: `7c. RPC/s, ${IN_FLIGHT} in flight, tracing off`, value: t.off.perSecond, unit: '/s' },
+    { id: 'tracing_on_rpc_per_s', label: `7d. RPC/s, ${IN_FLIGHT} in flight, tracing on`, value: t.on.perSecond, unit: '/s', note: `(${spans})` },
+  ];
 }

@@ -16,6 +16,7 @@ import type { Invoker } from './invoker.js';
 import { WorkerPool } from './pool.js';
 import type { ClientCommand, Outcome, Registrations } from './protocol.js';
 import { importedServingWarning } from '../util/module-origins.js';
+import { flushSpans } from '../tracing/tracer.js';
 
 export type Feature = 'rpcs' | 'events' | 'tasks';
 
@@ -38,6 +39,8 @@ const POOL_CLOSE_GRACE_MS = 2000;
 const REDIS_WAIT_NOTICE_MS = 3000;
 /** What closing the connections gets when the handlers used up the whole grace period. */
 const MIN_CLOSE_MS = 500;
+/** How long stopping waits for this thread's tracing SDK, if any, to export what it buffers. */
+const SPAN_FLUSH_MS = 1000;
 
 /** Thrown by {@link BusRunner.start} when {@link BusRunner.stop} was called before it was done. */
 class StoppedWhileStarting extends Error {
@@ -174,6 +177,8 @@ export class BusRunner {
           logger.warn({ redis: redactUrl(this.options.config.redis.url), waitedMs: closeMs }, 'Redis did not answer while closing; leaving without it');
         }
         await this.executor?.close(POOL_CLOSE_GRACE_MS);
+        // With --inline the handlers ran here, and so did the SDK that buffers their spans.
+        await flushSpans(SPAN_FLUSH_MS);
       } catch (error) {
         logger.error({ err: error }, 'error while stopping');
         exitCode ||= 1;
