@@ -147,19 +147,19 @@ export class Bus {
   call<N extends keyof RemoteRpcs & string>(rpc: N, params: RemoteRpcs[N]['params'], options?: CallOptions): Promise<RemoteRpcs[N]['result']>;
   call<N extends string>(rpc: UntypedName<N, RemoteRpcs>, params: Record<string, unknown>, options?: CallOptions): Promise<unknown>;
   call(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions = {}): Promise<unknown> {
-    if (tracingOn()) return this.tracedCall(rpc, params, options);
+    // Traced: inside its `rpc.call` span, whose context goes with the call (src/tracing/).
+    const target = tracingOn() ? this.tracedTarget(rpc) : undefined;
+    if (target) return traceRpcCall(target.api, target.name, (trace) => this.sendCall(rpc, params, options, trace));
     return this.sendCall(rpc, params, options);
   }
 
-  /** The call inside its `rpc.call` span, whose context goes with it (src/tracing/). */
-  private tracedCall(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions): Promise<unknown> {
-    let target: { api: string; name: string };
+  /** What a traced send's span names; undefined for a bad name, which the send rejects. */
+  private tracedTarget(ref: RpcRef | EventRef | string): { api: string; name: string } | undefined {
     try {
-      target = this.target(rpc);
+      return this.target(ref);
     } catch {
-      return this.sendCall(rpc, params, options); // rejects, naming the bad name
+      return undefined;
     }
-    return traceRpcCall(target.api, target.name, (trace) => this.sendCall(rpc, params, options, trace));
   }
 
   private sendCall(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions, trace?: TraceHeaders): Promise<unknown> {
@@ -222,12 +222,8 @@ export class Bus {
   /** The fire inside its `event.fire` span, whose context is written with the event (src/tracing/). */
   private async tracedFire(event: EventRef | string, params: Record<string, unknown>, options: FireOptions): Promise<FiredEvent> {
     const { config } = this.readyValue ?? (await this.ready());
-    let target: { api: string; name: string };
-    try {
-      target = this.target(event);
-    } catch {
-      return this.sendFire(event, params, options); // rejects, naming the bad name
-    }
+    const target = this.tracedTarget(event);
+    if (!target) return this.sendFire(event, params, options);
     const stream = streamKey(target.api, target.name, config.events.streamUse);
     return traceFire(target.api, target.name, stream, (trace) => this.sendFire(event, params, options, trace));
   }
