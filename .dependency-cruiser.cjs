@@ -16,6 +16,7 @@ const LAYERS = [
   ['schema'],
   ['client'],
   ['runtime'],
+  ['tracing'],
   ['transport'],
   ['config'],
   ['api'],

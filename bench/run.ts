@@ -24,6 +24,7 @@ import { measureValidationCost } from './scenarios/validation-cost.js';
 import { measureEventThroughput } from './scenarios/event-throughput.js';
 import { measureCrashRedelivery } from './scenarios/crash-redelivery.js';
 import { measureOrderedEvents } from './scenarios/ordered-events.js';
+import { measureTracingCost } from './scenarios/tracing-cost.js';
 
 const session = new Session(260_000);
 
@@ -43,6 +44,8 @@ async function main(): Promise<void> {
   m.rpcLatency = await session.step('RPC round trip, 1 in flight', 30_000, () => measureRpcLatency(ctx));
   m.rpcThroughput = await session.step('RPC throughput, 64 in flight', 30_000, () => measureRpcThroughput(ctx));
   m.validation = await session.step('validation on vs off', 60_000, () => measureValidationCost(ctx));
+  // Before the crash: its replacement thread would be one more to switch.
+  m.tracing = await session.step('tracing off vs on', 60_000, () => measureTracingCost(ctx));
   m.events = await session.step('event throughput, fire to handled', 90_000, () => measureEventThroughput(ctx));
   m.ordered = await session.step('orderBy listener: throughput, and latency at 20,000 events/s', 90_000, () => measureOrderedEvents(ctx));
   m.crash = await session.step('redelivery after a worker crash', 40_000, () => measureCrashRedelivery(ctx));

@@ -13,8 +13,9 @@ import type { StreamFloor } from './scenarios/floor-streams.js';
 import type { ValidationCost } from './scenarios/validation-cost.js';
 import type { EventThroughput } from './scenarios/event-throughput.js';
 import type { CrashRedelivery } from './scenarios/crash-redelivery.js';
-import type { RpcThroughput } from './scenarios/rpc-throughput.js';
 import type { OrderedEvents } from './scenarios/ordered-events.js';
+import { IN_FLIGHT, type RpcThroughput } from './scenarios/rpc-throughput.js';
+import type { TracingCost } from './scenarios/tracing-cost.js';
 
 export const TARGETS = {
   rpcP50TimesFloor: 2,
@@ -38,6 +39,7 @@ export interface Measured {
   events?: EventThroughput | undefined;
   crash?: CrashRedelivery | undefined;
   ordered?: OrderedEvents | undefined;
+  tracing?: TracingCost | undefined;
   rssAfterRun?: number | undefined;
 }
 
@@ -147,7 +149,7 @@ export function buildRows(m: Measured): Row[] {
     const { ordered } = m;
     rows.push({
       id: 'ordered_events_per_s',
-      label: '7. Events, orderBy listener, 2 workers',
+      label: '8. Events, orderBy listener, 2 workers',
       value: ordered.perSecond,
       unit: '/s',
       ...(m.streamFloor ? { floor: { value: m.streamFloor.xaddPipelinePerSecond, label: 'XADD pipelined' } } : {}),
@@ -156,12 +158,24 @@ export function buildRows(m: Measured): Row[] {
     });
     rows.push({
       id: 'ordered_steady_p99_ms',
-      label: `8. orderBy listener, p99 fire to handled at ${formatRate(ordered.steady.rate)}`,
+      label: `9. orderBy listener, p99 fire to handled at ${formatRate(ordered.steady.rate)}`,
       value: ordered.steady.p99,
       unit: 'ms',
       target: { text: `< ${TARGETS.orderedSteadyP99Ms} ms`, pass: ordered.steady.p99 < TARGETS.orderedSteadyP99Ms },
       note: `(${ordered.steady.count.toLocaleString('en-US')} events fired at ${formatRate(ordered.steady.achievedRate)}; p50 ${formatMs(ordered.steady.p50)}, max ${formatMs(ordered.steady.max)})`,
     });
   }
+  if (m.tracing) rows.push(...tracingRows(m.tracing));
   return rows;
+}
+
+/** Figure 7: the same RPC figures with tracing off (no SDK) and on (in-memory exporter), in blocks that alternate. */
+function tracingRows(t: TracingCost): Row[] {
+  const spans = `${t.spans.caller.toLocaleString('en-US')} spans exported here and ${t.spans.workers.toLocaleString('en-US')} in the child's workers for ${t.tracedCalls.toLocaleString('en-US')} traced calls`;
+  return [
+    { id: 'tracing_off_rpc_p50_ms', label: '7a. RPC p50, tracing off (no SDK)', value: t.off.latency.p50, unit: 'ms', note: `(p99 ${formatMs(t.off.latency.p99)}, ${t.off.latency.count} calls)` },
+    { id: 'tracing_on_rpc_p50_ms', label: '7b. RPC p50, tracing on (in-memory exporter)', value: t.on.latency.p50, unit: 'ms', note: `(p99 ${formatMs(t.on.latency.p99)}, ${t.on.latency.count} calls)` },
+    { id: 'tracing_off_rpc_per_s', label: `7c. RPC/s, ${IN_FLIGHT} in flight, tracing off`, value: t.off.perSecond, unit: '/s' },
+    { id: 'tracing_on_rpc_per_s', label: `7d. RPC/s, ${IN_FLIGHT} in flight, tracing on`, value: t.on.perSecond, unit: '/s', note: `(${spans})` },
+  ];
 }

@@ -30,4 +30,6 @@ export interface BenchContext {
   childReadyAt: number;
   /** CPU time of this process, the child and redis-server. */
   cpu: CpuMeter;
+  /** The file whose word ("on"/"off") the child's workers follow to trace or not (bench/fixtures/tracing-switch.ts). */
+  tracingSwitch: string;
 }

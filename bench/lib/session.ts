@@ -74,11 +74,14 @@ export class Session {
     const configPath = join(this.tmpDir, 'lightbus.config.json');
     const redis = { url: this.redisUrl };
     writeFileSync(configPath, JSON.stringify({ ...extraConfig, serviceName: childService, redis, logLevel: 'warn', apis: noValidation }));
+    // The child's workers start with tracing off (bench/fixtures/tracing-switch.ts).
+    const tracingSwitch = join(this.tmpDir, 'tracing-switch');
+    writeFileSync(tracingSwitch, 'off');
     const child = spawnLightbus({
       module: 'bench/fixtures/bench-bus.ts',
       workers: WORKERS,
       configPath,
-      env: { BENCH_PREFIX: this.runId },
+      env: { BENCH_PREFIX: this.runId, BENCH_TRACING_SWITCH: tracingSwitch },
       logPath: join(this.tmpDir, 'lightbus-run.log'),
       // e.g. BENCH_CHILD_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' (NODE_OPTIONS refuses --cpu-prof).
       nodeArgs: process.env['BENCH_CHILD_NODE_ARGS']?.split(' ').filter(Boolean) ?? [],
@@ -96,7 +99,7 @@ export class Session {
       `starting lightbus run --workers ${WORKERS}`,
     );
     const cpu = new CpuMeter(child.pid, await this.localRedisPid(), cpus().length);
-    return { runId: this.runId, redisUrl: this.redisUrl, redis: this.redis, tmpDir: this.tmpDir, apis, caller, child, childService, cpu, ...started };
+    return { runId: this.runId, redisUrl: this.redisUrl, redis: this.redis, tmpDir: this.tmpDir, apis, caller, child, childService, cpu, tracingSwitch, ...started };
   }
 
   /** Closes the caller, stops the child by pid, deletes this run's Redis keys, and the scratch directory unless something failed. Runs once. */

@@ -10,7 +10,10 @@ import { MessageChecks } from '../runtime/message-checks.js';
 import { currentExecutionId } from '../runtime/execution-context.js';
 import type { FiredEvent, ListenerDescriptor, OnErrorPolicy } from '../runtime/protocol.js';
 import type { BusHooks, IncomingEvent, LifecycleHook, RpcFunction } from '../runtime/registry.js';
-import type { Since } from '../transport/types.js';
+import type { Since, TraceHeaders } from '../transport/types.js';
+import { streamKey } from '../transport/wire/events.js';
+import { traceFire, traceRpcCall } from '../tracing/client-spans.js';
+import { tracingOn } from '../tracing/tracer.js';
 import { toJsonValue } from '../transport/wire/json-values.js';
 import type { BusBackend, CommandRequest } from '../runtime/bus-backend.js';
 import type { Logger } from 'pino';
@@ -144,20 +147,36 @@ export class Bus {
   call<N extends keyof RemoteRpcs & string>(rpc: N, params: RemoteRpcs[N]['params'], options?: CallOptions): Promise<RemoteRpcs[N]['result']>;
   call<N extends string>(rpc: UntypedName<N, RemoteRpcs>, params: Record<string, unknown>, options?: CallOptions): Promise<unknown>;
   call(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions = {}): Promise<unknown> {
+    // Traced: inside its `rpc.call` span, whose context goes with the call (src/tracing/).
+    const target = tracingOn() ? this.tracedTarget(rpc) : undefined;
+    if (target) return traceRpcCall(target.api, target.name, (trace) => this.sendCall(rpc, params, options, trace));
+    return this.sendCall(rpc, params, options);
+  }
+
+  /** What a traced send's span names; undefined for a bad name, which the send rejects. */
+  private tracedTarget(ref: RpcRef | EventRef | string): { api: string; name: string } | undefined {
+    try {
+      return this.target(ref);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private sendCall(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions, trace?: TraceHeaders): Promise<unknown> {
     // Without hooks nothing needs awaiting around the request: no async frame per call (as for fire).
     const ready = this.readyValue;
-    if (ready === undefined || this.backend.registry.hooks.length > 0) return this.callWithHooks(rpc, params, options);
+    if (ready === undefined || this.backend.registry.hooks.length > 0) return this.callWithHooks(rpc, params, options, trace);
     try {
-      const command = this.callCommand(rpc, params, options, ready);
+      const command = this.callCommand(rpc, params, options, ready, trace);
       return this.backend.request(command, options.signal).then((value) => ready.checks.rpcResult('incoming', command.api, command.procedure, value));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  private async callWithHooks(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions): Promise<unknown> {
+  private async callWithHooks(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions, trace: TraceHeaders | undefined): Promise<unknown> {
     const ready = this.readyValue ?? (await this.ready());
-    const command = this.callCommand(rpc, params, options, ready);
+    const command = this.callCommand(rpc, params, options, ready, trace);
     const info = { api: command.api, procedure: command.procedure, params: command.kwargs };
     await this.hook('beforeRpcCall', info);
     try {
@@ -176,6 +195,7 @@ export class Bus {
     params: Record<string, unknown>,
     options: CallOptions,
     { checks, config }: { config: ResolvedConfig; checks: MessageChecks },
+    trace: TraceHeaders | undefined,
   ): Extract<CommandRequest, { type: 'call' }> {
     const { api, name } = this.target(rpc);
     if (typeof rpc !== 'string') this.backend.registry.knowRpc(rpc);
@@ -186,6 +206,7 @@ export class Bus {
     const executionId = currentExecutionId();
     if (executionId !== undefined) command.executionId = executionId;
     if (options.signal) command.withdrawable = true;
+    if (trace) command.trace = trace;
     return command;
   }
 
@@ -194,18 +215,32 @@ export class Bus {
   fire<N extends keyof RemoteEvents & string>(event: N, params: RemoteEvents[N]['params'], options?: FireOptions): Promise<FiredEvent>;
   fire<N extends string>(event: UntypedName<N, RemoteEvents>, params: Record<string, unknown>, options?: FireOptions): Promise<FiredEvent>;
   fire(event: EventRef | string, params: Record<string, unknown>, options: FireOptions = {}): Promise<FiredEvent> {
+    if (tracingOn()) return this.tracedFire(event, params, options);
+    return this.sendFire(event, params, options);
+  }
+
+  /** The fire inside its `event.fire` span, whose context is written with the event (src/tracing/). */
+  private async tracedFire(event: EventRef | string, params: Record<string, unknown>, options: FireOptions): Promise<FiredEvent> {
+    const { config } = this.readyValue ?? (await this.ready());
+    const target = this.tracedTarget(event);
+    if (!target) return this.sendFire(event, params, options);
+    const stream = streamKey(target.api, target.name, config.events.streamUse);
+    return traceFire(target.api, target.name, stream, (trace) => this.sendFire(event, params, options, trace));
+  }
+
+  private sendFire(event: EventRef | string, params: Record<string, unknown>, options: FireOptions, trace?: TraceHeaders): Promise<FiredEvent> {
     // Without hooks nothing needs awaiting before the request: no async frame per fire, which a
     // burst of thousands of fires (all alive at once) pays for in garbage collection.
-    if (this.readyValue === undefined || this.backend.registry.hooks.length > 0) return this.fireWithHooks(event, params, options);
+    if (this.readyValue === undefined || this.backend.registry.hooks.length > 0) return this.fireWithHooks(event, params, options, trace);
     try {
-      return this.backend.request(this.fireCommand(event, params, options, this.readyValue)) as Promise<FiredEvent>;
+      return this.backend.request(this.fireCommand(event, params, options, this.readyValue, trace)) as Promise<FiredEvent>;
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  private async fireWithHooks(event: EventRef | string, params: Record<string, unknown>, options: FireOptions): Promise<FiredEvent> {
-    const command = this.fireCommand(event, params, options, this.readyValue ?? (await this.ready()));
+  private async fireWithHooks(event: EventRef | string, params: Record<string, unknown>, options: FireOptions, trace: TraceHeaders | undefined): Promise<FiredEvent> {
+    const command = this.fireCommand(event, params, options, this.readyValue ?? (await this.ready()), trace);
     const info = { api: command.api, event: command.event, params: command.kwargs };
     await this.hook('beforeEventSend', info);
     try {
@@ -224,6 +259,7 @@ export class Bus {
     params: Record<string, unknown>,
     options: FireOptions,
     { checks, config }: { config: ResolvedConfig; checks: MessageChecks },
+    trace: TraceHeaders | undefined,
   ): Extract<CommandRequest, { type: 'fire' }> {
     const { api, name } = this.target(event);
     if (typeof event !== 'string') this.backend.registry.knowEvent(event);
@@ -231,6 +267,7 @@ export class Bus {
     const command: Extract<CommandRequest, { type: 'fire' }> = { type: 'fire', api, event: name, kwargs, timeoutMs: options.timeoutMs ?? apiConfig(config, api).fireTimeoutMs };
     const executionId = currentExecutionId();
     if (executionId !== undefined) command.executionId = executionId;
+    if (trace) command.trace = trace;
     return command;
   }
 

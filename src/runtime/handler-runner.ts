@@ -16,6 +16,8 @@ import { backoffDelayMs } from '../util/backoff.js';
 import { sleep, withTimeout } from '../util/timeouts.js';
 import type { Outcome } from './protocol.js';
 import type { BusHooks, IncomingEvent, Registry } from './registry.js';
+import { traceEventHandling, traceRpcExecution, type EventSource } from '../tracing/handler-spans.js';
+import { tracingOn } from '../tracing/tracer.js';
 
 /**
  * Told as each event of a batch gets its final outcome (after its retries): event `index` is
@@ -40,7 +42,7 @@ export class HandlerRunner {
   constructor(
     private readonly registry: Registry,
     validator: SchemaValidator,
-    config: Pick<ResolvedConfig, 'apis'>,
+    private readonly config: Pick<ResolvedConfig, 'apis' | 'serviceName' | 'events'>,
     private readonly logger: Logger,
   ) {
     this.checks = new MessageChecks(registry, validator, config, logger);
@@ -51,7 +53,13 @@ export class HandlerRunner {
    * handler (the worker aborts it); a call withdrawn or past its deadline before the handler
    * starts is not run.
    */
-  async runRpc(call: RpcCall, executionId: number, context = new RpcCallContext(call.id, call.deadline)): Promise<Outcome> {
+  runRpc(call: RpcCall, executionId: number, context = new RpcCallContext(call.id, call.deadline)): Promise<Outcome> {
+    // With an SDK registered, the handler runs inside its `rpc.execute` span (src/tracing/).
+    if (tracingOn()) return traceRpcExecution(call, () => this.executeRpc(call, executionId, context));
+    return this.executeRpc(call, executionId, context);
+  }
+
+  private async executeRpc(call: RpcCall, executionId: number, context: RpcCallContext): Promise<Outcome> {
     const gone = context.abortReason ?? (context.remainingMs() === 0 ? new DeadlineExceededError(`RPC ${call.api}.${call.procedure} was not started: its caller's deadline had passed`) : undefined);
     if (gone) {
       // Nobody waits for this call any more: not a failure of the handler, which never ran.
@@ -127,7 +135,11 @@ export class HandlerRunner {
         continue;
       }
       for (let attempt = 1; attempt <= attempts; attempt++) {
-        if (this.registry.hooks.length > 0) {
+        if (tracingOn()) {
+          // Each attempt in an `event.handle` span of its own (src/tracing/).
+          const handle = () => this.runOneEvent(listenerName, handler, descriptor.deadlineMs, message, event, executionId);
+          outcome = await traceEventHandling(this.eventSource(listenerName), message, attempt, handle);
+        } else if (this.registry.hooks.length > 0) {
           outcome = await this.runOneEventWithHooks(listenerName, handler, descriptor.deadlineMs, message, event, executionId);
         } else {
           // Without hooks the handler's own promise is the only one awaited per event: with
@@ -166,6 +178,29 @@ export class HandlerRunner {
       this.logger.warn({ listener: listenerName, event: `${message.api}.${message.event}`, eventId: message.id, streamId: message.streamId, reason: error.message.slice(0, 500) }, 'event parameters failed validation; the handler did not run');
       return { ok: false, error: serializeError(error) };
     }
+  }
+
+  /** One attempt at one event, hooks or none: the traced path, which makes promises anyway. */
+  private async runOneEvent(
+    listenerName: string,
+    handler: (event: IncomingEvent) => unknown,
+    deadlineMs: number | undefined,
+    message: EventMessage & { streamId: string },
+    event: IncomingEvent,
+    executionId: number,
+  ): Promise<Outcome<null>> {
+    if (this.registry.hooks.length > 0) return this.runOneEventWithHooks(listenerName, handler, deadlineMs, message, event, executionId);
+    try {
+      await this.runHandler(listenerName, handler, deadlineMs, event, executionId);
+      return OK;
+    } catch (error) {
+      return this.eventFailed(listenerName, message, error);
+    }
+  }
+
+  /** Where a listener's events come from, as its spans name it. */
+  private eventSource(listener: string): EventSource {
+    return { listener, group: `${this.config.serviceName}-${listener}`, layout: this.config.events.streamUse };
   }
 
   private async runOneEventWithHooks(

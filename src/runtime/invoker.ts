@@ -10,7 +10,7 @@ import type { ApiSchema } from '../api/define.js';
 import { apiConfig, type ResolvedConfig } from '../config/schema.js';
 import { redactUrl } from '../core/redact-url.js';
 import { AbortError, BusClosedError, DeadlineExceededError, FireTimeoutError, LightbusError, serializeError } from '../errors.js';
-import type { SendReceiver, Transports } from '../transport/types.js';
+import type { EventMessage, SendReceiver, Transports } from '../transport/types.js';
 import type { Executor } from './executor.js';
 import { FireTargets } from './fire-targets.js';
 import { Heartbeat } from './heartbeat.js';
@@ -249,8 +249,9 @@ export class Invoker {
       if (left <= 0) return Promise.resolve({ ok: false, error: serializeError(new DeadlineExceededError(`RPC ${api}.${procedure} was not sent: the calling RPC's deadline has passed`)) });
       timeoutMs = Math.min(timeoutMs, left);
     }
-    // Most calls have neither: no object for them on the hot path.
-    const extras = signal || parent ? { ...(signal ? { signal } : {}), ...(parent ? { executionId } : {}) } : undefined;
+    // Most calls have none of these: no object for them on the hot path.
+    const { trace } = command;
+    const extras = signal || parent || trace ? { ...(signal ? { signal } : {}), ...(parent ? { executionId } : {}), ...(trace ? { trace } : {}) } : undefined;
     const called = () => this.caller.call(api, procedure, command.kwargs, timeoutMs, extras);
     // The calling handler waits on this call: lend its slot out so the callee can run, even
     // when the callee is served by this very process and every slot is taken.
@@ -274,7 +275,8 @@ export class Invoker {
     return new Promise((resolve, reject) => {
       const fire = new FireInFlight(randomUUID(), command.api, command.event, command.timeoutMs, resolve, reject, this.fireDeadlines);
       this.fireDeadlines.add(fire);
-      const message = { id: fire.id, api: command.api, event: command.event, version: 1, kwargs: command.kwargs };
+      const message: EventMessage = { id: fire.id, api: command.api, event: command.event, version: 1, kwargs: command.kwargs };
+      if (command.trace !== undefined) message.trace = command.trace;
       const transport = this.options.transports.event;
       if (transport.sendTo) transport.sendTo(message, fire);
       else transport.send(message).then(({ streamId }) => fire.sent(streamId), (error: unknown) => fire.failed(error));

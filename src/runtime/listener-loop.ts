@@ -331,7 +331,9 @@ export class ListenerLoop {
 }
 
 function toBatchEvent({ message, streamId }: DeliveredEvent): EventMessage & { streamId: string } {
-  return { id: message.id, api: message.api, event: message.event, version: message.version, kwargs: message.kwargs, streamId };
+  const event: EventMessage & { streamId: string } = { id: message.id, api: message.api, event: message.event, version: message.version, kwargs: message.kwargs, streamId };
+  if (message.trace !== undefined) event.trace = message.trace;
+  return event;
 }
 
 /** The dead letter's reason; invalid parameters are never retried (handler-runner.ts), so theirs claims no attempts. */

@@ -15,7 +15,7 @@
  */
 import type { SerializedError } from '../errors.js';
 import type { ApiSchema } from '../api/define.js';
-import type { EventMessage, RpcCall } from '../transport/types.js';
+import type { EventMessage, RpcCall, TraceHeaders } from '../transport/types.js';
 import type { ImportedServingModule } from '../util/module-origins.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -110,6 +110,8 @@ export type ClientCommand =
       executionId?: number;
       /** The caller holds an AbortSignal for it: a `cancel` with the same request id may follow. */
       withdrawable?: true;
+      /** The caller's `rpc.call` span, to send with the call (only when tracing: src/tracing/). */
+      trace?: TraceHeaders;
     }
   /** The client gave up on the call it sent as `requestId` (its AbortSignal fired): no reply. */
   | { type: 'cancel'; requestId: number }
@@ -121,6 +123,8 @@ export type ClientCommand =
       kwargs: Record<string, unknown>;
       timeoutMs: number;
       executionId?: number;
+      /** The firer's `event.fire` span, to write with the event (only when tracing: src/tracing/). */
+      trace?: TraceHeaders;
     }
   | { type: 'serve'; requestId: number; api: ServedApiDescriptor }
   | { type: 'listen'; requestId: number; listener: ListenerDescriptor }

@@ -20,7 +20,7 @@ import {
   validationIssues,
   type SerializedError,
 } from '../errors.js';
-import type { ResultTransport, RpcTransport, RpcResult } from '../transport/types.js';
+import type { ResultTransport, RpcCall, RpcTransport, RpcResult, TraceHeaders } from '../transport/types.js';
 import { parseRemoteError } from '../transport/wire/rpc.js';
 import type { Outcome } from './protocol.js';
 import { Deadlines } from '../util/deadlines.js';
@@ -49,6 +49,8 @@ interface PendingCall {
   sent: Promise<void> | undefined;
   /** Stops listening to the caller's signal. */
   unlisten: (() => void) | undefined;
+  /** The caller's span, sent with the call. */
+  trace: TraceHeaders | undefined;
 }
 
 /** What a call may carry besides its target and parameters. */
@@ -57,6 +59,8 @@ export interface CallExtras {
   signal?: AbortSignal;
   /** The handler execution making the call. */
   executionId?: number;
+  /** The caller's trace context, sent with the call. */
+  trace?: TraceHeaders;
 }
 
 export class RpcCaller {
@@ -76,12 +80,12 @@ export class RpcCaller {
     this.results.listen((result) => this.settle(result));
   }
 
-  call(api: string, procedure: string, kwargs: Record<string, unknown>, timeoutMs: number, { signal, executionId }: CallExtras = {}): Promise<Outcome> {
+  call(api: string, procedure: string, kwargs: Record<string, unknown>, timeoutMs: number, { signal, executionId, trace }: CallExtras = {}): Promise<Outcome> {
     if (this.closed) return Promise.resolve(failure(new BusClosedError(`cannot call ${api}.${procedure}: the bus is closed`)));
     if (signal?.aborted) return Promise.resolve(failure(callAbortedError(api, procedure, signal.reason)));
     const id = randomUUID();
     return new Promise<Outcome>((resolve) => {
-      const call: PendingCall = { id, api, procedure, timeoutMs, expiresAt: Date.now() + timeoutMs, resolve, executionId, sent: undefined, unlisten: undefined };
+      const call: PendingCall = { id, api, procedure, timeoutMs, expiresAt: Date.now() + timeoutMs, resolve, executionId, sent: undefined, unlisten: undefined, trace };
       if (signal) {
         const onAbort = () => this.withdraw(call, callAbortedError(api, procedure, signal.reason));
         signal.addEventListener('abort', onAbort, { once: true });
@@ -120,8 +124,10 @@ export class RpcCaller {
   }
 
   private send(call: PendingCall, kwargs: Record<string, unknown>): void {
-    const { id, api, procedure, timeoutMs } = call;
-    call.sent = this.rpc.send({ id, api, procedure, kwargs, returnPath: this.results.returnPath, timeoutMs }).catch((error: unknown) => {
+    const { id, api, procedure, timeoutMs, trace } = call;
+    const sent: RpcCall = { id, api, procedure, kwargs, returnPath: this.results.returnPath, timeoutMs };
+    if (trace !== undefined) sent.trace = trace;
+    call.sent = this.rpc.send(sent).catch((error: unknown) => {
       this.finish(id, failure(error));
     });
   }

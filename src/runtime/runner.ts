@@ -19,6 +19,7 @@ import { importedServingWarning } from '../util/module-origins.js';
 import type { ModuleLoadError } from '../errors.js';
 import { registrationChanges, type RegistrationChanges } from './registration-changes.js';
 import { ReloadingPool } from './reloading-pool.js';
+import { flushSpans } from '../tracing/tracer.js';
 
 export type Feature = 'rpcs' | 'events' | 'tasks';
 
@@ -46,6 +47,8 @@ const POOL_CLOSE_GRACE_MS = 2000;
 const REDIS_WAIT_NOTICE_MS = 3000;
 /** What closing the connections gets when the handlers used up the whole grace period. */
 const MIN_CLOSE_MS = 500;
+/** How long stopping waits for this thread's tracing SDK, if any, to export what it buffers. */
+const SPAN_FLUSH_MS = 1000;
 
 /** Thrown by {@link BusRunner.start} when {@link BusRunner.stop} was called before it was done. */
 class StoppedWhileStarting extends Error {
@@ -212,6 +215,8 @@ export class BusRunner {
           logger.warn({ redis: redactUrl(this.options.config.redis.url), waitedMs: closeMs }, 'Redis did not answer while closing; leaving without it');
         }
         await this.executor?.close(POOL_CLOSE_GRACE_MS);
+        // With --inline the handlers ran here, and so did the SDK that buffers their spans.
+        await flushSpans(SPAN_FLUSH_MS);
       } catch (error) {
         logger.error({ err: error }, 'error while stopping');
         exitCode ||= 1;

@@ -20,6 +20,10 @@ import { MessageBatcher } from './message-batcher.js';
 import { RpcCallContext } from './rpc-context.js';
 import type { ClientCommand, Outcome, ServingWorkerStart, ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
 import { kWorkerBackend, WorkerBackend } from './worker-backend.js';
+import { flushSpans, tracingOn } from '../tracing/tracer.js';
+
+/** How long a stopping thread waits for its SDK to export buffered spans (the pool ends threads within 2 s). */
+const SPAN_FLUSH_MS = 1000;
 
 if (isMainThread || !parentPort) {
   throw new Error('src/runtime/worker is the entry of lightbus worker threads and cannot run on the main thread');
@@ -157,11 +161,17 @@ function serve(serving: ServingWorkerStart): void {
       case 'schemas':
         backend.registry.setRemoteSchemas(message.schemas);
         break;
-      case 'shutdown':
-        // Nothing is in flight by now (the invoker drained first): let the thread end.
-        outbox.flush();
-        port.close();
+      case 'shutdown': {
+        // Nothing is in flight by now (the invoker drained first): let the thread end, once
+        // the spans its SDK still buffers are exported (the thread's buffers end with it).
+        const end = () => {
+          outbox.flush();
+          port.close();
+        };
+        if (tracingOn()) void flushSpans(SPAN_FLUSH_MS).finally(end);
+        else end();
         break;
+      }
     }
   }
 }

@@ -25,6 +25,17 @@ export interface RpcCall {
    * (from what is left of the marker's lifetime, or from `timeoutMs` for a call just pushed).
    */
   deadline?: number;
+  /** The trace the call belongs to (W3C Trace Context), when the caller traces. */
+  trace?: TraceHeaders;
+}
+
+/**
+ * W3C Trace Context of a message: `traceparent` (`00-{trace id}-{parent span id}-{flags}`) and
+ * the vendors' `tracestate`. Received ones are checked first (transport/wire/trace-context.ts).
+ */
+export interface TraceHeaders {
+  traceparent: string;
+  tracestate?: string;
 }
 
 /** The outcome of one RPC call. */
@@ -47,6 +58,8 @@ export interface EventMessage {
   event: string;
   version: number;
   kwargs: Record<string, unknown>;
+  /** The trace the event belongs to (W3C Trace Context), when the firer traces. */
+  trace?: TraceHeaders;
 }
 
 /** An event delivered to a consumer group, with what is needed to acknowledge it. */

@@ -53,7 +53,7 @@ test('require("lightbus") from CommonJS works on this Node without flags', () =>
   }
 });
 
-test('the build bundles what src/vendor re-exports: loading dist/index.js reads no module of TypeBox, Ajv or cron-parser', () => {
+test('the build bundles what src/vendor re-exports: loading dist/index.js reads no module of TypeBox, Ajv, cron-parser or the OpenTelemetry API', () => {
   ensureBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'lightbus-vendor-'));
   try {
@@ -65,7 +65,7 @@ test('the build bundles what src/vendor re-exports: loading dist/index.js reads 
     assert.equal(result.status, 0, result.stderr);
     const loaded = result.stdout.split('\n').filter(Boolean);
     assert.ok(loaded.some((url) => url.endsWith('/dist/vendor/typebox.js')), 'the vendored TypeBox is loaded');
-    const unbundled = loaded.filter((url) => /\/node_modules\/(@sinclair\/typebox|ajv|ajv-formats|cron-parser|luxon)\//.test(url));
+    const unbundled = loaded.filter((url) => /\/node_modules\/(@sinclair\/typebox|ajv|ajv-formats|cron-parser|luxon|@opentelemetry\/api)\//.test(url));
     assert.deepEqual(unbundled, [], 'every vendored package is read from its bundle');
   } finally {
     rmSync(dir, { recursive: true, force: true });

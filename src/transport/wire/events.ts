@@ -5,6 +5,7 @@
  */
 import type { EventMessage, Since } from '../types.js';
 import { toJsonValue } from './json-values.js';
+import { decodeEventTrace, encodeEventTrace, EVENT_TRACE_FIELD } from './trace-context.js';
 
 /** How events map to streams: one stream per API (the default) or one per event. */
 export type StreamLayout = 'per_api' | 'per_event';
@@ -19,8 +20,10 @@ export function streamKey(api: string, event: string, layout: StreamLayout): str
 
 /**
  * The flat field/value list of an `XADD`: `id`, `api_name`, `event_name`, `version` (decimal
- * text), then `:{param}` = the parameter's JSON. Nothing else, so Python readers accept it.
- * Parameters whose value converts to nothing (`undefined`, a function) are left out.
+ * text), then `:{param}` = the parameter's JSON, then, for a traced event, its trace context in
+ * a field with an empty name, which Python readers skip (trace-context.ts). Nothing else, so
+ * Python readers accept it. Parameters whose value converts to nothing (`undefined`, a
+ * function) are left out.
  */
 export function encodeEvent(message: EventMessage): string[] {
   const fields = ['id', message.id, 'api_name', message.api, 'event_name', message.event, 'version', String(message.version)];
@@ -28,6 +31,7 @@ export function encodeEvent(message: EventMessage): string[] {
     const json = JSON.stringify(toJsonValue(value));
     if (json !== undefined) fields.push(`:${name}`, json);
   }
+  if (message.trace !== undefined) fields.push(EVENT_TRACE_FIELD, encodeEventTrace(message.trace));
   return fields;
 }
 
@@ -37,10 +41,11 @@ export interface MalformedEntry {
 }
 
 /**
- * Reads an entry's flat field list back into an event. Fields with an empty name are
- * skipped and unknown metadata fields are ignored (a lenient reader); a missing or empty
- * `id`/`api_name`/`event_name`, a `version` that is not a non-negative integer, or a
- * parameter that is not valid JSON makes the entry malformed. A missing `version` reads as 1.
+ * Reads an entry's flat field list back into an event. A field with an empty name carries the
+ * trace context (kept only when valid) and unknown metadata fields are ignored (a lenient
+ * reader); a missing or empty `id`/`api_name`/`event_name`, a `version` that is not a
+ * non-negative integer, or a parameter that is not valid JSON makes the entry malformed. A
+ * missing `version` reads as 1.
  */
 export function decodeEvent(fields: readonly string[]): EventMessage | MalformedEntry {
   if (fields.length % 2 !== 0) return { malformed: `odd number of field/value items (${fields.length})` };
@@ -49,11 +54,15 @@ export function decodeEvent(fields: readonly string[]): EventMessage | Malformed
   let api: string | undefined;
   let event: string | undefined;
   let versionText: string | undefined;
+  let trace: string | undefined;
   const kwargs: Record<string, unknown> = {};
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i]!;
     const value = fields[i + 1]!;
-    if (name === '') continue;
+    if (name === EVENT_TRACE_FIELD) {
+      if (value !== '') trace = value;
+      continue;
+    }
     if (name.charCodeAt(0) === COLON) {
       let parsed: unknown;
       try {
@@ -76,7 +85,10 @@ export function decodeEvent(fields: readonly string[]): EventMessage | Malformed
   if (versionText !== undefined && !/^\d{1,15}$/.test(versionText)) {
     return { malformed: `version ${preview(versionText)} is not a non-negative integer` };
   }
-  return { id, api, event, version: versionText === undefined ? 1 : Number(versionText), kwargs };
+  const decoded: EventMessage = { id, api, event, version: versionText === undefined ? 1 : Number(versionText), kwargs };
+  const headers = trace === undefined ? undefined : decodeEventTrace(trace);
+  if (headers !== undefined) decoded.trace = headers;
+  return decoded;
 }
 
 const COLON = 58;

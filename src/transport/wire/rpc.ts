@@ -28,12 +28,14 @@
  *   cause chain in `kwargs.error_detail` (see `error-detail.ts`), which Python callers ignore.
  * - Our calls carry how long their caller waits in a top-level `lightbus` object,
  *   `{"lightbus": {"timeout_ms": 5000}}`, which Python servers ignore: a server that pops a call
- *   just pushed knows its deadline without reading the marker (see call-consumer.ts).
+ *   just pushed knows its deadline without reading the marker (see call-consumer.ts), and the
+ *   caller's trace context (`traceparent`, `tracestate`: see trace-context.ts).
  */
 import type { RpcCall, RpcResult } from '../types.js';
 import { ERROR_LIMITS, boundText } from '../../error-data.js';
 import { ERROR_DETAIL_KEY, decodeErrorDetail, encodeErrorDetail } from './error-detail.js';
 import { toJsonValue } from './json-values.js';
+import { traceFields, traceFromExtras } from './trace-context.js';
 
 /** A blob that could not be decoded, with the reason in words (for logs). */
 export interface Malformed {
@@ -139,7 +141,9 @@ export function encodeCall(call: RpcCall): string {
       return_path: call.returnPath,
     },
   };
-  if (call.timeoutMs !== undefined) blob[CALL_EXTRAS_KEY] = { timeout_ms: call.timeoutMs };
+  if (call.timeoutMs !== undefined || call.trace !== undefined) {
+    blob[CALL_EXTRAS_KEY] = call.trace === undefined ? { timeout_ms: call.timeoutMs } : { timeout_ms: call.timeoutMs, ...traceFields(call.trace) };
+  }
   return JSON.stringify(blob);
 }
 
@@ -166,6 +170,8 @@ export function decodeCall(blob: string): RpcCall | Malformed {
   };
   const timeoutMs = callTimeout(extras);
   if (timeoutMs !== undefined) call.timeoutMs = timeoutMs;
+  const trace = isPlainObject(extras) ? traceFromExtras(extras) : undefined;
+  if (trace !== undefined) call.trace = trace;
   return call;
 }
 
