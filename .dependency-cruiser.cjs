@@ -14,7 +14,7 @@ const LAYERS = [
   ['cli'],
   ['inspect', 'shell'],
   ['schema'],
-  ['client'],
+  ['client', 'metrics'],
   ['runtime'],
   ['transport'],
   ['config'],

@@ -5,6 +5,7 @@ import { LightbusCommand } from '../cli/base-command.js';
 import { ExitCode, exitCodesHelp } from '../cli/exit-codes.js';
 import { ModuleLoadError } from '../errors.js';
 import { createLogOutput } from '../logging/logger.js';
+import type { MetricsServer } from '../metrics/index.js';
 import { BusRunner, stopOnSignals, type Feature } from '../runtime/runner.js';
 
 const FEATURES = ['rpcs', 'events', 'tasks'] as const;
@@ -37,6 +38,11 @@ ${exitCodesHelp(['ok', 'failed', 'usage', 'notFound', 'unavailable'], {
     inline: Flags.boolean({ description: 'Run the handlers in the main thread, with no worker threads (debugging, single-core containers)', default: false, exclusive: ['workers'] }),
     only: Flags.string({ description: 'Run only these, comma-separated: rpcs,events,tasks', exclusive: ['skip'] }),
     skip: Flags.string({ description: 'Run all but these, comma-separated: rpcs,events,tasks', exclusive: ['only'] }),
+    'metrics-port': Flags.integer({
+      min: 0,
+      max: 65535,
+      description: 'Serve Prometheus /metrics, /healthz and /readyz over HTTP on this port (0: any free port; the address is metrics.host, default 127.0.0.1; default: metrics.port, else no server)',
+    }),
   };
 
   async run(): Promise<void> {
@@ -44,13 +50,22 @@ ${exitCodesHelp(['ok', 'failed', 'usage', 'notFound', 'unavailable'], {
     const modules = (argv as string[]).map((m) => resolve(m));
     for (const path of modules) if (!existsSync(path)) this.error(`module not found: ${path}`, { exit: ExitCode.notFound });
     const features = this.features();
-    const config = await this.loadConfig(this.flags.workers !== undefined ? { workers: this.flags.workers } : {});
+    const config = await this.loadConfig({
+      ...(this.flags.workers !== undefined ? { workers: this.flags.workers } : {}),
+      ...(this.flags['metrics-port'] !== undefined ? { metricsPort: this.flags['metrics-port'] } : {}),
+    });
     // No Redis check up front: a service may start before its Redis (a deploy, a restart), so the
     // runner waits, saying so every few seconds, and a signal still stops it within the grace.
     const log = createLogOutput({ level: config.logLevel, base: { service: config.serviceName, process: config.processName } });
-    const runner = new BusRunner({ modules, config, log, features, inline: this.flags.inline, ...(this.flags.workers ? { workers: this.flags.workers } : {}) });
+    // prom-client is loaded only when asked for: a run without metrics pays nothing for them.
+    const metricsModule = config.metrics.port !== undefined ? await import('../metrics/index.js') : undefined;
+    const metrics = metricsModule ? new metricsModule.PrometheusMetrics() : undefined;
+    const runner = new BusRunner({ modules, config, log, features, inline: this.flags.inline, ...(this.flags.workers ? { workers: this.flags.workers } : {}), ...(metrics ? { observer: metrics } : {}) });
     const removeSignalHandlers = stopOnSignals(runner, log);
+    let metricsServer: MetricsServer | undefined;
     try {
+      // Up before the start, so probes see a process that is starting (not ready) rather than none.
+      if (metricsModule && metrics) metricsServer = await metricsModule.serveRunnerMetrics(runner, metrics, config, log.logger);
       await runner.start();
     } catch (error) {
       removeSignalHandlers();
@@ -60,11 +75,13 @@ ${exitCodesHelp(['ok', 'failed', 'usage', 'notFound', 'unavailable'], {
       if (error instanceof ModuleLoadError) log.logger.fatal({ module: error.modulePath }, 'could not start: a module failed to load');
       else log.logger.fatal({ err: error }, 'could not start');
       await runner.stop(1);
+      await metricsServer?.close();
       await log.flush();
       const message = error instanceof ModuleLoadError ? error.message : `could not start: ${(error as Error).message}`;
       this.error(message, { exit: 1 });
     }
     const code = await runner.stopped;
+    await metricsServer?.close();
     removeSignalHandlers();
     this.exit(code);
   }
