@@ -16,6 +16,8 @@ export default class Run extends LightbusCommand<typeof Run> {
 
 The main thread owns the Redis connections and never runs your code; handlers run in the workers. With --inline there are no worker threads: the modules load and the handlers run in the main thread, for debugging (breakpoints, one stack) and single-core containers; a handler stuck in synchronous code then stalls the whole process, and no hard deadline or thread replacement applies. SIGINT or SIGTERM stops gracefully: reading stops, handlers in flight finish within runner.shutdownGraceMs, their events are acknowledged, then the process exits 0. A second signal exits at once.
 
+With --metrics-port (or metrics.port), one HTTP server on metrics.host (default 127.0.0.1) serves Prometheus /metrics, /healthz (200 while Redis answers a PING within metrics.redisTimeoutMs and no read loop died) and /readyz (200 once started, 503 while starting or draining after a signal); docs/observability.md lists the figures.
+
 ${exitCodesHelp(['ok', 'failed', 'usage', 'notFound', 'unavailable'], {
   ok: 'stopped by a signal',
   failed: "a module failed to load, or a listener with onError 'shutdown' failed",
@@ -27,6 +29,7 @@ ${exitCodesHelp(['ok', 'failed', 'usage', 'notFound', 'unavailable'], {
     '<%= config.bin %> run ./auth.ts ./billing.ts --workers 4',
     '<%= config.bin %> run ./bus.ts --only rpcs --log-level debug',
     '<%= config.bin %> run ./bus.ts --inline',
+    '<%= config.bin %> run ./bus.ts --metrics-port 9464',
     'LIGHTBUS_REDIS_URL=redis://redis.internal:6379/0 <%= config.bin %> run ./bus.ts',
   ];
   static override strict = false;
