@@ -14,7 +14,7 @@ const LAYERS = [
   ['cli'],
   ['inspect', 'shell', 'watch'],
   ['schema'],
-  ['client'],
+  ['client', 'metrics'],
   ['runtime'],
   ['tracing'],
   ['transport'],

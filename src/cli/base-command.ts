@@ -43,7 +43,7 @@ export abstract class LightbusCommand<T extends typeof Command> extends Command 
     this.args = args as typeof this.args;
   }
 
-  protected async loadConfig(extra: { workers?: number } = {}): Promise<ResolvedConfig> {
+  protected async loadConfig(extra: { workers?: number; metricsPort?: number } = {}): Promise<ResolvedConfig> {
     const f = this.flags as Record<string, unknown>;
     try {
       return await loadConfig({
@@ -54,6 +54,7 @@ export abstract class LightbusCommand<T extends typeof Command> extends Command 
           ...(f['redis-url'] ? { redisUrl: f['redis-url'] as string } : {}),
           ...(f['log-level'] ? { logLevel: f['log-level'] as string } : {}),
           ...(extra.workers !== undefined ? { workers: extra.workers } : {}),
+          ...(extra.metricsPort !== undefined ? { metricsPort: extra.metricsPort } : {}),
         },
       });
     } catch (error) {

@@ -28,6 +28,7 @@ export const CONFIG_DEFAULTS = {
   rpc: { resultTtlMs: 60_000 },
   schema: { ttlMs: 60_000 },
   runner: { shutdownGraceMs: 10_000, maxCrashRedeliveries: 3 },
+  metrics: { host: '127.0.0.1', redisTimeoutMs: 1000 },
 } as const satisfies Omit<ResolvedConfig, 'serviceName' | 'processName' | 'apis' | 'source'>;
 
 /** Directories walked up from the start directory before giving up on a package.json. */

@@ -20,6 +20,7 @@ export interface ConfigFlags {
   redisUrl?: string;
   logLevel?: string;
   workers?: number;
+  metricsPort?: number;
 }
 
 /** A partial config taken from one source, with the name of each key in that source. */
@@ -39,6 +40,7 @@ const OVERLAY_KEYS = {
   redisUrl: ['redis', 'url'],
   logLevel: ['logLevel'],
   workers: ['runner', 'workers'],
+  metricsPort: ['metrics', 'port'],
 } as const;
 
 const FLAG_NAMES: Record<keyof typeof OVERLAY_KEYS, string> = {
@@ -47,6 +49,7 @@ const FLAG_NAMES: Record<keyof typeof OVERLAY_KEYS, string> = {
   redisUrl: '--redis-url',
   logLevel: '--log-level',
   workers: '--workers',
+  metricsPort: '--metrics-port',
 };
 
 /** The overrides found in `env`. An empty variable counts as unset. */

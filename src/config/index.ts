@@ -6,6 +6,7 @@ export {
   EventTransportConfigSchema,
   RpcTransportConfigSchema,
   RunnerConfigSchema,
+  MetricsConfigSchema,
   API_DEFAULTS,
   apiConfig,
   defineConfig,

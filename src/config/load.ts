@@ -104,6 +104,7 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
     schema: { ...CONFIG_DEFAULTS.schema, ...definedOnly(file.schema) },
     apis: structuredClone(file.apis ?? {}),
     runner: { ...CONFIG_DEFAULTS.runner, ...definedOnly(file.runner), ...definedOnly(fromFlags.runner) },
+    metrics: { ...CONFIG_DEFAULTS.metrics, ...definedOnly(file.metrics), ...definedOnly(fromFlags.metrics) },
     ...(options.source ? { source: options.source } : {}),
   };
 }

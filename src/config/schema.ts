@@ -143,6 +143,17 @@ export const RunnerConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const MetricsConfigSchema = Type.Object(
+  {
+    port: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 65535, description: 'Serve /metrics, /healthz and /readyz on this port in lightbus run (0: any free port; absent: no server). --metrics-port overrides it' }),
+    ),
+    host: Type.Optional(Type.String({ minLength: 1, description: 'The address the metrics server listens on (default 127.0.0.1; 0.0.0.0 for a scraper or probe from outside the host or pod)' })),
+    redisTimeoutMs: Type.Optional(Ms('How long /healthz waits for Redis to answer a PING before it reports unhealthy', 1000)),
+  },
+  { additionalProperties: false },
+);
+
 export const LightbusConfigSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String({ description: 'The JSON Schema of this file, for editors (ignored)' })),
@@ -171,6 +182,7 @@ export const LightbusConfigSchema = Type.Object(
       }),
     ),
     runner: Type.Optional(RunnerConfigSchema),
+    metrics: Type.Optional(MetricsConfigSchema),
   },
   { additionalProperties: false, $id: 'https://lightbus.dev/config.schema.json', title: 'lightbus configuration' },
 );
@@ -212,6 +224,8 @@ export interface ResolvedConfig {
   /** Per-API overrides exactly as written; read them through {@link apiConfig}. */
   apis: Record<string, ApiConfigInput>;
   runner: { workers?: number; concurrency?: number; shutdownGraceMs: number; workerMemoryLimitMb?: number; maxCrashRedeliveries: number };
+  /** The metrics and health server of `lightbus run`; off without a `port`. */
+  metrics: { port?: number; host: string; redisTimeoutMs: number };
   /** The file the config came from, if any (used in error messages). */
   source?: string;
 }

@@ -11,6 +11,7 @@ import { createTransports } from '../transport/index.js';
 import type { MemoryStore } from '../transport/memory/store.js';
 import type { Executor } from './executor.js';
 import { Invoker } from './invoker.js';
+import type { RuntimeObserver } from './observer.js';
 import type { ClientCommand, Outcome } from './protocol.js';
 
 export interface RuntimeOptions<E extends Executor> {
@@ -27,6 +28,8 @@ export interface RuntimeOptions<E extends Executor> {
   onShutdownRequested: (reason: Error) => void;
   /** The schemas on the bus changed: hand them to whatever validates. */
   onRemoteSchemas: (schemas: Record<string, ApiSchema>) => void;
+  /** Metrics: told of every call, execution, fire and batch. */
+  observer?: RuntimeObserver | undefined;
 }
 
 export interface Runtime<E extends Executor> {
@@ -46,6 +49,7 @@ export function buildRuntime<E extends Executor>(options: RuntimeOptions<E>): Ru
     logger,
     onShutdownRequested: options.onShutdownRequested,
     onRemoteSchemas: options.onRemoteSchemas,
+    observer: options.observer,
   });
   return { invoker, executor };
 }

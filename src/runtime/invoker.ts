@@ -15,6 +15,7 @@ import type { Executor } from './executor.js';
 import { FireTargets } from './fire-targets.js';
 import { Heartbeat } from './heartbeat.js';
 import { ListenerLoop } from './listener-loop.js';
+import type { RuntimeLevels, RuntimeObserver } from './observer.js';
 import type { ClientCommand, FiredEvent, ListenerDescriptor, Outcome, Registrations, ServedApiDescriptor } from './protocol.js';
 import type { RegistrationChanges } from './registration-changes.js';
 import { RpcCaller } from './rpc-caller.js';
@@ -35,6 +36,8 @@ export interface InvokerOptions {
   onShutdownRequested?: (reason: Error) => void;
   /** The schemas on the bus changed (and once at start): hand them to the threads that validate. */
   onRemoteSchemas?: (schemas: Record<string, ApiSchema>) => void;
+  /** Told of every call, execution, fire and batch (metrics); absent, the hot paths skip it. */
+  observer?: RuntimeObserver | undefined;
 }
 
 type FireCommand = Omit<Extract<ClientCommand, { type: 'fire' }>, 'requestId'>;
@@ -83,6 +86,7 @@ export class Invoker {
       logger,
       nextExecutionId: () => this.nextExecutionId(),
       onAbandoned: (executionId, reason) => this.caller.withdrawCallsOf(executionId, reason),
+      observer: options.observer,
     });
     this.publisher = new SchemaPublisher(transports.schema, config.schema.ttlMs, logger);
     this.scheduler = new TaskScheduler(executor, logger, () => this.nextExecutionId());
@@ -132,6 +136,26 @@ export class Invoker {
 
   get listenerNames(): string[] {
     return [...this.listeners.keys()];
+  }
+
+  /** Slots in use, events held and lag, for metrics: counters kept anyway, no Redis read. */
+  levels(): RuntimeLevels {
+    return {
+      rpcSlots: { used: this.rpcSlots.limit - this.rpcSlots.free, limit: this.rpcSlots.limit },
+      workers: this.options.executor.workerCount,
+      listeners: [...this.listeners.values()].map((loop) => loop.levels()),
+    };
+  }
+
+  /** Each read loop: still reading, stopped on purpose, or ended when it should not have (for health checks). */
+  loopStates(): Array<{ loop: string; state: 'reading' | 'stopped' | 'ended' }> {
+    const rpc = this.server.servedApis.length === 0 ? [] : [{ loop: 'rpc', state: this.server.loopEnded ? ('ended' as const) : ('reading' as const) }];
+    return [...rpc, ...[...this.listeners.values()].map((loop) => ({ loop: `listener:${loop.name}`, state: loop.state }))];
+  }
+
+  /** Resolves once Redis answers a PING (for health checks, which bound it). */
+  ping(): Promise<void> {
+    return this.options.transports.presence.ping();
   }
 
   /**
@@ -252,12 +276,24 @@ export class Invoker {
     // Most calls have none of these: no object for them on the hot path.
     const { trace } = command;
     const extras = signal || parent || trace ? { ...(signal ? { signal } : {}), ...(parent ? { executionId } : {}), ...(trace ? { trace } : {}) } : undefined;
-    const called = () => this.caller.call(api, procedure, command.kwargs, timeoutMs, extras);
+    const { observer } = this.options;
+    const called = () => {
+      const calling = this.caller.call(api, procedure, command.kwargs, timeoutMs, extras);
+      return observer ? this.observedCall(observer, api, procedure, calling) : calling;
+    };
     // The calling handler waits on this call: lend its slot out so the callee can run, even
     // when the callee is served by this very process and every slot is taken.
     if (executionId === undefined || !this.rpcSlots.has(executionId)) return called();
     this.rpcSlots.suspend(executionId);
     return called().finally(() => this.rpcSlots.resume(executionId));
+  }
+
+  private observedCall(observer: RuntimeObserver, api: string, procedure: string, calling: Promise<Outcome>): Promise<Outcome> {
+    const startedAt = performance.now();
+    return calling.then((outcome) => {
+      observer.rpcCalled(api, procedure, outcome, (performance.now() - startedAt) / 1000);
+      return outcome;
+    });
   }
 
   /**
@@ -267,8 +303,19 @@ export class Invoker {
    */
   fire(command: FireCommand): Promise<FiredEvent> {
     if (this.closing) return Promise.reject(new BusClosedError('cannot fire: the bus is closing'));
-    if (!this.fireTargets.published(command.api)) return this.fireTargets.checkUnpublished(command.api, command.event, command.timeoutMs).then(() => this.write(command));
-    return this.write(command);
+    const writing = this.fireTargets.published(command.api) ? this.write(command) : this.fireTargets.checkUnpublished(command.api, command.event, command.timeoutMs).then(() => this.write(command));
+    const { observer } = this.options;
+    if (!observer) return writing;
+    return writing.then(
+      (fired) => {
+        observer.eventFired(command.api, command.event, undefined);
+        return fired;
+      },
+      (error: unknown) => {
+        observer.eventFired(command.api, command.event, error as Error);
+        throw error;
+      },
+    );
   }
 
   private write(command: FireCommand): Promise<FiredEvent> {
@@ -330,6 +377,7 @@ export class Invoker {
       logger,
       nextExecutionId: () => this.nextExecutionId(),
       onShutdownRequested: (reason) => this.requestShutdown(reason),
+      observer: this.options.observer,
     });
     this.listeners.set(descriptor.name, loop);
     loop.start();

@@ -15,6 +15,7 @@ import type { Executor } from './executor.js';
 import { RUN_AGAIN_ALONE } from './crashed-batch.js';
 import { LISTENER_NOT_HERE } from './handler-runner.js';
 import type { ListenerDescriptor, Outcome } from './protocol.js';
+import { streamIdTime, type ListenerLevels, type RuntimeObserver } from './observer.js';
 import { Slots } from './slots.js';
 import { KeyedLanes, defaultConcurrency, orderKey, type Keyed } from './keyed-lanes.js';
 import { Backoff } from '../util/backoff.js';
@@ -29,6 +30,7 @@ export interface ListenerLoopOptions {
   nextExecutionId: () => number;
   /** The `shutdown` policy fired: the process should stop gracefully and exit 1. */
   onShutdownRequested: (reason: Error) => void;
+  observer?: RuntimeObserver | undefined;
 }
 
 /** The first pause after a failed read of events (the consumer retries Redis itself: this is a safety net). */
@@ -60,6 +62,9 @@ export class ListenerLoop {
   /** Events that crashed their worker, each running again in a batch of its own, outside the slots. */
   private readonly runningAlone = new Set<Promise<void>>();
   private readonly logger: Logger;
+  /** How old the oldest event of the latest read was (kept only with an observer). */
+  private lastReadLagMs = 0;
+  private loopDone = false;
 
   constructor(private readonly options: ListenerLoopOptions) {
     const { descriptor, executor, batchSize } = options;
@@ -78,7 +83,26 @@ export class ListenerLoop {
   }
 
   start(): void {
-    this.loop ??= this.readLoop();
+    if (this.loop) return;
+    this.loop = this.readLoop();
+    void this.loop.catch(() => undefined).finally(() => (this.loopDone = true));
+  }
+
+  /** Whether it stopped reading: on purpose (`stop`, its `onError`), or not (health says so). */
+  get state(): 'reading' | 'stopped' | 'ended' {
+    if (!this.loopDone) return 'reading';
+    return this.stopping ? 'stopped' : 'ended';
+  }
+
+  /** Its slots, held events and lag, for metrics: read from what the loop keeps anyway. */
+  levels(): ListenerLevels {
+    const held = this.options.consumer.held ?? 0;
+    return {
+      name: this.name,
+      slots: { used: this.concurrency - this.slots.free, limit: this.concurrency },
+      held,
+      lagMs: held > 0 ? this.lastReadLagMs : 0,
+    };
   }
 
   /**
@@ -133,9 +157,33 @@ export class ListenerLoop {
         consumer.release(events);
         break;
       }
+      if (this.options.observer) this.observeRead(this.options.observer, events);
       if (this.lanes) this.dispatchKeyed(this.lanes, events);
       else this.dispatchSplit(events);
     }
+  }
+
+  private observeRead(observer: RuntimeObserver, events: DeliveredEvent[]): void {
+    // Each stream's entries come in id order, so the oldest is the first of some stream.
+    let oldest = Infinity;
+    for (const event of events) {
+      const time = streamIdTime(event.streamId);
+      if (time < oldest) oldest = time;
+    }
+    this.lastReadLagMs = oldest === Infinity ? 0 : Math.max(0, Date.now() - oldest);
+    observer.eventsRead(this.name, events.length, this.lastReadLagMs);
+  }
+
+  /** Runs a batch on the executor; with an observer, its outcomes and duration are told. */
+  private execute(events: DeliveredEvent[], executionId: number): Promise<Outcome<null>[]> {
+    const { executor, descriptor, observer } = this.options;
+    const running = executor.executeEvents(descriptor.name, events.map(toBatchEvent), executionId, this.graceOver.signal);
+    if (!observer) return running;
+    const startedAt = performance.now();
+    return running.then((outcomes) => {
+      observer.eventsHandled(descriptor.name, events, outcomes, (performance.now() - startedAt) / 1000);
+      return outcomes;
+    });
   }
 
   /**
@@ -196,12 +244,10 @@ export class ListenerLoop {
   }
 
   private dispatch(events: DeliveredEvent[], keyed?: Keyed<DeliveredEvent>[]): void {
-    const { executor, nextExecutionId, descriptor } = this.options;
-    const executionId = nextExecutionId();
+    const executionId = this.options.nextExecutionId();
     this.slots.take(executionId);
     let again: DeliveredEvent[] = [];
-    const done = executor
-      .executeEvents(descriptor.name, events.map(toBatchEvent), executionId, this.graceOver.signal)
+    const done = this.execute(events, executionId)
       // The slot stays taken until the batch is acknowledged: reading the next batch earlier
       // would let Redis hold more than batchSize x concurrency pending entries for this listener.
       .then((outcomes) => this.settle(events, outcomes))
@@ -237,11 +283,14 @@ export class ListenerLoop {
     outcomes.forEach((outcome, i) => {
       const event = events[i]!;
       if (outcome.ok) return toAck.push(event);
-      if (outcome.error.name === RUN_AGAIN_ALONE) return void alone.push(this.runAlone(event));
+      if (outcome.error.name === RUN_AGAIN_ALONE) {
+        this.options.observer?.crashRedelivered(descriptor.name, event);
+        return void alone.push(this.runAlone(event));
+      }
       const error = deserializeError(outcome.error);
       const policy = descriptor.onError;
       if (policy === 'acknowledge-and-log') toAck.push(event);
-      else if (typeof policy === 'object') deadLetters.push(consumer.deadLetter(event, deadLetterReason(policy.retry.maxAttempts, error)));
+      else if (typeof policy === 'object') deadLetters.push(this.deadLetter(event, deadLetterReason(policy.retry.maxAttempts, error)));
       else failure ??= { event, error };
     });
     // Events the executor did not run (the batch stopped at a failure) or that failed under
@@ -278,7 +327,7 @@ export class ListenerLoop {
     lanes?.holdAlone(key);
     // Started inside the chain: whatever goes wrong, the key held above is released below.
     const run = Promise.resolve()
-      .then(() => this.options.executor.executeEvents(this.options.descriptor.name, [toBatchEvent(event)], this.options.nextExecutionId(), this.graceOver.signal))
+      .then(() => this.execute([event], this.options.nextExecutionId()))
       .then((outcomes) => this.settle([event], outcomes, false))
       .then((unrun) => {
         if (unrun.length > 0) this.options.consumer.release(unrun);
@@ -315,6 +364,12 @@ export class ListenerLoop {
       void this.stop(0);
     }
     await settled;
+  }
+
+  private deadLetter(event: DeliveredEvent, reason: string): Promise<void> {
+    const { consumer, observer, descriptor } = this.options;
+    if (!observer) return consumer.deadLetter(event, reason);
+    return consumer.deadLetter(event, reason).then(() => observer.deadLettered(descriptor.name, event));
   }
 
   private fail(event: DeliveredEvent, error: Error): void {

@@ -37,6 +37,8 @@ export interface WorkerPoolOptions {
   maxCrashRedeliveries: number;
   /** A replacement thread could not start: the process cannot go on serving. */
   onFatal: (error: Error) => void;
+  /** A thread died and a replacement is on its way (metrics). */
+  onWorkerReplaced?: (() => void) | undefined;
 }
 
 /** How far past its soft deadline a handler may run before its thread is terminated. */
@@ -314,6 +316,7 @@ export class WorkerPool implements Executor {
       if (!blamed) this.quickDeaths = Date.now() - handle.readyAt < STABLE_LIFETIME_MS ? this.quickDeaths + 1 : 1;
       const delayMs = blamed || this.quickDeaths <= 1 ? 0 : Math.min(MAX_RESPAWN_DELAY_MS, RESPAWN_DELAY_MS * 2 ** (this.quickDeaths - 2));
       this.options.logger.error({ worker: handle.id, code, inFlight: inFlight.length, respawnInMs: delayMs }, `${reason}; replacing it`);
+      this.options.onWorkerReplaced?.();
       this.respawnAfter(delayMs);
     } else {
       this.options.logger.error({ worker: handle.id, code, inFlight: inFlight.length }, `${reason}; replacing it`);

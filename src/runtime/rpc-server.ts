@@ -15,6 +15,7 @@ import { AbortError, DeadlineExceededError } from '../errors.js';
 import type { CallConsumer, CancelWatch, ResultTransport, RpcCall, RpcTransport } from '../transport/types.js';
 import { formatRemoteError } from '../transport/wire/rpc.js';
 import type { Executor } from './executor.js';
+import type { RuntimeObserver } from './observer.js';
 import type { Outcome } from './protocol.js';
 import type { Slots } from './slots.js';
 import { Backoff } from '../util/backoff.js';
@@ -31,6 +32,7 @@ export interface RpcServerOptions {
   nextExecutionId: () => number;
   /** An execution's call was withdrawn or ran out of time: what the handler is still waiting on must be withdrawn too. */
   onAbandoned: (executionId: number, reason: Error) => void;
+  observer?: RuntimeObserver | undefined;
 }
 
 /** A call being executed here. */
@@ -56,6 +58,7 @@ export class RpcServer {
   /** The pause of the current read loop after a failed read; stopped with its loop. */
   private readRetry = new Backoff(READ_RETRY_MS);
   private stopping = false;
+  private loopDone = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly executions = new Map<number, Execution>();
   private readonly byCallId = new Map<string, Execution>();
@@ -76,6 +79,11 @@ export class RpcServer {
 
   get servedApis(): string[] {
     return [...this.apis];
+  }
+
+  /** Whether the read loop ended without being stopped (it never should: health says so). */
+  get loopEnded(): boolean {
+    return this.loopDone && !this.stopping;
   }
 
   /** Adds an API to those served; the consumer is reopened over the new set of queues. */
@@ -131,7 +139,13 @@ export class RpcServer {
     }
     const consumer = this.consumer;
     this.readRetry = new Backoff(READ_RETRY_MS);
-    this.loop = this.readLoop(consumer, this.readRetry);
+    this.loopDone = false;
+    const loop = this.readLoop(consumer, this.readRetry);
+    this.loop = loop;
+    // A loop replaced by a new consumer ends too: only the current one counts.
+    void loop.catch(() => undefined).finally(() => {
+      if (this.loop === loop) this.loopDone = true;
+    });
   }
 
   private async readLoop(consumer: CallConsumer, retry: Backoff): Promise<void> {
@@ -171,9 +185,12 @@ export class RpcServer {
     this.byCallId.set(call.id, execution);
     if (call.deadline !== undefined) this.deadlines.add(execution);
     slots.take(executionId);
+    const { observer } = this.options;
+    const startedAt = observer ? performance.now() : 0;
     const done = executor
       .executeRpc(call, executionId)
       .then((outcome) => {
+        observer?.rpcExecuted(call.api, call.procedure, outcome, (performance.now() - startedAt) / 1000, execution.gone !== undefined);
         // The slot bounds executions: sending the answer is not one, and must not hold up the next read.
         slots.release(executionId);
         this.ended(execution);

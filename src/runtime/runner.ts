@@ -11,7 +11,9 @@ import { redactUrl } from '../core/redact-url.js';
 import { settleWithin } from '../util/timeouts.js';
 import { buildRuntime } from './build-runtime.js';
 import type { ModuleExecutor } from './executor.js';
+import { checkHealth, checkReadiness, type Phase, type ProbeReport } from './health.js';
 import { InlineModuleExecutor } from './inline-modules.js';
+import type { RuntimeLevels, RuntimeObserver } from './observer.js';
 import type { Invoker } from './invoker.js';
 import { WorkerPool } from './pool.js';
 import type { ClientCommand, Outcome, Registrations } from './protocol.js';
@@ -36,6 +38,8 @@ export interface RunOptions {
   inline?: boolean;
   /** Make {@link BusRunner.reload} possible (`--watch`): the threads list the files they load. Not with `inline`. */
   reloadable?: boolean;
+  /** Metrics (`--metrics-port`): told of every call, execution, fire, batch and worker replacement. */
+  observer?: RuntimeObserver;
 }
 
 /** What {@link BusRunner.reload} did: served the new code, or left the old one serving. */
@@ -66,7 +70,9 @@ export class BusRunner {
   /** What this process runs of it (`--only`/`--skip`), once started. */
   private selected: Registrations | undefined;
   private stopping: Promise<number> | undefined;
+  private stoppedCode: number | undefined;
   private startedAt = 0;
+  private running = false;
   /** Resolves with the exit code once the runner stopped, whatever stopped it. */
   readonly stopped: Promise<number>;
   private resolveStopped!: (code: number) => void;
@@ -111,6 +117,7 @@ export class BusRunner {
           concurrencyPerWorker: concurrency,
           ...(config.runner.workerMemoryLimitMb ? { memoryLimitMb: config.runner.workerMemoryLimitMb } : {}),
           maxCrashRedeliveries: config.runner.maxCrashRedeliveries,
+          onWorkerReplaced: this.options.observer ? () => this.options.observer!.workerReplaced() : undefined,
           onFatal: (error) => {
             logger.fatal({ err: error }, 'cannot go on; stopping');
             void this.stop(1);
@@ -122,6 +129,7 @@ export class BusRunner {
       },
       onShutdownRequested: () => void this.stop(1),
       onRemoteSchemas: (schemas) => executor.setSchemas(schemas),
+      observer: this.options.observer,
     });
     this.invoker = invoker;
     this.executor = executor;
@@ -146,6 +154,7 @@ export class BusRunner {
       const outcome = await executor.runHooks('start');
       if (!outcome.ok) throw new Error(`an onStart hook failed: ${outcome.error.message}`);
     }
+    this.running = true;
     logger.info(
       {
         workers: this.options.inline ? 0 : size,
@@ -189,6 +198,29 @@ export class BusRunner {
     return { ok: true, changes, reloadMs: Date.now() - startedAt };
   }
 
+  get phase(): Phase {
+    if (this.stopping) return this.stoppedCode === undefined ? 'stopping' : 'stopped';
+    return this.running ? 'running' : 'starting';
+  }
+
+  /** `/healthz`: Redis answers within `redisTimeoutMs` and no read loop ended unbidden (health.ts). */
+  health(redisTimeoutMs: number): Promise<ProbeReport> {
+    // A stop is bounded by its grace period: a probe failing meanwhile would only kill it sooner,
+    // and a PING on closed transports would open a connection again.
+    if (this.stopping) return Promise.resolve({ ok: true, checks: { stopping: true } });
+    return checkHealth(this.invoker, redisTimeoutMs);
+  }
+
+  /** `/readyz`: started, not draining, a worker alive (health.ts). */
+  readiness(): ProbeReport {
+    return checkReadiness({ phase: this.phase, workers: this.executor?.workerCount ?? 0, inline: this.options.inline ?? false });
+  }
+
+  /** The levels metrics report (slots, events held, lag); undefined before the runtime exists. */
+  levels(): RuntimeLevels | undefined {
+    return this.invoker?.levels();
+  }
+
   /**
    * Stops in order: stop reading and let in-flight handlers finish (within the grace period)
    * and be acknowledged; run onStop hooks; close connections; end the threads; flush logs.
@@ -221,6 +253,7 @@ export class BusRunner {
         logger.error({ err: error }, 'error while stopping');
         exitCode ||= 1;
       }
+      this.stoppedCode = exitCode;
       logger.info({ exitCode }, 'stopped');
       await this.options.log.flush();
       this.resolveStopped(exitCode);

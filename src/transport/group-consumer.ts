@@ -139,6 +139,10 @@ export class GroupConsumer implements EventConsumer {
     });
   }
 
+  get held(): number {
+    return this.inFlight.size;
+  }
+
   next(max: number): Promise<DeliveredEvent[]> {
     if (!Number.isInteger(max) || max < 1) return Promise.reject(new RangeError(`next(max): max must be a positive integer, got ${max}`));
     // One read at a time: the own-pending pass and the in-flight set assume it.

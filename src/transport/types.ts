@@ -109,6 +109,8 @@ export interface EventConsumer {
   release(events: DeliveredEvent[]): void;
   /** Stops reading; pending acknowledgements are flushed first. */
   close(): Promise<void>;
+  /** How many events `next` handed out that are not yet acknowledged, dead-lettered or released (for metrics). */
+  readonly held?: number;
 }
 
 /** Told once how a send ended, for {@link EventTransport.sendTo}. */
@@ -221,6 +223,8 @@ export interface PresenceTransport {
   /** Removes this process's entry (on a clean stop). */
   leave(service: string, process: string): Promise<void>;
   list(): Promise<ProcessInfo[]>;
+  /** Answers once the server answers a PING (health checks bound it with a timeout). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -24,5 +24,7 @@ export class MemoryPresenceTransport implements PresenceTransport {
     return [...this.table.values()].map((i) => structuredClone(i));
   }
 
+  async ping(): Promise<void> {}
+
   async close(): Promise<void> {}
 }

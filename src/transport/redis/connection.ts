@@ -52,6 +52,14 @@ export function describeConnectionError(error: Error): string {
   return fix ? `${error.message}: ${fix}` : error.message;
 }
 
+/** Connections of this process restored after a loss, every role counted (for metrics). */
+let restoredConnections = 0;
+
+/** How often, since the process started, a Redis connection of it was restored after a loss. */
+export function redisReconnects(): number {
+  return restoredConnections;
+}
+
 export function createConnection({ redis, logger, role, readOnly }: ConnectionOptions): RedisConnection {
   const options: RedisOptions = {
     connectionName: `lightbus:${role}`.replace(/\s/g, '_'),
@@ -69,6 +77,7 @@ export function createConnection({ redis, logger, role, readOnly }: ConnectionOp
   };
   const connection = createClient(redis, options, readOnly);
   let lost = false;
+  let connectedBefore = false;
   let closing = false;
   connection.on('error', (error: Error) => {
     if (!lost && !closing) logger.warn({ role, err: describeConnectionError(error) }, 'redis connection error; reconnecting');
@@ -79,8 +88,13 @@ export function createConnection({ redis, logger, role, readOnly }: ConnectionOp
     lost = true;
   });
   connection.on('ready', () => {
-    if (lost) logger.info({ role }, 'redis connection restored');
+    if (lost) {
+      // A first connect that had to wait for Redis is no reconnection.
+      if (connectedBefore) restoredConnections++;
+      logger.info({ role }, 'redis connection restored');
+    }
     lost = false;
+    connectedBefore = true;
   });
   const quit = connection.quit.bind(connection);
   connection.quit = (async (...args: Parameters<typeof quit>) => {

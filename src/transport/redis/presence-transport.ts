@@ -42,6 +42,10 @@ export class RedisPresenceTransport implements PresenceTransport {
     return out.sort((a, b) => `${a.service}:${a.process}`.localeCompare(`${b.service}:${b.process}`));
   }
 
+  async ping(): Promise<void> {
+    await this.redis().ping();
+  }
+
   async close(): Promise<void> {
     if (this.connection) await closeConnection(this.connection, false);
     this.connection = undefined;
