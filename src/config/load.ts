@@ -102,6 +102,7 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
     schema: { ...CONFIG_DEFAULTS.schema, ...definedOnly(file.schema) },
     apis: structuredClone(file.apis ?? {}),
     runner: { ...CONFIG_DEFAULTS.runner, ...definedOnly(file.runner), ...definedOnly(fromFlags.runner) },
+    ...(file.dashboard ? { dashboard: { ...definedOnly(file.dashboard) } } : {}),
     ...(options.source ? { source: options.source } : {}),
   };
 }

@@ -135,6 +135,16 @@ export const LightbusConfigSchema = Type.Object(
       }),
     ),
     runner: Type.Optional(RunnerConfigSchema),
+    dashboard: Type.Optional(
+      Type.Object(
+        {
+          authToken: Type.Optional(
+            Type.String({ minLength: 16, description: 'The token `lightbus dashboard` requires for calls, replays and deletes (and for everything off loopback); env LIGHTBUS_DASHBOARD_TOKEN' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false, $id: 'https://lightbus.dev/config.schema.json', title: 'lightbus configuration' },
 );
@@ -171,6 +181,8 @@ export interface ResolvedConfig {
   /** Per-API overrides exactly as written; read them through {@link apiConfig}. */
   apis: Record<string, ApiConfigInput>;
   runner: { workers?: number; concurrency?: number; shutdownGraceMs: number; workerMemoryLimitMb?: number; maxCrashRedeliveries: number };
+  /** Set only when the file has a `dashboard` key. */
+  dashboard?: { authToken?: string };
   /** The file the config came from, if any (used in error messages). */
   source?: string;
 }
