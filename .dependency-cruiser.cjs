@@ -12,6 +12,7 @@ const LAYERS = [
   ['index.ts'],
   ['commands', 'hooks'],
   ['cli'],
+  ['dashboard'],
   ['inspect', 'shell', 'watch'],
   ['schema'],
   ['client', 'metrics'],

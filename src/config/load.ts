@@ -105,6 +105,7 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
     apis: structuredClone(file.apis ?? {}),
     runner: { ...CONFIG_DEFAULTS.runner, ...definedOnly(file.runner), ...definedOnly(fromFlags.runner) },
     metrics: { ...CONFIG_DEFAULTS.metrics, ...definedOnly(file.metrics), ...definedOnly(fromFlags.metrics) },
+    ...(file.dashboard ? { dashboard: { ...definedOnly(file.dashboard) } } : {}),
     ...(options.source ? { source: options.source } : {}),
   };
 }

@@ -183,6 +183,16 @@ export const LightbusConfigSchema = Type.Object(
     ),
     runner: Type.Optional(RunnerConfigSchema),
     metrics: Type.Optional(MetricsConfigSchema),
+    dashboard: Type.Optional(
+      Type.Object(
+        {
+          authToken: Type.Optional(
+            Type.String({ minLength: 16, description: 'The token `lightbus dashboard` requires for calls, replays and deletes (and for everything off loopback); env LIGHTBUS_DASHBOARD_TOKEN' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false, $id: 'https://lightbus.dev/config.schema.json', title: 'lightbus configuration' },
 );
@@ -226,6 +236,8 @@ export interface ResolvedConfig {
   runner: { workers?: number; concurrency?: number; shutdownGraceMs: number; workerMemoryLimitMb?: number; maxCrashRedeliveries: number };
   /** The metrics and health server of `lightbus run`; off without a `port`. */
   metrics: { port?: number; host: string; redisTimeoutMs: number };
+  /** Set only when the file has a `dashboard` key. */
+  dashboard?: { authToken?: string };
   /** The file the config came from, if any (used in error messages). */
   source?: string;
 }

@@ -16,6 +16,7 @@ import { listGroups, type GroupRow } from './groups.js';
 import type { MemberPattern } from './patterns.js';
 import { listProcesses, type ProcessFilter, type ProcessRow } from './processes.js';
 import { listQueues, type QueueRow } from './queues.js';
+import { describeStreams, type StreamStatRow } from './stream-stats.js';
 import { findEventStreams, type EventStream } from './streams.js';
 
 export class Inspector {
@@ -64,6 +65,16 @@ export class Inspector {
 
   async groups(patterns: readonly MemberPattern[] = [], groupGlob?: string): Promise<GroupRow[]> {
     return listGroups(this.redis, await this.streams(patterns), groupGlob);
+  }
+
+  /** Length and entries ever added of each of these streams (one pipeline). */
+  streamStats(streams: readonly EventStream[]): Promise<StreamStatRow[]> {
+    return describeStreams(this.redis, streams);
+  }
+
+  /** The consumer groups of these streams (streams already found: no second scan). */
+  groupsOf(streams: readonly EventStream[]): Promise<GroupRow[]> {
+    return listGroups(this.redis, streams);
   }
 
   async events(filter: EventFilter, limit: number, endIds?: ReadonlyMap<string, string>): Promise<EventRow[]> {

@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { manifestStaleness } from '../../src/cli/stale-manifest.js';
 
@@ -71,16 +71,21 @@ function filesUnder(dir: string): string[] {
     .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
 }
 
-/** What the build writes for a source file under dist/ (tsc compiles `.ts`, the build copies `.lua`). */
+/** Whether the build copies a source as it is (scripts/sync-dist.js): Lua scripts, and the files of a `public/` folder. */
+function isCopied(file: string): boolean {
+  return file.endsWith('.lua') || file.split(sep).includes('public');
+}
+
+/** What the build writes for a source file under dist/ (tsc compiles `.ts`, the build copies `.lua` and `public/`). */
 function builtPath(source: string): string | undefined {
-  if (source.endsWith('.lua')) return source;
+  if (isCopied(source)) return source;
   if (source.endsWith('.d.ts') || !/\.(ts|mts)$/.test(source)) return undefined;
   return source.replace(/\.ts$/, '.js').replace(/\.mts$/, '.mjs');
 }
 
 /** The sources an output of dist/ can come from (undefined: not a build output). */
 function sourceOf(output: string): string[] | undefined {
-  if (output.endsWith('.lua')) return [output];
+  if (isCopied(output)) return [output];
   const stem = /^(.*)\.(js|d\.ts)(\.map)?$/.exec(output)?.[1];
   return stem === undefined ? undefined : [`${stem}.ts`, `${stem}.mts`];
 }
