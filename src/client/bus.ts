@@ -17,10 +17,11 @@ import { tracingOn } from '../tracing/tracer.js';
 import { toJsonValue } from '../transport/wire/json-values.js';
 import type { BusBackend, CommandRequest } from '../runtime/bus-backend.js';
 import type { Logger } from 'pino';
-import { inspect } from 'node:util';
 import { redactUrl } from '../core/redact-url.js';
 import { parseCronExpression } from '../runtime/cron.js';
 import { noteRegistration } from '../util/module-origins.js';
+import { checkListenOptions } from './listen-checks.js';
+import { inspect } from 'node:util';
 
 export interface CallOptions {
   /**
@@ -281,17 +282,8 @@ export class Bus {
     handler: (event: EventsOf<E>) => unknown,
   ): ListenerHandle {
     const refs = (Array.isArray(events) ? events : [events]) as Array<EventRef | string>;
-    if (refs.length === 0) throw new TypeError(`listen("${options.name}"): give at least one event`);
-    if (!options.name || !/^[A-Za-z0-9_.-]+$/.test(options.name)) {
-      throw new TypeError(`listen(): options.name must be a non-empty name of letters, digits, "_", "." or "-" (got ${JSON.stringify(options.name)})`);
-    }
+    checkListenOptions(refs, options);
     const { concurrency, orderBy } = options;
-    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
-      throw new RangeError(`listen("${options.name}"): options.concurrency must be a positive integer, got ${concurrency}`);
-    }
-    if (orderBy !== undefined && (typeof orderBy !== 'string' || orderBy === '')) {
-      throw new TypeError(`listen("${options.name}"): options.orderBy must be the name of an event parameter, got ${inspect(orderBy)}`);
-    }
     const descriptor: ListenerDescriptor = {
       name: options.name,
       events: refs.map((r) => this.target(r)).map(({ api, name }) => ({ api, event: name })),
