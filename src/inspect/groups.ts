@@ -6,6 +6,7 @@
 import type { RedisConnection } from '../transport/redis/connection.js';
 import { globToRegExp } from './patterns.js';
 import type { EventStream } from './streams.js';
+import { pairs, xinfoOfStreams } from './xinfo.js';
 
 export interface ConsumerRow {
   name: string;
@@ -34,17 +35,12 @@ type Reply = Array<[Error | null, unknown]>;
 /** Every group of the streams (those whose name matches `groupGlob` when given), by stream then group. */
 export async function listGroups(redis: RedisConnection, streams: readonly EventStream[], groupGlob?: string): Promise<GroupRow[]> {
   const wanted = groupGlob === undefined ? undefined : globToRegExp(groupGlob);
-  const infos = redis.pipeline();
-  for (const s of streams) infos.xinfo('GROUPS', s.key);
-  const groupReplies = ((await infos.exec()) ?? []) as Reply;
+  const groupReplies = await xinfoOfStreams(redis, 'GROUPS', streams);
   const rows: GroupRow[] = [];
   streams.forEach((s, i) => {
-    const [error, groups] = groupReplies[i] ?? [new Error('no reply')];
+    const groups = groupReplies[i];
     // The stream may have been deleted since it was found: then it has no groups.
-    if (error) {
-      if (/no such key/i.test(error.message)) return;
-      throw error;
-    }
+    if (groups === undefined) return;
     for (const raw of groups as unknown[][]) {
       const info = pairs(raw);
       const group = String(info['name']);
@@ -79,11 +75,6 @@ export async function listGroups(redis: RedisConnection, streams: readonly Event
 }
 
 /** XINFO answers as a flat `[name, value, name, value, ...]` list. */
-function pairs(flat: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
-  return out;
-}
 
 function numberOrNull(value: unknown): number | null {
   if (value === null || value === undefined) return null;

@@ -5,6 +5,7 @@
  */
 import type { RedisConnection } from '../transport/redis/connection.js';
 import type { EventStream } from './streams.js';
+import { pairs, xinfoOfStreams } from './xinfo.js';
 
 export interface StreamStatRow {
   stream: string;
@@ -17,22 +18,14 @@ export interface StreamStatRow {
   lastId: string;
 }
 
-type Reply = Array<[Error | null, unknown]>;
-
 /** One row per stream that still exists, in the order given. */
 export async function describeStreams(redis: RedisConnection, streams: readonly EventStream[]): Promise<StreamStatRow[]> {
-  if (streams.length === 0) return [];
-  const infos = redis.pipeline();
-  for (const s of streams) infos.xinfo('STREAM', s.key);
-  const replies = ((await infos.exec()) ?? []) as Reply;
+  const replies = await xinfoOfStreams(redis, 'STREAM', streams);
   const rows: StreamStatRow[] = [];
   streams.forEach((s, i) => {
-    const [error, raw] = replies[i] ?? [new Error('no reply')];
+    const raw = replies[i];
     // Deleted since it was found: nothing to show.
-    if (error) {
-      if (/no such key/i.test(error.message)) return;
-      throw error;
-    }
+    if (raw === undefined) return;
     const info = pairs(raw as unknown[]);
     const added = info['entries-added'];
     rows.push({
@@ -44,10 +37,4 @@ export async function describeStreams(redis: RedisConnection, streams: readonly 
     });
   });
   return rows;
-}
-
-function pairs(flat: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
-  return out;
 }
