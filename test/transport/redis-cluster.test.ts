@@ -13,7 +13,7 @@ import { RedisResultTransport } from '../../src/transport/redis/result-transport
 import { RedisRpcTransport } from '../../src/transport/redis/rpc-transport.js';
 import { streamKey } from '../../src/transport/wire/events.js';
 import { rpcQueueKey } from '../../src/transport/wire/rpc.js';
-import { newEvent, take } from '../helpers/events.js';
+import { eventually, newEvent, take } from '../helpers/events.js';
 import { DeadLetterNotFoundError, replayDeadLetter } from '../../src/inspect/dead-letters.js';
 import { scanKeys } from '../../src/inspect/streams.js';
 import { replayStreamKey } from '../../src/transport/replay-stream.js';
@@ -82,6 +82,31 @@ describe('multi-key work split per slot', () => {
     }
   });
 
+  // The wait a release must end is a plain XREAD BLOCK (up to 2 s): had it timed out instead,
+  // the stream's blocking client would no longer be blocked when the event comes back.
+  for (const count of [1, 2]) {
+    test(`an event released while its consumer waits on ${count} stream(s) comes back before the wait times out`, async (t) => {
+      const apis = await apisOnDifferentMasters(count, (api) => streamKey(api, 'e', 'per_event'));
+      const bus = new RedisEventTransport({ redis, events: testEventsConfig(apis[0]!, { streamUse: 'per_event' }), logger: silentLogger() });
+      t.after(() => bus.close());
+      const group = `${apis[0]}-g`;
+      const consumer = bus.consume({ group, consumer: 'p1', events: apis.map((api) => ({ api, event: 'e' })) });
+      await consumer.ready;
+      const event = newEvent(apis[0]!, 'e');
+      await bus.send(event);
+      const [first] = await take(consumer, 1);
+      const waiting = consumer.next(10);
+      const stream = streamKey(apis[0]!, 'e', 'per_event');
+      const node = await cluster.masterOf(stream);
+      await eventually(async () => (await blockedClients(node.port)).includes(`lightbus:events:${group}:${stream}`), 5000, 'the consumer blocked');
+      consumer.release([first!]);
+      const [again] = await within(waiting, 10_000, 'the released event');
+      assert.equal(again!.message.id, event.id);
+      assert.ok((await blockedClients(node.port)).includes(`lightbus:events:${group}:${stream}`), 'the wake ended the wait, not the block timing out');
+      await consumer.ack([again!]);
+    });
+  }
+
   test('a server of APIs on different masters, already waiting, gets calls to each; no marker or call is left', async (t) => {
     const apis = await apisOnDifferentMasters(3, rpcQueueKey);
     const logger = silentLogger();
@@ -145,5 +170,12 @@ describe('operations on a cluster', () => {
     assert.equal(await raw.xlen(dlq), 0, 'both letters left the dead-letter stream');
   });
 });
+
+/** Names of the clients blocked on one node now. */
+async function blockedClients(port: number): Promise<string[]> {
+  const node = raw.nodes('master').find((n) => n.options.port === port)!;
+  const list = String(await node.client('LIST'));
+  return list.split('\n').filter((line) => / flags=\S*b/.test(line)).map((line) => / name=(\S*)/.exec(line)?.[1] ?? '');
+}
 
 registerConformance('redis cluster', redis, raw);

@@ -34,8 +34,8 @@ export interface RedisGroupBackendOptions {
   /** Approximate MAXLEN of dead-letter writes; null for none. */
   maxStreamLength: number | null;
   /**
-   * On a Redis Cluster: a new blocking client for one stream. Reads of several streams are then
-   * split per stream ({@link SplitStreamReads}), and acks never ride on a read's connection.
+   * On a Redis Cluster: a new blocking client for one stream. Reads are then split per stream
+   * ({@link SplitStreamReads}), and acks never ride on a read's connection.
    */
   clusterBlockingClient?: (stream: string) => RedisConnection;
 }
@@ -116,13 +116,11 @@ export class RedisGroupBackend implements GroupBackend {
   async readNew(streams: string[], count: number, blockMs: number): Promise<Array<{ stream: string; entries: StreamEntry[] }>> {
     const { blocking, group, consumer, clusterBlockingClient } = this.options;
     if (clusterBlockingClient) {
-      if (streams.length > 1) {
-        this.split ??= new SplitStreamReads(this.options.commands, group, consumer, clusterBlockingClient);
-        return this.split.read(streams, count, blockMs);
-      }
-    } else {
-      this.blockingClientId ??= Number(await blocking.client('ID'));
+      // Even for one stream: only a split read can be woken on a cluster (see SplitStreamReads).
+      this.split ??= new SplitStreamReads(this.options.commands, group, consumer, clusterBlockingClient);
+      return this.split.read(streams, count, blockMs);
     }
+    this.blockingClientId ??= Number(await blocking.client('ID'));
     this.reading = true;
     try {
       const read = inOneWrite(blocking, () => {
@@ -145,6 +143,7 @@ export class RedisGroupBackend implements GroupBackend {
   }
 
   wake(): void {
+    this.split?.wake();
     const id = this.blockingClientId;
     if (!this.reading || id === undefined) return;
     // Ends the block as a timeout would; the read loop then looks at its own pending entries.
