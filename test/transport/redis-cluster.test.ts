@@ -12,7 +12,7 @@ import { RedisEventTransport } from '../../src/transport/redis/event-transport.j
 import { RedisResultTransport } from '../../src/transport/redis/result-transport.js';
 import { RedisRpcTransport } from '../../src/transport/redis/rpc-transport.js';
 import { streamKey } from '../../src/transport/wire/events.js';
-import { rpcQueueKey } from '../../src/transport/wire/rpc.js';
+import { encodeCall, expiryMarkerKey, rpcQueueKey } from '../../src/transport/wire/rpc.js';
 import { eventually, newEvent, take } from '../helpers/events.js';
 import { DeadLetterNotFoundError, replayDeadLetter } from '../../src/inspect/dead-letters.js';
 import { scanKeys } from '../../src/inspect/streams.js';
@@ -130,6 +130,29 @@ describe('multi-key work split per slot', () => {
     for (const api of apis) assert.equal(await raw.llen(rpcQueueKey(api)), 0);
     const ttl = await raw.pttl(rpcQueueKey(apis[0]!));
     assert.equal(ttl, -2, 'the drained queue is gone');
+  });
+});
+
+describe('a queue a Python caller made without a TTL', () => {
+  // Single-server sends read the newest call's marker to cover it (send-calls.lua); on a
+  // cluster that marker is in another slot, so the queue keeps none, as Python leaves it.
+  test('keeps none after our calls join it, and is gone once a server drains it', async (t) => {
+    const [api] = await apisOnDifferentMasters(1, rpcQueueKey);
+    const queue = rpcQueueKey(api!);
+    const python = newCall(api!, 'p', {}, `redis+key://${api}.p:result:x`);
+    await raw.set(expiryMarkerKey(python.id), '1', 'EX', 30);
+    await raw.rpush(queue, encodeCall(python));
+    const logger = silentLogger();
+    const rpc = new RedisRpcTransport({ redis, logger });
+    t.after(() => rpc.close());
+    const ours = newCall(api!, 'p', {}, `redis+key://${api}.p:result:y`, 5000);
+    await rpc.send(ours);
+    assert.equal(await raw.pttl(queue), -1, 'no TTL, not even ours');
+    const consumer = rpc.consume([api!]);
+    const taken = new Set<string>();
+    while (taken.size < 2) for (const call of await within(consumer.next(10), 10_000, 'both calls')) taken.add(call.id);
+    assert.deepEqual([...taken].sort(), [python.id, ours.id].sort());
+    assert.equal(await raw.exists(queue), 0, 'the drained queue is gone');
   });
 });
 
