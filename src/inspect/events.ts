@@ -7,6 +7,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { RedisConnection } from '../transport/redis/connection.js';
 import { decodeEvent, isMalformed, isNoop } from '../transport/wire/events.js';
+import { eachKey } from './each-key.js';
 import { matchesMember, type MemberPattern } from './patterns.js';
 import type { EventStream } from './streams.js';
 import { compareStreamIds, isStreamId, streamIdTime } from './time.js';
@@ -127,9 +128,7 @@ export async function listEvents(
 
 /** The id of the newest entry of each stream (`0-0` for a stream that does not exist yet). */
 export async function latestIds(redis: RedisConnection, streams: readonly EventStream[]): Promise<Map<string, string>> {
-  const pipeline = redis.pipeline();
-  for (const s of streams) pipeline.xrevrange(s.key, '+', '-', 'COUNT', 1);
-  const replies = (await pipeline.exec()) ?? [];
+  const replies = await eachKey(streams, (s) => redis.xrevrange(s.key, '+', '-', 'COUNT', 1));
   const ids = new Map<string, string>();
   streams.forEach((s, i) => {
     const [error, entries] = replies[i] ?? [new Error('no reply')];

@@ -6,6 +6,7 @@
 import type { RedisConnection } from '../transport/redis/connection.js';
 import { rpcQueueKey } from '../transport/wire/rpc.js';
 import { servers, type Server } from './apis.js';
+import { eachKey } from './each-key.js';
 import { matchesApi, type MemberPattern } from './patterns.js';
 import type { ProcessRow } from './processes.js';
 import { findRpcQueues } from './streams.js';
@@ -31,9 +32,7 @@ export async function listQueues(
   const apis = new Set((await findRpcQueues(redis, patterns)).map(({ api }) => api));
   for (const api of knownApis) if (matchesApi(patterns, api)) apis.add(api);
   const sorted = [...apis].sort();
-  const pipeline = redis.pipeline();
-  for (const api of sorted) pipeline.llen(rpcQueueKey(api));
-  const replies = (await pipeline.exec()) ?? [];
+  const replies = await eachKey(sorted, (api) => redis.llen(rpcQueueKey(api)));
   return sorted
     .map((api, i) => {
       const [error, depth] = replies[i] ?? [new Error('no reply')];

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { silentLogger } from '../../src/logging/logger.js';
 import { RedisEventTransport } from '../../src/transport/redis/event-transport.js';
@@ -42,16 +41,7 @@ describe('the cluster this file runs on', () => {
 });
 
 /** `count` API names whose keys (`key(api)`) are served by as many different masters. */
-async function apisOnDifferentMasters(count: number, key: (api: string) => string): Promise<string[]> {
-  const byMaster = new Map<number, string>();
-  for (let i = 0; byMaster.size < count && i < 200; i++) {
-    const api = `t_${randomUUID().slice(0, 8)}`;
-    const port = (await cluster.masterOf(key(api))).port;
-    if (!byMaster.has(port)) byMaster.set(port, api);
-  }
-  assert.equal(byMaster.size, count, 'found no such APIs');
-  return [...byMaster.values()];
-}
+const apisOnDifferentMasters = (count: number, key: (api: string) => string) => cluster.namesOnDifferentMasters(count, key);
 
 describe('multi-key work split per slot', () => {
   test('fires to streams on three masters in one tick each land, in order per stream', async (t) => {
