@@ -45,8 +45,8 @@ export class SplitStreamReads {
     try {
       // Sent in this order on each node's socket: the look at the last id comes first.
       const looked = Promise.all(streams.map((stream) => this.commands.xrevrange(stream, '+', '-', 'COUNT', 1)));
-      const now = await this.takeNew(streams, count);
-      const lastIds = await looked;
+      // Awaited together: a failed read must not leave the look's rejection unhandled.
+      const [now, lastIds] = await Promise.all([this.takeNew(streams, count), looked]);
       if (now.length > 0) return now;
       if (!this.woken) {
         const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
