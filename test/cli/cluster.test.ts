@@ -119,6 +119,26 @@ describe('the CLI on a 3-master cluster', () => {
     for (const api of [...served, ...unserved]) assert.ok(overview.stdout.includes(api), `the overview names ${api}`);
   });
 
+  it('inspect events --follow: new events on every master are printed as they arrive, until Ctrl-C', async () => {
+    await bus.fire(`${served[0]}.user_registered`, { username: 'early' });
+    const child = spawnCli(['inspect', 'events', 'served_*', '--follow', '--limit', '1', '--json', '--config', config.path]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    try {
+      await waitFor(() => jsonLines(stdout).length === 1 || child.exitCode !== null, 'the newest event before following', 30_000);
+      assert.equal(child.exitCode, null, `following ended: ${stderr}`);
+      const late = await Promise.all(served.map((api) => bus.fire(`${api}.user_registered`, { username: 'late' })));
+      await waitFor(() => late.every((fired) => stdout.includes(fired.id)) || child.exitCode !== null, 'the events fired while following', 30_000);
+      assert.equal(child.exitCode, null, `following ended: ${stderr}`);
+      child.kill('SIGINT');
+      assert.equal(await exitOf(child, 'the follower to stop'), 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('dead letters: listed, replayed to the group on its master, and deleted', async () => {
     const api = served[1]!;
     const stream = `${api}.*:stream`;
