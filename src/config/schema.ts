@@ -50,7 +50,7 @@ export const RedisClusterConfigSchema = Type.Object(
     ),
     scaleReads: Type.Optional(
       Type.Union([Type.Literal('master'), Type.Literal('replica')], {
-        description: "Where the read-only commands of lightbus inspect go: 'master' (default) or 'replica' (may lag a moment); the bus itself always reads masters",
+        description: "Where the read-only commands of lightbus inspect and the dashboard go: 'master' (default) or 'replica' (a moment behind; writes such as replays still go to masters); the bus itself always reads masters",
       }),
     ),
   },

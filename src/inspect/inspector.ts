@@ -29,13 +29,15 @@ export class Inspector {
     readonly redis: RedisConnection,
     private readonly logger: Logger,
   ) {
-    this.presence = new RedisPresenceTransport({ redis: config.redis, logger });
-    this.schemaTransport = new RedisSchemaTransport({ redis: config.redis, logger });
+    // With redis.cluster.scaleReads 'replica', what these read may come from a replica (a moment
+    // behind); their few writes (pruning old heartbeats) still go to masters.
+    this.presence = new RedisPresenceTransport({ redis: config.redis, logger, replicaReads: true });
+    this.schemaTransport = new RedisSchemaTransport({ redis: config.redis, logger, replicaReads: true });
   }
 
   /** Connects, failing at once when Redis does not answer. @throws RedisUnreachableError */
   static async open(config: ResolvedConfig, logger: Logger): Promise<Inspector> {
-    return new Inspector(config, await connectOrFail(config.redis, logger, 'inspect'), logger);
+    return new Inspector(config, await connectOrFail(config.redis, logger, 'inspect', undefined, true), logger);
   }
 
   processes(filter: ProcessFilter = {}): Promise<ProcessRow[]> {
@@ -92,7 +94,7 @@ export class Inspector {
 
   /** Another connection that answered PING, for a loop that blocks (`--follow`); the caller closes it. */
   blockingConnection(): Promise<RedisConnection> {
-    return connectOrFail(this.config.redis, this.logger, 'inspect-follow');
+    return connectOrFail(this.config.redis, this.logger, 'inspect-follow', undefined, true);
   }
 
   async close(): Promise<void> {
