@@ -11,7 +11,7 @@ import { currentExecutionId } from '../runtime/execution-context.js';
 import type { FiredEvent, ListenerDescriptor, OnErrorPolicy } from '../runtime/protocol.js';
 import type { BusHooks, IncomingEvent, LifecycleHook, RpcFunction } from '../runtime/registry.js';
 import type { Since, TraceHeaders } from '../transport/types.js';
-import { streamKey } from '../transport/wire/events.js';
+import { keyLayoutOf } from '../transport/wire/key-layout.js';
 import { traceFire, traceRpcCall } from '../tracing/client-spans.js';
 import { tracingOn } from '../tracing/tracer.js';
 import { toJsonValue } from '../transport/wire/json-values.js';
@@ -225,7 +225,7 @@ export class Bus {
     const { config } = this.readyValue ?? (await this.ready());
     const target = this.tracedTarget(event);
     if (!target) return this.sendFire(event, params, options);
-    const stream = streamKey(target.api, target.name, config.events.streamUse);
+    const stream = keyLayoutOf(config.redis).stream(target.api, target.name, config.events.streamUse);
     return traceFire(target.api, target.name, stream, (trace) => this.sendFire(event, params, options, trace));
   }
 
