@@ -10,11 +10,11 @@
 -- deadline without comparing clocks.
 --
 -- keys: any (the number of queues)
--- KEYS[1..n]   the call queues to drain, {api}:rpc_queue, in the order to take them
--- ARGV[1]      how many calls to pop at most
--- ARGV[2..n+1] the marker key prefix of each queue's calls, in the order of KEYS
---              (rpc_expiry_key:, or lightbus:{api}:rpc_expiry_key: with the hash-tagged keys)
--- ARGV[n+2..]  the marker keys of calls taken earlier, to be deleted
+-- KEYS[1..]  the n call queues to drain, {api}:rpc_queue, in the order to take them
+-- ARGV[1]    how many calls to pop at most
+-- ARGV[2..]  first n: the marker key prefix of each queue's calls, in the order of KEYS
+--            (rpc_expiry_key:, or lightbus:{api}:rpc_expiry_key: with the hash-tagged keys);
+--            then the marker keys of calls taken earlier, to be deleted
 -- returns    the count of those markers, then each one's marker answer, then for each call popped a
 --            queue, blob, marker-answer triple, flat. A marker answer is the ms its caller still
 --            waits (>= 0; the marker was live and is deleted now), -1 (live, with no TTL),
