@@ -150,8 +150,11 @@ export class Bus {
   call(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions = {}): Promise<unknown> {
     // Traced: inside its `rpc.call` span, whose context goes with the call (src/tracing/).
     const target = tracingOn() ? this.tracedTarget(rpc) : undefined;
-    if (target) return traceRpcCall(target.api, target.name, (trace) => this.sendCall(rpc, params, options, trace));
-    return this.sendCall(rpc, params, options);
+    if (!target) return this.sendCall(rpc, params, options);
+    const traced = (config: ResolvedConfig) =>
+      traceRpcCall(target.api, target.name, keyLayoutOf(config.redis).rpcQueue(target.api), (trace) => this.sendCall(rpc, params, options, trace));
+    // The span names the queue, which `redis.keys` names: known once the bus is ready.
+    return this.readyValue ? traced(this.readyValue.config) : this.ready().then(({ config }) => traced(config));
   }
 
   /** What a traced send's span names; undefined for a bad name, which the send rejects. */
