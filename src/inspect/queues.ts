@@ -1,7 +1,8 @@
 /**
- * RPC queue depths: calls waiting in `{api}:rpc_queue` (or `lightbus:{api}:rpc_queue`) for a server to take them. A queue that
- * grows while its API's servers are live means they cannot keep up; one that grows with no
- * live server means nobody is there (and callers are timing out).
+ * RPC queue depths: calls waiting in `{api}:rpc_queue` (`lightbus:{api}:rpc_queue` with the
+ * hash-tagged keys) for a server to take them. A queue that grows while its API's servers are
+ * live means they cannot keep up; one that grows with no live server means nobody is there
+ * (and callers are timing out).
  */
 import type { RedisConnection } from '../transport/redis/connection.js';
 import { PYTHON_KEYS, type KeyLayout } from '../transport/wire/key-layout.js';

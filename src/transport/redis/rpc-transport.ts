@@ -1,8 +1,8 @@
 /**
  * RPC calls over Redis lists (docs/wire-format.md, "RPC and results"): a caller sets the call's
- * expiry marker and pushes the call onto `{api}:rpc_queue` (names of `redis.keys`: key-layout.ts); a server pops calls and deletes
- * their markers, dropping the calls whose marker had already expired (at-most-once): see
- * {@link RedisCallConsumer}.
+ * expiry marker and pushes the call onto `{api}:rpc_queue` (the names `redis.keys` picks:
+ * key-layout.ts); a server pops calls and deletes their markers, dropping the calls whose
+ * marker had already expired (at-most-once): see {@link RedisCallConsumer}.
  */
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../../config/schema.js';
