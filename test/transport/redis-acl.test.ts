@@ -135,4 +135,27 @@ describe('the documented Redis ACL', () => {
       asInspect.disconnect();
     }
   });
+
+  // Last: it publishes a second schema, which the caller test above counts.
+  test("with redis.keys 'hash-tagged': serve and call an RPC, fire and listen to an event, each as its own user", async (t) => {
+    const tagged = defineApi(uniqueName('acltagged'), {
+      rpcs: { echo: rpc({ text: Type.String() }, Type.String()) },
+      events: { ping: event({ n: Type.Integer() }) },
+    });
+    const log = capturingLogger();
+    const keys = 'hash-tagged' as const;
+    const taggedServer = createBus({ config: { serviceName: 'acl-tagged-server', redis: { url: urlOf('lightbus-serve'), keys } }, logger: log.logger });
+    const taggedCaller = createBus({ config: { serviceName: 'acl-tagged-caller', redis: { url: urlOf('lightbus-caller'), keys } }, logger: log.logger });
+    t.after(() => Promise.all([taggedServer.close(), taggedCaller.close()]));
+    const taggedHeard: number[] = [];
+    await taggedServer.serve(tagged, { echo: ({ text }) => text });
+    await taggedServer.listen(tagged.events.ping, { name: 'ears' }, (incoming) => {
+      taggedHeard.push(incoming.params.n);
+    });
+    assert.equal(await taggedCaller.call(tagged.rpcs.echo, { text: 'hello' }, { timeoutMs: 10_000 }), 'hello');
+    await taggedServer.fire(tagged.events.ping, { n: 1 });
+    await waitFor(() => taggedHeard.includes(1), 'the event heard');
+    assert.equal(await admin.exists(`lightbus:{${tagged.name}}.*:stream`), 1, 'under the tagged name');
+    assert.deepEqual(log.records.filter((r) => r.level >= 40), []);
+  });
 });
