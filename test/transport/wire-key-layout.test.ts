@@ -76,7 +76,6 @@ describe('reading keys of either layout back', () => {
     assert.equal(parseQueueKey('a.b:rpc_queue'), 'a.b');
     assert.equal(parseQueueKey('lightbus:{a.b}:rpc_queue'), 'a.b');
     assert.equal(parseQueueKey(':rpc_queue'), undefined);
-    assert.equal(parseQueueKey('lightbus:{}:rpc_queue'), 'lightbus:{}');
     assert.equal(parseQueueKey('lightbus:{auth}x:rpc_queue'), undefined);
     assert.equal(parseQueueKey('auth.*:stream'), undefined);
   });
