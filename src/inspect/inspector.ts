@@ -18,10 +18,13 @@ import { listProcesses, type ProcessFilter, type ProcessRow } from './processes.
 import { listQueues, type QueueRow } from './queues.js';
 import { describeStreams, type StreamStatRow } from './stream-stats.js';
 import { findEventStreams, type EventStream } from './streams.js';
+import { keyLayoutOf, type KeyLayout } from '../transport/wire/key-layout.js';
 
 export class Inspector {
   private readonly presence: RedisPresenceTransport;
   private readonly schemaTransport: RedisSchemaTransport;
+  /** The key names of `redis.keys`, for the keys inspect names itself (scans find either layout). */
+  readonly keys: KeyLayout;
 
   private constructor(
     readonly config: ResolvedConfig,
@@ -29,6 +32,7 @@ export class Inspector {
     readonly redis: RedisConnection,
     private readonly logger: Logger,
   ) {
+    this.keys = keyLayoutOf(config.redis);
     // With redis.cluster.scaleReads 'replica', what these read may come from a replica (a moment
     // behind); their few writes (pruning old heartbeats) still go to masters.
     this.presence = new RedisPresenceTransport({ redis: config.redis, logger, replicaReads: true });
@@ -58,7 +62,7 @@ export class Inspector {
   async queues(patterns: readonly MemberPattern[] = []): Promise<QueueRow[]> {
     const [schemas, processes] = await Promise.all([this.schemas(), this.processes()]);
     const known = describeApis(schemas, processes, patterns).map((row) => row.api);
-    return listQueues(this.redis, processes, known, patterns);
+    return listQueues(this.redis, processes, known, patterns, this.keys);
   }
 
   streams(patterns: readonly MemberPattern[] = []): Promise<EventStream[]> {

@@ -12,6 +12,7 @@ import type { CommandBatcher } from './command-batcher.js';
 import { closeConnection, inOneWrite, type RedisConnection } from './connection.js';
 import { settleWithin } from '../../util/timeouts.js';
 import { SplitStreamReads } from './split-stream-reads.js';
+import { shareOneSlot } from '../wire/key-layout.js';
 
 /** How long `interrupt` lets acks already on the blocking connection get their replies before it drops the connection. */
 const ACK_REPLY_WAIT_MS = 1000;
@@ -34,8 +35,9 @@ export interface RedisGroupBackendOptions {
   /** Approximate MAXLEN of dead-letter writes; null for none. */
   maxStreamLength: number | null;
   /**
-   * On a Redis Cluster: a new blocking client for one stream. Reads of several streams are then
-   * split per stream ({@link SplitStreamReads}), and acks never ride on a read's connection.
+   * On a Redis Cluster: a new blocking client for one stream. Reads of several streams that do
+   * not share a slot (with the hash-tagged keys, one API's streams do) are then split per
+   * stream ({@link SplitStreamReads}).
    */
   clusterBlockingClient?: (stream: string) => RedisConnection;
 }
@@ -116,7 +118,7 @@ export class RedisGroupBackend implements GroupBackend {
   async readNew(streams: string[], count: number, blockMs: number): Promise<Array<{ stream: string; entries: StreamEntry[] }>> {
     const { blocking, group, consumer, clusterBlockingClient } = this.options;
     if (clusterBlockingClient) {
-      if (streams.length > 1) {
+      if (!shareOneSlot(streams)) {
         this.split ??= new SplitStreamReads(this.options.commands, group, consumer, clusterBlockingClient);
         return this.split.read(streams, count, blockMs);
       }
