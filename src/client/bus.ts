@@ -11,7 +11,7 @@ import { currentExecutionId } from '../runtime/execution-context.js';
 import type { FiredEvent, ListenerDescriptor, OnErrorPolicy } from '../runtime/protocol.js';
 import type { BusHooks, IncomingEvent, LifecycleHook, RpcFunction } from '../runtime/registry.js';
 import type { Since, TraceHeaders } from '../transport/types.js';
-import { streamKey } from '../transport/wire/events.js';
+import { keyLayoutOf } from '../transport/wire/key-layout.js';
 import { traceFire, traceRpcCall } from '../tracing/client-spans.js';
 import { tracingOn } from '../tracing/tracer.js';
 import { toJsonValue } from '../transport/wire/json-values.js';
@@ -150,8 +150,11 @@ export class Bus {
   call(rpc: RpcRef | string, params: Record<string, unknown>, options: CallOptions = {}): Promise<unknown> {
     // Traced: inside its `rpc.call` span, whose context goes with the call (src/tracing/).
     const target = tracingOn() ? this.tracedTarget(rpc) : undefined;
-    if (target) return traceRpcCall(target.api, target.name, (trace) => this.sendCall(rpc, params, options, trace));
-    return this.sendCall(rpc, params, options);
+    if (!target) return this.sendCall(rpc, params, options);
+    const traced = (config: ResolvedConfig) =>
+      traceRpcCall(target.api, target.name, keyLayoutOf(config.redis).rpcQueue(target.api), (trace) => this.sendCall(rpc, params, options, trace));
+    // The span names the queue, which `redis.keys` names: known once the bus is ready.
+    return this.readyValue ? traced(this.readyValue.config) : this.ready().then(({ config }) => traced(config));
   }
 
   /** What a traced send's span names; undefined for a bad name, which the send rejects. */
@@ -225,7 +228,7 @@ export class Bus {
     const { config } = this.readyValue ?? (await this.ready());
     const target = this.tracedTarget(event);
     if (!target) return this.sendFire(event, params, options);
-    const stream = streamKey(target.api, target.name, config.events.streamUse);
+    const stream = keyLayoutOf(config.redis).stream(target.api, target.name, config.events.streamUse);
     return traceFire(target.api, target.name, stream, (trace) => this.sendFire(event, params, options, trace));
   }
 

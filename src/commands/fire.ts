@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { exitCodesHelp } from '../cli/exit-codes.js';
 import { OpsCommand } from '../cli/ops-command.js';
 import type { Column } from '../cli/output.js';
-import { streamKey } from '../transport/wire/events.js';
+import { keyLayoutOf } from '../transport/wire/key-layout.js';
 
 /** What `fire` answers: where the event went. */
 export interface Fired {
@@ -47,7 +47,7 @@ ${exitCodesHelp(['ok', 'usage', 'timeout', 'notFound', 'unavailable'])}`;
     const options = this.flags.timeout !== undefined ? { timeoutMs: this.flags.timeout } : {};
     const fired = await this.withMemberBus(argv as string[], 'events', this.flags.params, async ({ bus, api, member, params, config }) => {
       const { id, streamId } = await bus.fire(`${api}.${member}`, params, options);
-      return { api, event: member, id, stream: streamKey(api, member, config.events.streamUse), streamId };
+      return { api, event: member, id, stream: keyLayoutOf(config.redis).stream(api, member, config.events.streamUse), streamId };
     });
     this.printer.table([fired], COLUMNS);
     return fired;

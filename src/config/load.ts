@@ -98,6 +98,7 @@ export function resolveConfig(input: unknown, options: ResolveConfigOptions = {}
       ...(tls ? { tls: { ...tls } } : {}),
       ...(file.redis?.cluster ? { cluster: structuredClone(file.redis.cluster) } : {}),
       ...(file.redis?.sentinel ? { sentinel: structuredClone(file.redis.sentinel) } : {}),
+      ...(file.redis?.keys ? { keys: file.redis.keys } : {}),
     },
     events: { ...CONFIG_DEFAULTS.events, ...definedOnly(file.events) },
     rpc: { ...CONFIG_DEFAULTS.rpc, ...definedOnly(file.rpc) },

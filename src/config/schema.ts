@@ -50,7 +50,7 @@ export const RedisClusterConfigSchema = Type.Object(
     ),
     scaleReads: Type.Optional(
       Type.Union([Type.Literal('master'), Type.Literal('replica')], {
-        description: "Where the read-only commands of lightbus inspect go: 'master' (default) or 'replica' (may lag a moment); the bus itself always reads masters",
+        description: "Where the read-only commands of lightbus inspect and the dashboard go: 'master' (default) or 'replica' (a moment behind; writes such as replays still go to masters); the bus itself always reads masters",
       }),
     ),
   },
@@ -90,6 +90,12 @@ export const RedisConfigSchema = Type.Object(
     ),
     cluster: Type.Optional(RedisClusterConfigSchema),
     sentinel: Type.Optional(RedisSentinelConfigSchema),
+    keys: Type.Optional(
+      Type.Union([Type.Literal('python'), Type.Literal('hash-tagged')], {
+        description:
+          "Key names: 'python' (default), Python Lightbus's own, so Python peers can share the bus; 'hash-tagged', an API's keys in one cluster slot (lightbus:{api}:rpc_queue ...), so its hot path is one node: Python peers cannot join (docs/scaling.md)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -221,6 +227,8 @@ export interface ResolvedConfig {
     tls?: NonNullable<Static<typeof RedisConfigSchema>['tls']>;
     cluster?: Static<typeof RedisClusterConfigSchema>;
     sentinel?: Static<typeof RedisSentinelConfigSchema>;
+    /** Absent means 'python'; read it through keyLayoutOf (transport/wire/key-layout.ts). */
+    keys?: 'python' | 'hash-tagged';
   };
   events: {
     batchSize: number;

@@ -67,7 +67,7 @@ export class OverviewReader {
     const streams = allStreams.slice(0, MAX_STREAMS);
     const apis = describeApis(schemas, processes);
     const [queues, stats, groups, newest] = await Promise.all([
-      listQueues(inspector.redis, processes, apis.map((a) => a.api), []),
+      listQueues(inspector.redis, processes, apis.map((a) => a.api), [], inspector.keys),
       inspector.streamStats(streams),
       inspector.groupsOf(streams),
       deadLetterCount > 0 ? inspector.deadLetters({ patterns: [] }, DEAD_LETTERS_SHOWN) : Promise.resolve([]),

@@ -28,8 +28,9 @@ export async function connectOrFail(
   logger: Logger,
   role: string,
   timeoutMs = CONNECT_TIMEOUT_MS,
+  replicaReads = false,
 ): Promise<RedisConnection> {
-  const connection = createConnection({ redis, logger, role });
+  const connection = createConnection({ redis, logger, role, replicaReads });
   let onError: ((error: Error) => void) | undefined;
   const failed = new Promise<never>((_, reject) => {
     onError = (error: Error) => reject(error);

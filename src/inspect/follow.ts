@@ -12,7 +12,7 @@ export async function followMatchingEvents(
   filter: EventFilter,
   options: { limit: number; onEvent: (row: EventRow) => void; signal: AbortSignal },
 ): Promise<void> {
-  const named = namedStreams(filter.patterns, inspector.config.events.streamUse);
+  const named = namedStreams(filter.patterns, inspector.config.events.streamUse, inspector.keys);
   // Streams named by the patterns are followed before they exist; others as they appear.
   const discover = async () => {
     const found = await inspector.streams(filter.patterns);

@@ -18,10 +18,13 @@ import { listProcesses, type ProcessFilter, type ProcessRow } from './processes.
 import { listQueues, type QueueRow } from './queues.js';
 import { describeStreams, type StreamStatRow } from './stream-stats.js';
 import { findEventStreams, type EventStream } from './streams.js';
+import { keyLayoutOf, type KeyLayout } from '../transport/wire/key-layout.js';
 
 export class Inspector {
   private readonly presence: RedisPresenceTransport;
   private readonly schemaTransport: RedisSchemaTransport;
+  /** The key names of `redis.keys`, for the keys inspect names itself (scans find either layout). */
+  readonly keys: KeyLayout;
 
   private constructor(
     readonly config: ResolvedConfig,
@@ -29,13 +32,16 @@ export class Inspector {
     readonly redis: RedisConnection,
     private readonly logger: Logger,
   ) {
-    this.presence = new RedisPresenceTransport({ redis: config.redis, logger });
-    this.schemaTransport = new RedisSchemaTransport({ redis: config.redis, logger });
+    this.keys = keyLayoutOf(config.redis);
+    // With redis.cluster.scaleReads 'replica', what these read may come from a replica (a moment
+    // behind); their few writes (pruning old heartbeats) still go to masters.
+    this.presence = new RedisPresenceTransport({ redis: config.redis, logger, replicaReads: true });
+    this.schemaTransport = new RedisSchemaTransport({ redis: config.redis, logger, replicaReads: true });
   }
 
   /** Connects, failing at once when Redis does not answer. @throws RedisUnreachableError */
   static async open(config: ResolvedConfig, logger: Logger): Promise<Inspector> {
-    return new Inspector(config, await connectOrFail(config.redis, logger, 'inspect'), logger);
+    return new Inspector(config, await connectOrFail(config.redis, logger, 'inspect', undefined, true), logger);
   }
 
   processes(filter: ProcessFilter = {}): Promise<ProcessRow[]> {
@@ -56,7 +62,7 @@ export class Inspector {
   async queues(patterns: readonly MemberPattern[] = []): Promise<QueueRow[]> {
     const [schemas, processes] = await Promise.all([this.schemas(), this.processes()]);
     const known = describeApis(schemas, processes, patterns).map((row) => row.api);
-    return listQueues(this.redis, processes, known, patterns);
+    return listQueues(this.redis, processes, known, patterns, this.keys);
   }
 
   streams(patterns: readonly MemberPattern[] = []): Promise<EventStream[]> {
@@ -92,7 +98,7 @@ export class Inspector {
 
   /** Another connection that answered PING, for a loop that blocks (`--follow`); the caller closes it. */
   blockingConnection(): Promise<RedisConnection> {
-    return connectOrFail(this.config.redis, this.logger, 'inspect-follow');
+    return connectOrFail(this.config.redis, this.logger, 'inspect-follow', undefined, true);
   }
 
   async close(): Promise<void> {

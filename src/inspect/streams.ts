@@ -1,10 +1,12 @@
 /**
  * Finding the keys of the bus in Redis: event streams (`{api}.*:stream` per API,
- * `{api}.{event}:stream` per event) and RPC queues (`{api}:rpc_queue`), by SCAN (never KEYS,
- * which blocks the server while it walks every key).
+ * `{api}.{event}:stream` per event) and RPC queues (`{api}:rpc_queue`), with Python's names or
+ * the hash-tagged ones (`lightbus:{api}:rpc_queue` ..., key-layout.ts), by SCAN (never KEYS,
+ * which blocks the server while it walks every key). The scan globs match both layouts.
  */
 import type { RedisConnection } from '../transport/redis/connection.js';
-import { streamKey, type StreamLayout } from '../transport/wire/events.js';
+import type { StreamLayout } from '../transport/wire/events.js';
+import { parseQueueKey, parseStreamKey as parseLayoutStreamKey, PYTHON_KEYS, type KeyLayout } from '../transport/wire/key-layout.js';
 import { matchesApi, type MemberPattern } from './patterns.js';
 
 /** An event stream and what its name says it carries. */
@@ -16,7 +18,7 @@ export interface EventStream {
 }
 
 const STREAM_SUFFIX = ':stream';
-/** What `rpcQueueKey` in the wire codec appends to an API name. */
+/** What every RPC queue key ends with, in either layout. */
 const RPC_QUEUE_SUFFIX = ':rpc_queue';
 const SCAN_COUNT = 1000;
 /** A guard only: SCAN ends when its cursor comes back to 0. */
@@ -24,12 +26,8 @@ const MAX_SCAN_CALLS = 1_000_000;
 
 /** Reads a stream key as the event stream it names, or undefined when it names none. */
 export function parseStreamKey(key: string): EventStream | undefined {
-  if (!key.endsWith(STREAM_SUFFIX)) return undefined;
-  const base = key.slice(0, -STREAM_SUFFIX.length);
-  if (base.endsWith('.*')) return base.length > 2 ? { key, api: base.slice(0, -2), event: undefined } : undefined;
-  const dot = base.lastIndexOf('.');
-  if (dot <= 0 || dot === base.length - 1) return undefined;
-  return { key, api: base.slice(0, dot), event: base.slice(dot + 1) };
+  const parsed = parseLayoutStreamKey(key);
+  return parsed && { key, ...parsed };
 }
 
 /** Whether a stream may hold events that match one of the patterns (no patterns: every stream). */
@@ -74,13 +72,15 @@ export async function findEventStreams(redis: RedisConnection, patterns: readonl
  * also the event), whether or not they exist yet: a follower blocks on them so their first
  * event wakes it.
  */
-export function namedStreams(patterns: readonly MemberPattern[], layout: StreamLayout): EventStream[] {
+export function namedStreams(patterns: readonly MemberPattern[], layout: StreamLayout, keys: KeyLayout = PYTHON_KEYS): EventStream[] {
   const out = new Map<string, EventStream>();
   for (const p of patterns) {
     if (p.exactApi === undefined) continue;
-    if (layout === 'per_api') out.set(streamKey(p.exactApi, '*', layout), { key: streamKey(p.exactApi, '*', layout), api: p.exactApi, event: undefined });
-    else if (p.exactMember !== undefined) {
-      const key = streamKey(p.exactApi, p.exactMember, layout);
+    if (layout === 'per_api') {
+      const key = keys.stream(p.exactApi, '*', layout);
+      out.set(key, { key, api: p.exactApi, event: undefined });
+    } else if (p.exactMember !== undefined) {
+      const key = keys.stream(p.exactApi, p.exactMember, layout);
       out.set(key, { key, api: p.exactApi, event: p.exactMember });
     }
   }
@@ -96,6 +96,6 @@ export interface RpcQueueKey {
 /** The RPC queues that exist (a queue with no calls waiting has no key), for APIs matching the patterns. */
 export async function findRpcQueues(redis: RedisConnection, patterns: readonly MemberPattern[]): Promise<RpcQueueKey[]> {
   return (await scanKeys(redis, `*${RPC_QUEUE_SUFFIX}`, 'list'))
-    .map((key) => ({ key, api: key.slice(0, -RPC_QUEUE_SUFFIX.length) }))
+    .map((key) => ({ key, api: parseQueueKey(key) ?? '' }))
     .filter(({ api }) => api !== '' && matchesApi(patterns, api));
 }

@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
+import { keyLayoutOf } from '../transport/wire/key-layout.js';
 import { MessageChecks } from './message-checks.js';
 import { DeadlineExceededError, UnknownApiError, UnknownMemberError, ValidationError, serializeError } from '../errors.js';
 import type { SchemaValidator } from '../core/validator.js';
@@ -42,7 +43,7 @@ export class HandlerRunner {
   constructor(
     private readonly registry: Registry,
     validator: SchemaValidator,
-    private readonly config: Pick<ResolvedConfig, 'apis' | 'serviceName' | 'events'>,
+    private readonly config: Pick<ResolvedConfig, 'apis' | 'serviceName' | 'events' | 'redis'>,
     private readonly logger: Logger,
   ) {
     this.checks = new MessageChecks(registry, validator, config, logger);
@@ -55,7 +56,7 @@ export class HandlerRunner {
    */
   runRpc(call: RpcCall, executionId: number, context = new RpcCallContext(call.id, call.deadline)): Promise<Outcome> {
     // With an SDK registered, the handler runs inside its `rpc.execute` span (src/tracing/).
-    if (tracingOn()) return traceRpcExecution(call, () => this.executeRpc(call, executionId, context));
+    if (tracingOn()) return traceRpcExecution(call, keyLayoutOf(this.config.redis).rpcQueue(call.api), () => this.executeRpc(call, executionId, context));
     return this.executeRpc(call, executionId, context);
   }
 
@@ -200,7 +201,7 @@ export class HandlerRunner {
 
   /** Where a listener's events come from, as its spans name it. */
   private eventSource(listener: string): EventSource {
-    return { listener, group: `${this.config.serviceName}-${listener}`, layout: this.config.events.streamUse };
+    return { listener, group: `${this.config.serviceName}-${listener}`, layout: this.config.events.streamUse, keys: keyLayoutOf(this.config.redis) };
   }
 
   private async runOneEventWithHooks(

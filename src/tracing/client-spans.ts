@@ -6,7 +6,6 @@
  */
 import { context, SpanKind, trace, type Span } from '../vendor/opentelemetry.js';
 import type { TraceHeaders } from '../transport/types.js';
-import { rpcQueueKey } from '../transport/wire/rpc.js';
 import { endFailed, endOk } from './outcome.js';
 import { headersOf } from './trace-headers.js';
 import { lightbusTracer } from './tracer.js';
@@ -14,15 +13,15 @@ import { lightbusTracer } from './tracer.js';
 /** The attributes every lightbus span has: the messaging system is Redis. */
 export const MESSAGING_SYSTEM = 'redis';
 
-/** Runs `send` (a call to `api.procedure`) inside an `rpc.call` span that ends with its outcome. */
-export function traceRpcCall<T>(api: string, procedure: string, send: (trace: TraceHeaders | undefined) => Promise<T>): Promise<T> {
+/** Runs `send` (a call to `api.procedure`, pushed to `queue`) inside an `rpc.call` span that ends with its outcome. */
+export function traceRpcCall<T>(api: string, procedure: string, queue: string, send: (trace: TraceHeaders | undefined) => Promise<T>): Promise<T> {
   const span = lightbusTracer().startSpan('rpc.call', {
     kind: SpanKind.CLIENT,
     attributes: {
       'messaging.system': MESSAGING_SYSTEM,
       'messaging.operation.type': 'send',
       'messaging.operation.name': 'call',
-      'messaging.destination.name': rpcQueueKey(api),
+      'messaging.destination.name': queue,
       'rpc.system': 'lightbus',
       'rpc.service': api,
       'rpc.method': procedure,

@@ -7,8 +7,8 @@
 import { context, SpanKind, trace, type Span } from '../vendor/opentelemetry.js';
 import type { EventMessage, RpcCall } from '../transport/types.js';
 import type { SerializedError } from '../errors.js';
-import { rpcQueueKey } from '../transport/wire/rpc.js';
-import { streamKey, type StreamLayout } from '../transport/wire/events.js';
+import type { StreamLayout } from '../transport/wire/events.js';
+import type { KeyLayout } from '../transport/wire/key-layout.js';
 import { MESSAGING_SYSTEM } from './client-spans.js';
 import { endFailed, endOk } from './outcome.js';
 import { parentContext } from './trace-headers.js';
@@ -17,8 +17,8 @@ import { lightbusTracer } from './tracer.js';
 /** An outcome as the handler runner reports it: a value, or an error as data. */
 type Outcome = { ok: true } | { ok: false; error: SerializedError };
 
-/** Runs `execute` (the handler of `call`, which never rejects) inside an `rpc.execute` span. */
-export function traceRpcExecution<O extends Outcome>(call: RpcCall, execute: () => Promise<O>): Promise<O> {
+/** Runs `execute` (the handler of `call`, taken from `queue`, which never rejects) inside an `rpc.execute` span. */
+export function traceRpcExecution<O extends Outcome>(call: RpcCall, queue: string, execute: () => Promise<O>): Promise<O> {
   const parent = parentContext(call.trace);
   const span = lightbusTracer().startSpan(
     'rpc.execute',
@@ -28,7 +28,7 @@ export function traceRpcExecution<O extends Outcome>(call: RpcCall, execute: () 
         'messaging.system': MESSAGING_SYSTEM,
         'messaging.operation.type': 'process',
         'messaging.operation.name': 'execute',
-        'messaging.destination.name': rpcQueueKey(call.api),
+        'messaging.destination.name': queue,
         'messaging.message.id': call.id,
         'rpc.system': 'lightbus',
         'rpc.service': call.api,
@@ -42,11 +42,12 @@ export function traceRpcExecution<O extends Outcome>(call: RpcCall, execute: () 
   return context.with(trace.setSpan(parent, span), execute).then((outcome) => ended(span, outcome));
 }
 
-/** Where a listener reads its events: its consumer group, and the layout that names their streams. */
+/** Where a listener reads its events: its consumer group, and the layouts that name their streams. */
 export interface EventSource {
   listener: string;
   group: string;
   layout: StreamLayout;
+  keys: KeyLayout;
 }
 
 /** Runs `handle` (one attempt at one event, which never rejects) inside an `event.handle` span. */
@@ -65,7 +66,7 @@ export function traceEventHandling<O extends Outcome>(
         'messaging.system': MESSAGING_SYSTEM,
         'messaging.operation.type': 'process',
         'messaging.operation.name': 'handle',
-        'messaging.destination.name': streamKey(message.api, message.event, source.layout),
+        'messaging.destination.name': source.keys.stream(message.api, message.event, source.layout),
         'messaging.consumer.group.name': source.group,
         'messaging.message.id': message.id,
         'lightbus.stream_id': message.streamId,

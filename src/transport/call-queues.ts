@@ -13,7 +13,8 @@
 import type { Logger } from 'pino';
 import type { RpcCall } from './types.js';
 import { RecentSet } from '../util/recent-set.js';
-import { checkReturnPath, decodeCall, rpcQueueKey, shortened } from './wire/rpc.js';
+import { checkReturnPath, decodeCall, shortened } from './wire/rpc.js';
+import { PYTHON_KEYS, type KeyLayout } from './wire/key-layout.js';
 
 /** How much of a malformed blob goes into the log line. */
 const LOGGED_BLOB_CHARS = 500;
@@ -28,6 +29,8 @@ export function refusedPathLog(): RecentSet {
 export class CallQueues {
   readonly keys: string[];
   readonly logger: Logger;
+  /** The API of each queue key: a call's marker is named after the queue it was taken from, not the api_name its caller wrote. */
+  private readonly apiOfQueue = new Map<string, string>();
   private rotation = 0;
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -36,8 +39,10 @@ export class CallQueues {
     logger: Logger,
     private readonly returnPathScheme: string,
     private readonly refusedPaths: RecentSet,
+    readonly layout: KeyLayout = PYTHON_KEYS,
   ) {
-    this.keys = [...new Set(apis)].map(rpcQueueKey);
+    for (const api of apis) this.apiOfQueue.set(layout.rpcQueue(api), api);
+    this.keys = [...this.apiOfQueue.keys()];
     this.logger = logger.child({ component: 'rpc-consumer', apis });
   }
 
@@ -51,6 +56,16 @@ export class CallQueues {
   /** Resolves once the reads started so far have ended. */
   idle(): Promise<unknown> {
     return this.tail;
+  }
+
+  /** The marker key prefix of the calls in one of these queues (in the queue's slot with the hash-tagged layout). */
+  markerPrefix(queue: string): string {
+    return this.layout.expiryMarkerPrefix(this.apiOfQueue.get(queue)!);
+  }
+
+  /** The marker of a call taken from one of these queues. */
+  marker(queue: string, callId: string): string {
+    return this.layout.expiryMarker(this.apiOfQueue.get(queue)!, callId);
   }
 
   /** The queue keys, starting with a different one each time. */

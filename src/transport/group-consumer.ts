@@ -14,7 +14,8 @@ import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
 import type { DeliveredEvent, EventConsumer, EventConsumerSpec } from './types.js';
 import type { GroupBackend, PendingInfo, StreamEntry } from './group-backend.js';
-import { classifyEntry, encodeDeadLetter, encodeEvent, sinceToStreamId, streamKey, type StreamLayout } from './wire/events.js';
+import { classifyEntry, encodeDeadLetter, encodeEvent, sinceToStreamId, type StreamLayout } from './wire/events.js';
+import type { KeyLayout } from './wire/key-layout.js';
 import { backoffDelayMs } from '../util/backoff.js';
 import { settleWithin, sleep } from '../util/timeouts.js';
 import { EntriesByStream } from './entries-by-stream.js';
@@ -33,6 +34,8 @@ export interface GroupConsumerOptions {
   acknowledgementTimeoutMs: number;
   /** How events map to streams: an entry read from a stream it does not belong on is malformed. */
   layout: StreamLayout;
+  /** The key names the streams follow (`redis.keys`). */
+  keys: KeyLayout;
   deadLetterStream: string;
   logger: Logger;
   /** Called once the consumer is closed (the transport forgets it). */
@@ -64,6 +67,7 @@ const TOUCH_CHUNK = 500;
 export function groupConsumerOptions(
   spec: EventConsumerSpec,
   events: ResolvedConfig['events'],
+  keys: KeyLayout,
   logger: Logger,
   makeBackend: () => GroupBackend,
   onClosed: () => void,
@@ -77,11 +81,12 @@ export function groupConsumerOptions(
     backend,
     group: spec.group,
     consumer: spec.consumer,
-    streams: [...new Set(spec.events.map(({ api, event }) => streamKey(api, event, events.streamUse)))],
+    streams: [...new Set(spec.events.map(({ api, event }) => keys.stream(api, event, events.streamUse)))],
     wants: (api, event) => wanted.has(`${api}\u0000${event}`),
     since,
     acknowledgementTimeoutMs: events.acknowledgementTimeoutMs,
     layout: events.streamUse,
+    keys,
     deadLetterStream: events.deadLetterStream,
     logger,
     onClosed,
@@ -118,9 +123,12 @@ export class GroupConsumer implements EventConsumer {
   private closing: Promise<void> | undefined;
   /** Ends the `next` calls still waiting with `[]` on close, even one stuck behind an unreachable Redis. */
   private readonly endWaitingNext = new Set<() => void>();
+  /** The stream an event belongs on, for the check that an entry was read from its own stream. */
+  private readonly streamOf: (api: string, event: string) => string;
 
   constructor(options: GroupConsumerOptions) {
     this.options = options;
+    this.streamOf = (api, event) => options.keys.stream(api, event, options.layout);
     this.streams = [...options.streams];
     this.backend = options.backend;
     this.createFrom = options.since;
@@ -359,7 +367,7 @@ export class GroupConsumer implements EventConsumer {
   /** Hands an entry out, or settles it here: noop and unwanted entries are acked, malformed ones dead-lettered. */
   private accept(stream: string, entry: StreamEntry, deliveries: number, out: DeliveredEvent[]): void {
     // The replay stream carries events of every stream of the group: only its own streams are checked.
-    const readFrom = stream === this.options.replayStream ? undefined : { stream, layout: this.options.layout };
+    const readFrom = stream === this.options.replayStream ? undefined : { stream, streamOf: this.streamOf };
     const classified = classifyEntry(entry.fields, this.options.wants, readFrom);
     switch (classified.kind) {
       case 'event':

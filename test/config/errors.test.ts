@@ -40,6 +40,9 @@ describe('config errors name the file, the key and the problem', () => {
     assert.equal(error.message, 'lightbus.config.json: events.streamUse must be one of "per_api", "per_event", got "per_stream"');
     const policy = await errorOf({ apis: { default: { whenNoServer: 'retry' } } });
     assert.equal(policy.message, 'lightbus.config.json: apis.default.whenNoServer must be one of "fail", "wait", got "retry"');
+    const keys = await errorOf({ redis: { keys: 'hashtagged' } });
+    assert.equal(keys.message, 'lightbus.config.json: redis.keys must be one of "python", "hash-tagged", got "hashtagged"');
+    assert.equal(keys.keyPath, 'redis.keys');
   });
 
   test('unknown key, with a guess at the intended one', async () => {

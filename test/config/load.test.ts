@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadConfig, resolveConfig } from '../../src/config/load.js';
+import { HASH_TAGGED_KEYS, keyLayoutOf, PYTHON_KEYS } from '../../src/transport/wire/key-layout.js';
 import { apiConfig } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { SCHEMA_MODULE, tempProjects } from './helpers.js';
@@ -203,6 +204,14 @@ describe('precedence: flags > environment > file > defaults', () => {
     assert.deepEqual(config.apis, {});
     assert.match(config.processName, /^[A-Za-z0-9_.-]+-\d+$/);
     assert.ok(config.processName.endsWith(`-${process.pid}`));
+  });
+
+  test('redis.keys: absent is the python layout, hash-tagged is kept beside a cluster', () => {
+    assert.equal(keyLayoutOf(resolveConfig({}, { env: {}, cwd: '/' }).redis), PYTHON_KEYS);
+    const config = resolveConfig({ redis: { cluster: { nodes: ['redis://10.0.0.1:7000'] }, keys: 'hash-tagged' } }, { env: {}, cwd: '/' });
+    assert.equal(config.redis.keys, 'hash-tagged');
+    assert.equal(keyLayoutOf(config.redis), HASH_TAGGED_KEYS);
+    assert.equal(keyLayoutOf(resolveConfig({ redis: { keys: 'python' } }, { env: {}, cwd: '/' }).redis), PYTHON_KEYS);
   });
 
   test('keys set to undefined in a .ts config do not hide defaults', () => {

@@ -94,7 +94,7 @@ async function ask<T>(port: number, run: (redis: Redis) => Promise<T>): Promise<
   }
 }
 
-/** Starts 3 masters (and `replicas` replicas of each) as one cluster; resolves once every node says cluster_state:ok. */
+/** Starts 3 masters (and `replicas` replicas of each) as one cluster; resolves once every node says cluster_state:ok and lists the replicas. */
 export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}): Promise<RedisCluster> {
   const replicas = options.replicas ?? 0;
   const dir = mkdtempSync(join(tmpdir(), 'lightbus-cluster-'));
@@ -121,6 +121,15 @@ export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}): Pro
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`);
     for (const node of started) {
       await waitUntil(`cluster_state:ok on ${node.port}`, () => ask(node.port, async (r) => String(await r.cluster('INFO')).includes('cluster_state:ok')));
+    }
+    // A replica joins its master a moment after the cluster is ok: until every node's CLUSTER
+    // SLOTS lists it, clients know no replica to read from or to fail over to.
+    if (replicas > 0) {
+      for (const node of started) {
+        await waitUntil(`every slot range with a replica on ${node.port}`, () =>
+          ask(node.port, async (r) => ((await r.cluster('SLOTS')) as unknown as unknown[][]).every((range) => range.length >= 4)),
+        );
+      }
     }
   } catch (error) {
     await Promise.all(started.map((node) => node.stop()));

@@ -5,7 +5,8 @@ export async function deleteApiKeys(apis: string[], url = 'redis://127.0.0.1:637
   const redis = new Redis(url);
   try {
     for (const api of apis) {
-      const keys = await redis.keys(`${api}*`);
+      // Python's names start with the API, the hash-tagged ones with lightbus:{api (key-layout.ts).
+      const keys = [...(await redis.keys(`${api}*`)), ...(await redis.keys(`lightbus:{${api}*`))];
       if (keys.length) await redis.del(...keys);
       await redis.del(`schema:${api}`);
       await redis.srem('schemas', api);

@@ -10,7 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../../src/config/schema.js';
 import type { EventTransport } from '../../src/transport/types.js';
-import { encodeEvent, streamKey } from '../../src/transport/wire/events.js';
+import { encodeEvent } from '../../src/transport/wire/events.js';
+import { PYTHON_KEYS, type KeyLayout } from '../../src/transport/wire/key-layout.js';
 import { capturingLogger, eventually, newEvent, settled, take, uuid1Like, within, type LogRecord } from '../helpers/events.js';
 
 export type EventsConfig = ResolvedConfig['events'];
@@ -29,6 +30,8 @@ export function testEventsConfig(api: string, overrides: Partial<EventsConfig> =
 
 /** The bus one test works on, seen by several "processes" (transports), with raw access. */
 export interface EventHarness {
+  /** The key names the transports use (`redis.keys`); Python's when absent. */
+  keys?: KeyLayout;
   /** A transport as one more process on the same bus would have it; closed by {@link close}. */
   transport(events: EventsConfig, logger?: Logger): EventTransport;
   /** Appends an entry with exactly these fields (as a foreign writer would). */
@@ -58,6 +61,10 @@ interface Setup {
   transport(overrides?: Partial<EventsConfig>): EventTransport;
 }
 
+function keysOf(harness: EventHarness): KeyLayout {
+  return harness.keys ?? PYTHON_KEYS;
+}
+
 /** Registers the shared suite for one transport. */
 export function eventConformance(name: string, factory: EventHarnessFactory): void {
   async function setup(t: TestContext, overrides: Partial<EventsConfig> = {}): Promise<Setup> {
@@ -70,7 +77,7 @@ export function eventConformance(name: string, factory: EventHarnessFactory): vo
       harness,
       api,
       events,
-      stream: streamKey(api, 'any', events.streamUse),
+      stream: keysOf(harness).stream(api, 'any', events.streamUse),
       group: `${api}_svc-listener`,
       records,
       logger,
@@ -137,8 +144,8 @@ export function eventConformance(name: string, factory: EventHarnessFactory): vo
       await bus.send(second);
       const delivered = await take(consumer, 2);
       const byStream = new Map(delivered.map((d) => [d.stream, d.message]));
-      assert.deepEqual(byStream.get(`${s.api}.first:stream`), first);
-      assert.deepEqual(byStream.get(`${other}.second:stream`), second);
+      assert.deepEqual(byStream.get(keysOf(s.harness).stream(s.api, 'first', 'per_event')), first);
+      assert.deepEqual(byStream.get(keysOf(s.harness).stream(other, 'second', 'per_event')), second);
       await consumer.ack(delivered);
     });
 

@@ -27,10 +27,25 @@ function documentedAcl(): Map<string, string[]> {
 }
 
 const PASSWORD = 'pw-for-tests';
-const api = defineApi(uniqueName('acl'), {
-  rpcs: { echo: rpc({ text: Type.String() }, Type.String()) },
-  events: { ping: event({ n: Type.Integer() }) },
-});
+function aclApi(name: string) {
+  return defineApi(uniqueName(name), {
+    rpcs: { echo: rpc({ text: Type.String() }, Type.String()) },
+    events: { ping: event({ n: Type.Integer() }) },
+  });
+}
+const api = aclApi('acl');
+
+/** `server` serves and listens to `served`, `caller` calls it and `server` fires: answered and heard. */
+async function serveCallFire(server: Bus, caller: Bus, served: ReturnType<typeof aclApi>): Promise<void> {
+  const heard: number[] = [];
+  await server.serve(served, { echo: ({ text }) => text });
+  await server.listen(served.events.ping, { name: 'ears' }, (incoming) => {
+    heard.push(incoming.params.n);
+  });
+  assert.equal(await caller.call(served.rpcs.echo, { text: 'hello' }, { timeoutMs: 10_000 }), 'hello');
+  await server.fire(served.events.ping, { n: 1 });
+  await waitFor(() => heard.includes(1), 'the event heard');
+}
 
 let redis: RedisServer;
 let admin: Redis;
@@ -67,7 +82,6 @@ after(async () => {
 describe('the documented Redis ACL', () => {
   let server: Bus;
   let caller: Bus;
-  const heard: number[] = [];
   const serverLog = capturingLogger();
   const callerLog = capturingLogger();
 
@@ -78,13 +92,7 @@ describe('the documented Redis ACL', () => {
   test('serve and call an RPC, fire and listen to an event, each as its own user', async () => {
     server = createBus({ config: { serviceName: 'acl-server', redis: { url: urlOf('lightbus-serve') } }, logger: serverLog.logger });
     caller = createBus({ config: { serviceName: 'acl-caller', redis: { url: urlOf('lightbus-caller') } }, logger: callerLog.logger });
-    await server.serve(api, { echo: ({ text }) => text });
-    await server.listen(api.events.ping, { name: 'ears' }, (incoming) => {
-      heard.push(incoming.params.n);
-    });
-    assert.equal(await caller.call(api.rpcs.echo, { text: 'hello' }, { timeoutMs: 10_000 }), 'hello');
-    await server.fire(api.events.ping, { n: 1 });
-    await waitFor(() => heard.includes(1), 'the event heard');
+    await serveCallFire(server, caller, api);
     assert.deepEqual(warnings, [], 'no ioredis warning (its ready check needs INFO, which the ACL does not allow)');
     // Let the heartbeats and schema reads of both happen, then: nothing was refused.
     await caller.schemas();
@@ -134,5 +142,18 @@ describe('the documented Redis ACL', () => {
     } finally {
       asInspect.disconnect();
     }
+  });
+
+  // Last: it publishes a second schema, which the caller test above counts.
+  test("with redis.keys 'hash-tagged': serve and call an RPC, fire and listen to an event, each as its own user", async (t) => {
+    const tagged = aclApi('acltagged');
+    const log = capturingLogger();
+    const keys = 'hash-tagged' as const;
+    const taggedServer = createBus({ config: { serviceName: 'acl-tagged-server', redis: { url: urlOf('lightbus-serve'), keys } }, logger: log.logger });
+    const taggedCaller = createBus({ config: { serviceName: 'acl-tagged-caller', redis: { url: urlOf('lightbus-caller'), keys } }, logger: log.logger });
+    t.after(() => Promise.all([taggedServer.close(), taggedCaller.close()]));
+    await serveCallFire(taggedServer, taggedCaller, tagged);
+    assert.equal(await admin.exists(`lightbus:{${tagged.name}}.*:stream`), 1, 'under the tagged name');
+    assert.deepEqual(log.records.filter((r) => r.level >= 40), []);
   });
 });

@@ -11,7 +11,8 @@ import { BusClosedError } from '../../errors.js';
 import type { GroupBackend, PendingInfo, StreamEntry } from '../group-backend.js';
 import { GroupConsumer, groupConsumerOptions } from '../group-consumer.js';
 import type { EventConsumer, EventConsumerSpec, EventMessage, EventTransport } from '../types.js';
-import { encodeEvent, NOOP_FIELDS, streamKey } from '../wire/events.js';
+import { encodeEvent, NOOP_FIELDS } from '../wire/events.js';
+import { PYTHON_KEYS } from '../wire/key-layout.js';
 import { MemoryStore, NoGroupError } from './store.js';
 
 export interface MemoryEventTransportOptions {
@@ -38,7 +39,7 @@ export class MemoryEventTransport implements EventTransport {
     if (this.closing) throw new BusClosedError(`cannot send ${message.api}.${message.event}: the event transport is closed`);
     const { maxStreamLength, streamUse } = this.options.events;
     // Encoded as on the wire, so values convert exactly as they would through Redis.
-    const streamId = this.store.xadd(streamKey(message.api, message.event, streamUse), encodeEvent(message), maxStreamLength);
+    const streamId = this.store.xadd(PYTHON_KEYS.stream(message.api, message.event, streamUse), encodeEvent(message), maxStreamLength);
     return { streamId };
   }
 
@@ -51,7 +52,7 @@ export class MemoryEventTransport implements EventTransport {
     if (this.closing) throw new BusClosedError('cannot consume: the event transport is closed');
     const { events, logger } = this.options;
     const backend = () => new MemoryGroupBackend(this.store, spec.group, spec.consumer, events.maxStreamLength);
-    const consumer: GroupConsumer = new GroupConsumer(groupConsumerOptions(spec, events, logger, backend, () => this.consumers.delete(consumer)));
+    const consumer: GroupConsumer = new GroupConsumer(groupConsumerOptions(spec, events, PYTHON_KEYS, logger, backend, () => this.consumers.delete(consumer)));
     this.consumers.add(consumer);
     return consumer;
   }

@@ -9,7 +9,8 @@
 import type { Logger } from 'pino';
 import type { CallConsumer, RpcCall } from '../types.js';
 import { CallQueues } from '../call-queues.js';
-import { expiryMarkerKey, REDIS_RETURN_PATH_SCHEME } from '../wire/rpc.js';
+import { REDIS_RETURN_PATH_SCHEME } from '../wire/rpc.js';
+import type { KeyLayout } from '../wire/key-layout.js';
 import { closeConnection, createConnection, inOneWrite, type RedisConnection } from './connection.js';
 import type { ResolvedConfig } from '../../config/schema.js';
 import { Backoff } from '../../util/backoff.js';
@@ -43,18 +44,18 @@ export class RedisCallConsumer implements CallConsumer {
   private readonly backoff = new Backoff();
   private closed = false;
   private blocked: Blocked | undefined;
-  /** Calls already running (fresh from BLPOP) whose markers the next drain deletes. */
-  private running: RpcCall[] = [];
+  /** The markers of calls already running (fresh from BLPOP), which the next drain deletes. */
+  private running: string[] = [];
   /** Calls from a BLPOP behind a busy drain, held until the next drain finds their markers. */
   private unchecked: Array<{ call: RpcCall; queue: string; blob: string }> = [];
 
   constructor(
     apis: string[],
-    options: { redis: ResolvedConfig['redis']; logger: Logger },
+    options: { redis: ResolvedConfig['redis']; logger: Logger; keys: KeyLayout },
     refusedPaths: RecentSet,
     private readonly onClose: () => void,
   ) {
-    this.queues = new CallQueues(apis, options.logger, REDIS_RETURN_PATH_SCHEME, refusedPaths);
+    this.queues = new CallQueues(apis, options.logger, REDIS_RETURN_PATH_SCHEME, refusedPaths, options.keys);
     this.logger = this.queues.logger;
     this.connection = withScripts(createConnection({ redis: options.redis, logger: this.logger, role: `rpc:consume:${apis.join(',')}` }));
   }
@@ -103,7 +104,7 @@ export class RedisCallConsumer implements CallConsumer {
       this.unchecked.push({ call, queue: popped![0], blob: popped![1] });
       return [];
     }
-    this.running.push(call);
+    this.running.push(this.queues.marker(popped![0], call.id));
     // Pushed a moment ago: the caller waits about its whole timeout from now.
     if (call.timeoutMs !== undefined) call.deadline = Date.now() + call.timeoutMs;
     return this.queues.answerable(call) ? [call] : [];
@@ -113,10 +114,10 @@ export class RedisCallConsumer implements CallConsumer {
     const queues = this.queues.rotated();
     const running = this.running;
     const unchecked = this.unchecked;
-    const ids = [...running, ...unchecked.map((held) => held.call)].map((call) => call.id);
+    const markers = [...running, ...unchecked.map((held) => this.queues.marker(held.queue, held.call.id))];
     const want = Math.max(0, max - unchecked.length);
     const [drained, popped] = inOneWrite(this.connection, () => [
-      this.connection.lightbusDrainCalls(queues.length, ...queues, want, expiryMarkerKey(''), ...ids),
+      this.connection.lightbusDrainCalls(queues.length, ...queues, want, ...queues.map((queue) => this.queues.markerPrefix(queue)), ...markers),
       this.connection.blpop(...queues, BLOCK_SECONDS),
     ]);
     const blocked: Blocked = { popped, fresh: false };
@@ -126,11 +127,11 @@ export class RedisCallConsumer implements CallConsumer {
     // Only once the script ran: a failed drain leaves them for the next one.
     this.running = this.running.slice(running.length);
     this.unchecked = this.unchecked.slice(unchecked.length);
-    const markers = rest.slice(0, Number(count)).map(Number);
-    const missing = markers.slice(0, running.length).filter((left) => left === MARKER_GONE).length;
+    const answers = rest.slice(0, Number(count)).map(Number);
+    const missing = answers.slice(0, running.length).filter((left) => left === MARKER_GONE).length;
     if (missing > 0) this.logger.warn({ calls: missing }, 'ran RPC calls whose expiry marker was missing (their caller wrote none, withdrew the call, or gave an expiry shorter than a moment)');
     const now = Date.now();
-    const calls = unchecked.map((held) => held.call).filter((call, i) => this.keepIfLive(call, markers[running.length + i]!, now));
+    const calls = unchecked.map((held) => held.call).filter((call, i) => this.keepIfLive(call, answers[running.length + i]!, now));
     const triples = rest.slice(Number(count));
     for (let i = 0; i + 2 < triples.length; i += 3) {
       const call = this.queues.decode(String(triples[i]), String(triples[i + 1]));

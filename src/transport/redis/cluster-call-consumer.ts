@@ -1,6 +1,9 @@
 /**
- * The server side of RPC on a Redis Cluster, with Python's key names: every API's queue and
- * every call's marker may sit on a different node, so nothing here touches two keys at once.
+ * The server side of RPC on a Redis Cluster for the queues of several slots: with Python's key
+ * names every API's queue and every call's marker may sit on a different node, and with the
+ * hash-tagged names each API's keys share a slot but two APIs need not. Nothing here touches
+ * two keys at once. (A server of ONE API with the hash-tagged names uses the single-server
+ * {@link RedisCallConsumer} instead: its queue and markers share a slot.)
  *
  * - A read takes what waits: `LPOP queue count` on each queue (a fair share each, then what is
  *   left), then each popped call's marker with take-marker.lua (PTTL + DEL of one key). A call
@@ -14,7 +17,8 @@
 import type { Logger } from 'pino';
 import type { CallConsumer, RpcCall } from '../types.js';
 import { CallQueues } from '../call-queues.js';
-import { expiryMarkerKey, REDIS_RETURN_PATH_SCHEME } from '../wire/rpc.js';
+import { REDIS_RETURN_PATH_SCHEME } from '../wire/rpc.js';
+import type { KeyLayout } from '../wire/key-layout.js';
 import { closeConnection, createConnection, type RedisConnection } from './connection.js';
 import type { ResolvedConfig } from '../../config/schema.js';
 import { Backoff } from '../../util/backoff.js';
@@ -46,11 +50,11 @@ export class ClusterCallConsumer implements CallConsumer {
 
   constructor(
     apis: string[],
-    private readonly options: { redis: ResolvedConfig['redis']; logger: Logger },
+    private readonly options: { redis: ResolvedConfig['redis']; logger: Logger; keys: KeyLayout },
     refusedPaths: RecentSet,
     private readonly onClose: () => void,
   ) {
-    this.queues = new CallQueues(apis, options.logger, REDIS_RETURN_PATH_SCHEME, refusedPaths);
+    this.queues = new CallQueues(apis, options.logger, REDIS_RETURN_PATH_SCHEME, refusedPaths, options.keys);
     this.logger = this.queues.logger;
     this.commands = withScripts(createConnection({ redis: options.redis, logger: this.logger, role: `rpc:consume:${apis.join(',')}` }));
   }
@@ -125,7 +129,7 @@ export class ClusterCallConsumer implements CallConsumer {
   private async checkMarkers(popped: Array<[string, string]>): Promise<RpcCall[]> {
     const decoded = popped.map(([queue, blob]) => this.queues.decode(queue, blob));
     const markers = await Promise.all(
-      decoded.map((call) => (call && call.id !== '' ? this.commands.lightbusTakeMarker(expiryMarkerKey(call.id)) : MARKER_GONE)),
+      decoded.map((call, i) => (call && call.id !== '' ? this.commands.lightbusTakeMarker(this.queues.marker(popped[i]![0], call.id)) : MARKER_GONE)),
     );
     const now = Date.now();
     const calls: RpcCall[] = [];

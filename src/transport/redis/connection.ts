@@ -17,8 +17,11 @@ export interface ConnectionOptions {
   logger: Logger;
   /** What the connection is for, in logs and in `CLIENT LIST` (e.g. `events:send_welcome_email`). */
   role: string;
-  /** Only read-only commands (inspect): a cluster may send them to replicas (redis.cluster.scaleReads). */
-  readOnly?: boolean;
+  /**
+   * Its read-only commands may go to a replica when redis.cluster.scaleReads says so (inspect
+   * and the dashboard: a view a moment old is fine); its writes still go to masters.
+   */
+  replicaReads?: boolean;
 }
 
 /** Certificate checks that fail because Node does not trust the CA that signed Redis's certificate. */
@@ -60,7 +63,7 @@ export function redisReconnects(): number {
   return restoredConnections;
 }
 
-export function createConnection({ redis, logger, role, readOnly }: ConnectionOptions): RedisConnection {
+export function createConnection({ redis, logger, role, replicaReads }: ConnectionOptions): RedisConnection {
   const options: RedisOptions = {
     connectionName: `lightbus:${role}`.replace(/\s/g, '_'),
     // Commands wait for a reconnect instead of failing after a few retries: losing Redis
@@ -75,7 +78,7 @@ export function createConnection({ redis, logger, role, readOnly }: ConnectionOp
     // which every loop retries like any other failure.
     enableReadyCheck: false,
   };
-  const connection = createClient(redis, options, readOnly);
+  const connection = createClient(redis, options, replicaReads);
   let lost = false;
   let connectedBefore = false;
   let closing = false;

@@ -34,8 +34,9 @@ export interface RedisGroupBackendOptions {
   /** Approximate MAXLEN of dead-letter writes; null for none. */
   maxStreamLength: number | null;
   /**
-   * On a Redis Cluster: a new blocking client for one stream. Reads are then split per stream
-   * ({@link SplitStreamReads}), and acks never ride on a read's connection.
+   * On a Redis Cluster: a new blocking client for one stream. Every read is then split per
+   * stream ({@link SplitStreamReads}), even of streams that share a slot (one API's, with the
+   * hash-tagged keys): only a split read can be woken there. Acks never ride on a read's connection.
    */
   clusterBlockingClient?: (stream: string) => RedisConnection;
 }
@@ -116,7 +117,8 @@ export class RedisGroupBackend implements GroupBackend {
   async readNew(streams: string[], count: number, blockMs: number): Promise<Array<{ stream: string; entries: StreamEntry[] }>> {
     const { blocking, group, consumer, clusterBlockingClient } = this.options;
     if (clusterBlockingClient) {
-      // Even for one stream: only a split read can be woken on a cluster (see SplitStreamReads).
+      // Even for one stream, or streams of one slot: only a split read can be woken on a
+      // cluster (CLIENT ID answers from any node; see SplitStreamReads).
       this.split ??= new SplitStreamReads(this.options.commands, group, consumer, clusterBlockingClient);
       return this.split.read(streams, count, blockMs);
     }

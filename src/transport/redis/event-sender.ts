@@ -10,6 +10,7 @@ import type { SendReceiver } from '../types.js';
 import type { RedisConnection } from './connection.js';
 import { TickBatcher } from './tick-batcher.js';
 import { withScripts, type ScriptedConnection } from './scripts.js';
+import { slotGroup } from '../wire/key-layout.js';
 
 /** Events in one script run: big enough to amortise the command, small enough that Redis is not held for long (~1 ms). */
 const MAX_EVENTS_PER_RUN = 300;
@@ -41,10 +42,10 @@ export class EventSender extends TickBatcher {
   private chars = 0;
 
   /**
-   * @param perStream on a Redis Cluster: one script run per stream of a tick, since a script's
-   *   keys must share a slot (decided once here, not per event).
+   * @param perSlot on a Redis Cluster: one script run per slot of a tick's streams (per stream,
+   *   or per API with the hash-tagged keys), since a script's keys must share a slot.
    */
-  constructor(connection: RedisConnection, maxStreamLength: number | null, private readonly perStream = false) {
+  constructor(connection: RedisConnection, maxStreamLength: number | null, private readonly perSlot = false) {
     super();
     this.connection = withScripts(connection);
     this.trim = maxStreamLength === null ? '' : String(maxStreamLength);
@@ -71,11 +72,22 @@ export class EventSender extends TickBatcher {
     this.chars = 0;
     this.streams = [];
     this.streamIndex = new Map();
-    if (!this.perStream || streams.length === 1) return this.sendRun(streams, batch);
-    // On a cluster each stream may be on another node: one script run per stream, each in one slot.
-    const byStream = streams.map((): Pending[] => []);
-    for (const event of batch) byStream[event.streamIndex - 1]!.push({ ...event, streamIndex: 1 });
-    return Promise.all(byStream.map((events, i) => this.sendRun([streams[i]!], events))).then(() => undefined);
+    if (!this.perSlot || streams.length === 1) return this.sendRun(streams, batch);
+    // On a cluster each slot may be on another node: one script run per slot, the order of
+    // each stream's events kept.
+    const bySlot = new Map<string, { streams: string[]; index: Map<number, number>; events: Pending[] }>();
+    streams.forEach((stream, i) => {
+      const group = slotGroup(stream);
+      let run = bySlot.get(group);
+      if (!run) bySlot.set(group, (run = { streams: [], index: new Map(), events: [] }));
+      run.index.set(i + 1, run.streams.push(stream));
+    });
+    const runOf = streams.map((stream) => bySlot.get(slotGroup(stream))!);
+    for (const event of batch) {
+      const run = runOf[event.streamIndex - 1]!;
+      run.events.push({ ...event, streamIndex: run.index.get(event.streamIndex)! });
+    }
+    return Promise.all([...bySlot.values()].map((run) => this.sendRun(run.streams, run.events))).then(() => undefined);
   }
 
   /** One script run of `batch`, whose stream indexes (from 1) point into `streams`. */

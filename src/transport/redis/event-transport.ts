@@ -10,7 +10,8 @@ import { BusClosedError } from '../../errors.js';
 import { GroupConsumer, groupConsumerOptions } from '../group-consumer.js';
 import { replayStreamKey } from '../replay-stream.js';
 import type { EventConsumer, EventConsumerSpec, EventMessage, EventTransport, SendReceiver } from '../types.js';
-import { encodeEvent, streamKey } from '../wire/events.js';
+import { encodeEvent } from '../wire/events.js';
+import { keyLayoutOf, type KeyLayout } from '../wire/key-layout.js';
 import { CommandBatcher } from './command-batcher.js';
 import { closeConnection, createConnection, type RedisConnection } from './connection.js';
 import { RedisGroupBackend } from './event-consumer.js';
@@ -35,9 +36,12 @@ export class RedisEventTransport implements EventTransport {
   private readonly sender: EventSender;
   private readonly consumers = new Set<GroupConsumer>();
   private closing: Promise<void> | undefined;
+  /** The key names of `redis.keys`. */
+  private readonly keys: KeyLayout;
 
   constructor(options: RedisEventTransportOptions) {
     this.options = options;
+    this.keys = keyLayoutOf(options.redis);
     this.commands = createConnection({ redis: options.redis, logger: options.logger, role: 'events' });
     this.batcher = new CommandBatcher(this.commands);
     this.sender = new EventSender(this.commands, options.events.maxStreamLength, isClusterConfig(options.redis));
@@ -56,7 +60,7 @@ export class RedisEventTransport implements EventTransport {
     } catch (error) {
       return receiver.failed(error);
     }
-    this.sender.send(streamKey(message.api, message.event, this.options.events.streamUse), fields, receiver);
+    this.sender.send(this.keys.stream(message.api, message.event, this.options.events.streamUse), fields, receiver);
   }
 
   /**
@@ -77,7 +81,7 @@ export class RedisEventTransport implements EventTransport {
         maxStreamLength: events.maxStreamLength,
         ...(isClusterConfig(redis) ? { clusterBlockingClient: (stream: string) => createConnection({ redis, logger, role: `events:${spec.group}:${stream}` }) } : {}),
       });
-    const options = groupConsumerOptions(spec, events, logger, backend, () => this.consumers.delete(consumer));
+    const options = groupConsumerOptions(spec, events, this.keys, logger, backend, () => this.consumers.delete(consumer));
     const consumer: GroupConsumer = new GroupConsumer({ ...options, replayStream: replayStreamKey(spec.group) });
     this.consumers.add(consumer);
     return consumer;

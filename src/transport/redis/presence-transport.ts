@@ -14,7 +14,8 @@ const PRUNE_AFTER_MS = 24 * 3600 * 1000;
 export class RedisPresenceTransport implements PresenceTransport {
   private connection: RedisConnection | undefined;
 
-  constructor(private readonly options: { redis: ResolvedConfig['redis']; logger: Logger }) {}
+  /** @param options.replicaReads reads may go to a replica (inspect, with redis.cluster.scaleReads). */
+  constructor(private readonly options: { redis: ResolvedConfig['redis']; logger: Logger; replicaReads?: boolean }) {}
 
   async beat(info: ProcessInfo): Promise<void> {
     await this.redis().hset(PROCESSES_KEY, `${info.service}:${info.process}`, JSON.stringify(info));
@@ -52,7 +53,7 @@ export class RedisPresenceTransport implements PresenceTransport {
   }
 
   private redis(): RedisConnection {
-    this.connection ??= createConnection({ redis: this.options.redis, logger: this.options.logger, role: 'presence' });
+    this.connection ??= createConnection({ redis: this.options.redis, logger: this.options.logger, role: 'presence', replicaReads: this.options.replicaReads ?? false });
     return this.connection;
   }
 }

@@ -1,14 +1,15 @@
 /**
  * RPC calls over Redis lists (docs/wire-format.md, "RPC and results"): a caller sets the call's
- * expiry marker and pushes the call onto `{api}:rpc_queue`; a server pops calls and deletes
- * their markers, dropping the calls whose marker had already expired (at-most-once): see
- * {@link RedisCallConsumer}.
+ * expiry marker and pushes the call onto `{api}:rpc_queue` (the names `redis.keys` picks:
+ * key-layout.ts); a server pops calls and deletes their markers, dropping the calls whose
+ * marker had already expired (at-most-once): see {@link RedisCallConsumer}.
  */
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../../config/schema.js';
 import { BusClosedError } from '../../errors.js';
 import type { CallConsumer, CancelWatch, RpcCall, RpcTransport } from '../types.js';
-import { cancelChannel, DEFAULT_CALL_TIMEOUT_MS, encodeCall, expiryMarkerKey, rpcQueueKey } from '../wire/rpc.js';
+import { cancelChannel, DEFAULT_CALL_TIMEOUT_MS, encodeCall } from '../wire/rpc.js';
+import { keyLayoutOf, type KeyLayout } from '../wire/key-layout.js';
 import { refusedPathLog } from '../call-queues.js';
 import { RedisCallConsumer } from './call-consumer.js';
 import { ClusterCallConsumer } from './cluster-call-consumer.js';
@@ -29,6 +30,7 @@ export interface RedisRpcTransportOptions {
 /** How long close waits for queued sends before giving up on them. */
 const CLOSE_FLUSH_MS = 1000;
 interface OutgoingCall {
+  api: string;
   id: string;
   blob: string;
   ttlMs: number;
@@ -41,8 +43,15 @@ export class RedisRpcTransport implements RpcTransport {
   private readonly cancelWatches = new Set<RedisCancelWatch>();
   private readonly refusedPaths = refusedPathLog();
   private closed = false;
+  /** The key names of `redis.keys`. */
+  private readonly keys: KeyLayout;
+  /** On a cluster, unless an API's keys share a slot: every marker and queue in a slot of its own. */
+  private readonly keysSplitOverSlots: boolean;
 
-  constructor(private readonly options: RedisRpcTransportOptions) {}
+  constructor(private readonly options: RedisRpcTransportOptions) {
+    this.keys = keyLayoutOf(options.redis);
+    this.keysSplitOverSlots = isClusterConfig(options.redis) && !this.keys.apiInOneSlot;
+  }
 
   /**
    * Queues a call. The calls of one tick to one API leave as one script run that sets each
@@ -58,7 +67,7 @@ export class RedisRpcTransport implements RpcTransport {
       if (this.closed) throw new BusClosedError('Cannot send an RPC call: the RPC transport is closed');
       const blob = encodeCall(call);
       this.sender ??= this.connectSender();
-      return this.sender.batcher.add(rpcQueueKey(call.api), { id: call.id, blob, ttlMs: Math.max(1, Math.ceil(call.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS)) });
+      return this.sender.batcher.add(this.keys.rpcQueue(call.api), { api: call.api, id: call.id, blob, ttlMs: Math.max(1, Math.ceil(call.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS)) });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -69,7 +78,7 @@ export class RedisRpcTransport implements RpcTransport {
     if (this.closed) return;
     this.sender ??= this.connectSender();
     const { connection } = this.sender;
-    await Promise.all(inOneWrite(connection, () => [connection.del(expiryMarkerKey(callId)), connection.publish(cancelChannel(api), callId)]));
+    await Promise.all(inOneWrite(connection, () => [connection.del(this.keys.expiryMarker(api, callId)), connection.publish(cancelChannel(api), callId)]));
   }
 
   watchCancels(onCancel: (callId: string) => void): CancelWatch {
@@ -82,8 +91,11 @@ export class RedisRpcTransport implements RpcTransport {
   consume(apis: string[]): CallConsumer {
     if (this.closed) throw new BusClosedError('Cannot consume RPC calls: the RPC transport is closed');
     if (apis.length === 0) throw new TypeError('consume() needs at least one API name');
-    const Consumer = isClusterConfig(this.options.redis) ? ClusterCallConsumer : RedisCallConsumer;
-    const consumer: CallConsumer & { close(): Promise<void> } = new Consumer(apis, this.options, this.refusedPaths, () => this.consumers.delete(consumer));
+    // One API's queue and markers share a slot with the hash-tagged keys: the single-server
+    // consumer's scripts then run on a cluster too. Several APIs' queues may be on several nodes.
+    const inOneSlot = !isClusterConfig(this.options.redis) || (this.keys.apiInOneSlot && new Set(apis).size === 1);
+    const Consumer = inOneSlot ? RedisCallConsumer : ClusterCallConsumer;
+    const consumer: CallConsumer & { close(): Promise<void> } = new Consumer(apis, { ...this.options, keys: this.keys }, this.refusedPaths, () => this.consumers.delete(consumer));
     this.consumers.add(consumer);
     return consumer;
   }
@@ -100,13 +112,15 @@ export class RedisRpcTransport implements RpcTransport {
 
   private connectSender(): { connection: RedisConnection; batcher: KeyedBatcher<OutgoingCall> } {
     const connection = withScripts(createConnection({ redis: this.options.redis, logger: this.options.logger, role: 'rpc:send' }));
-    const markerPrefix = expiryMarkerKey('');
-    if (isClusterConfig(this.options.redis)) return { connection, batcher: new KeyedBatcher<OutgoingCall>(connection, sendCallsPerSlot) };
+    const keys = this.keys;
+    if (this.keysSplitOverSlots) return { connection, batcher: new KeyedBatcher<OutgoingCall>(connection, (_, queue, calls) => sendCallsPerSlot(connection, keys, queue, calls)) };
     // A lone call goes through the script too: the queue's TTL must be set in the same step
-    // as the push (a plain PEXPIRE cannot say "only if longer, or none yet").
+    // as the push (a plain PEXPIRE cannot say "only if longer, or none yet"). The calls of one
+    // queue are to one API, so with the hash-tagged keys the script is single-slot on a cluster.
     const batcher = new KeyedBatcher<OutgoingCall>(connection, (_, queue, calls) => {
-      const markers = calls.map((call) => expiryMarkerKey(call.id));
-      return connection.lightbusSendCalls(1 + calls.length, queue, ...markers, markerPrefix, ...calls.map((call) => call.ttlMs), ...calls.map((call) => call.blob));
+      const api = calls[0]!.api;
+      const markers = calls.map((call) => keys.expiryMarker(api, call.id));
+      return connection.lightbusSendCalls(1 + calls.length, queue, ...markers, keys.expiryMarkerPrefix(api), ...calls.map((call) => call.ttlMs), ...calls.map((call) => call.blob));
     });
     return { connection, batcher };
   }
@@ -117,12 +131,12 @@ export class RedisRpcTransport implements RpcTransport {
  * first and their replies awaited (a server that pops a call before its marker exists drops
  * it), then one single-slot script pushes the calls and raises the queue's TTL.
  */
-async function sendCallsPerSlot(connection: RedisConnection, queue: string, calls: OutgoingCall[]): Promise<unknown> {
+async function sendCallsPerSlot(connection: RedisConnection, keys: KeyLayout, queue: string, calls: OutgoingCall[]): Promise<unknown> {
   let ttl = 0;
   await Promise.all(
     calls.map((call) => {
       if (call.ttlMs > ttl) ttl = call.ttlMs;
-      return connection.set(expiryMarkerKey(call.id), '1', 'PX', call.ttlMs);
+      return connection.set(keys.expiryMarker(call.api, call.id), '1', 'PX', call.ttlMs);
     }),
   );
   return (connection as ScriptedConnection).lightbusPushCalls(queue, ttl, ...calls.map((call) => call.blob));

@@ -14,6 +14,8 @@ import { isClusterConfig } from './topology.js';
 export interface RedisSchemaTransportOptions {
   redis: ResolvedConfig['redis'];
   logger: Logger;
+  /** Reads may go to a replica (inspect, with redis.cluster.scaleReads). */
+  replicaReads?: boolean;
 }
 
 const LOGGED_BLOB_CHARS = 500;
@@ -78,7 +80,7 @@ export class RedisSchemaTransport implements SchemaTransport {
 
   private redis(): RedisConnection {
     if (this.closed) throw new BusClosedError('The schema transport is closed');
-    this.connection ??= createConnection({ redis: this.options.redis, logger: this.logger, role: 'schemas' });
+    this.connection ??= createConnection({ redis: this.options.redis, logger: this.logger, role: 'schemas', replicaReads: this.options.replicaReads ?? false });
     return this.connection;
   }
 }

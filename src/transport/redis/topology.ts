@@ -47,10 +47,12 @@ function nodeOf(url: string): { host: string; port: number; username?: string; p
 
 /**
  * A client for `redis` with `base` (naming, retries, queueing) on every connection it makes.
- * `readOnly` clients (the one-shot inspect commands) may read replicas when the cluster's
- * `scaleReads` says so; the bus never does, since its reads also write (LPOP, XREADGROUP).
+ * `replicaReads` clients (inspect, the dashboard) send read-only commands to replicas when the
+ * cluster's `scaleReads` says so (ioredis routes each command by its flags; writes go to
+ * masters). The bus never does: a lagging replica could answer that a stream or group is not
+ * there yet, and its hot reads also write (LPOP, XREADGROUP).
  */
-export function createClient(redis: RedisConfig, base: RedisOptions, readOnly = false): Redis | Cluster {
+export function createClient(redis: RedisConfig, base: RedisOptions, replicaReads = false): Redis | Cluster {
   if (redis.cluster) {
     const first = nodeOf(redis.cluster.nodes[0]!);
     const redisOptions: RedisOptions = {
@@ -70,7 +72,7 @@ export function createClient(redis: RedisConfig, base: RedisOptions, readOnly = 
       maxRedirections: 64,
       retryDelayOnFailover: 200,
       retryDelayOnClusterDown: 200,
-      scaleReads: readOnly && redis.cluster.scaleReads === 'replica' ? 'slave' : 'master',
+      scaleReads: replicaReads && redis.cluster.scaleReads === 'replica' ? 'slave' : 'master',
       ...(redis.cluster.natMap ? { natMap: redis.cluster.natMap } : {}),
     };
     return new Cluster(

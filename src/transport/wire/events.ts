@@ -13,7 +13,10 @@ export type StreamLayout = 'per_api' | 'per_event';
 /** The metadata fields of an event entry; Python readers reject any other unprefixed field. */
 const METADATA_FIELDS = ['id', 'api_name', 'event_name', 'version'] as const;
 
-/** The stream an event is written to: `{api}.*:stream` (per_api, a literal `*`) or `{api}.{event}:stream`. */
+/**
+ * The stream an event is written to with Python's key names: `{api}.*:stream` (per_api, a
+ * literal `*`) or `{api}.{event}:stream`. Transports name streams through key-layout.ts.
+ */
 export function streamKey(api: string, event: string, layout: StreamLayout): string {
   return layout === 'per_event' ? `${api}.${event}:stream` : `${api}.*:stream`;
 }
@@ -119,7 +122,8 @@ export type ClassifiedEntry =
 
 /**
  * Sorts an entry into deliver / skip (noop, not listened for) / dead-letter. With `readFrom`,
- * an event that belongs on another stream (another API; with `per_event`, another event) is
+ * an event that belongs on another stream than `streamOf` names for it (another API; with
+ * `per_event`, another event) is
  * malformed: no listener of this stream can ever want it, so skipping it would lose it
  * without a trace. An event of the stream's own API that this consumer does not listen for is
  * skipped, as Python Lightbus does: another listener of the API may want it.
@@ -127,12 +131,12 @@ export type ClassifiedEntry =
 export function classifyEntry(
   fields: readonly string[],
   wants: (api: string, event: string) => boolean,
-  readFrom?: { stream: string; layout: StreamLayout },
+  readFrom?: { stream: string; streamOf: (api: string, event: string) => string },
 ): ClassifiedEntry {
   if (isNoop(fields)) return { kind: 'noop' };
   const decoded = decodeEvent(fields);
   if (isMalformed(decoded)) return { kind: 'malformed', reason: decoded.malformed };
-  if (readFrom && streamKey(decoded.api, decoded.event, readFrom.layout) !== readFrom.stream) {
+  if (readFrom && readFrom.streamOf(decoded.api, decoded.event) !== readFrom.stream) {
     const named = preview(`${decoded.api}.${decoded.event}`);
     return { kind: 'malformed', reason: `the entry names event ${named}, which does not belong on this stream` };
   }

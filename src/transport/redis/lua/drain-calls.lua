@@ -10,11 +10,12 @@
 -- deadline without comparing clocks.
 --
 -- keys: any (the number of queues)
--- KEYS[1..]  the call queues to drain, {api}:rpc_queue, in the order to take them
+-- KEYS[1..]  the n call queues to drain, {api}:rpc_queue, in the order to take them
 -- ARGV[1]    how many calls to pop at most
--- ARGV[2]    the marker key prefix, rpc_expiry_key:
--- ARGV[3..]  ids of calls taken earlier whose markers are to be deleted
--- returns    the count of those ids, then each one's marker answer, then for each call popped a
+-- ARGV[2..]  first n: the marker key prefix of each queue's calls, in the order of KEYS
+--            (rpc_expiry_key:, or lightbus:{api}:rpc_expiry_key: with the hash-tagged keys);
+--            then the marker keys of calls taken earlier, to be deleted
+-- returns    the count of those markers, then each one's marker answer, then for each call popped a
 --            queue, blob, marker-answer triple, flat. A marker answer is the ms its caller still
 --            waits (>= 0; the marker was live and is deleted now), -1 (live, with no TTL),
 --            -2 (gone: expired or withdrawn) or -3 (the call has no readable id)
@@ -23,13 +24,14 @@ local function take_marker(key)
   if left ~= -2 then redis.call('DEL', key) end
   return left
 end
-local out = {#ARGV - 2}
-for i = 3, #ARGV do out[#out + 1] = take_marker(ARGV[2] .. ARGV[i]) end
+local n = #KEYS
+local out = {#ARGV - 1 - n}
+for i = n + 2, #ARGV do out[#out + 1] = take_marker(ARGV[i]) end
 local max = tonumber(ARGV[1])
 local share = math.ceil(max / #KEYS)
 local taken = 0
 for pass = 1, 2 do
-  for _, key in ipairs(KEYS) do
+  for q, key in ipairs(KEYS) do
     local want = max - taken
     if pass == 1 and share < want then want = share end
     if want > 0 then
@@ -40,7 +42,7 @@ for pass = 1, 2 do
           local ok, message = pcall(cjson.decode, blob)
           if ok and type(message) == 'table' and type(message.metadata) == 'table' then
             local id = message.metadata.id
-            if type(id) == 'string' and id ~= '' then marker = take_marker(ARGV[2] .. id) end
+            if type(id) == 'string' and id ~= '' then marker = take_marker(ARGV[1 + q] .. id) end
           end
           out[#out + 1] = key
           out[#out + 1] = blob
