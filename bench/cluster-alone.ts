@@ -41,7 +41,7 @@ export async function runClusterAlone(): Promise<void> {
 function renderConnections(figures: TopologyFigures[]): string {
   const lines = ['Connections of lightbus run (CLIENT LIST on each node, matched by port)'];
   for (const f of figures) {
-    lines.push(`  ${f.topology}, ${f.apis} API(s): ${f.connections.map((node) => node.total).join(' + ')} = ${f.connections.reduce((sum, node) => sum + node.total, 0)}`);
+    lines.push(`  ${f.topology} (${f.keys}), ${f.apis} API(s): ${f.connections.map((node) => node.total).join(' + ')} = ${f.connections.reduce((sum, node) => sum + node.total, 0)}`);
     const roles = new Map<string, number[]>();
     f.connections.forEach((node, i) => {
       for (const [role, count] of Object.entries(node.byRole)) {

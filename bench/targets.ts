@@ -177,13 +177,13 @@ export function buildRows(m: Measured): Row[] {
 }
 
 function topologyLabel(f: TopologyFigures): string {
-  return `${f.topology === 'single' ? 'one server' : '3-master cluster'}, ${f.apis} API${f.apis > 1 ? 's' : ''}`;
+  return `${f.topology === 'single' ? 'one server' : `cluster, ${f.keys}`}, ${f.apis} API${f.apis > 1 ? 's' : ''}`;
 }
 
 /** Figure 10: the same child on one redis-server and on a 3-master cluster, one API and several. */
 function clusterRows(figures: TopologyFigures[]): Row[] {
   return figures.flatMap((f) => {
-    const id = `${f.topology}_${f.apis}api`;
+    const id = `${f.topology}_${f.keys.replace('-', '_')}_${f.apis}api`;
     const connections = f.connections.map((node) => node.total).join('+');
     return [
       { id: `${id}_rpc_per_s`, label: `10. ${topologyLabel(f)}: RPC, ${f.rpc.inFlight} in flight`, value: f.rpc.perSecond, unit: '/s' as const,

@@ -1,6 +1,7 @@
 /**
- * Figure 10: one redis-server against a Redis Cluster of 3 masters, both started here on free
- * loopback ports (the test helpers, stopped by pid), never the shared Redis. On each, a
+ * Figure 10: one redis-server against a Redis Cluster of 3 masters (with `redis.keys` 'python',
+ * then 'hash-tagged'), both started here on free loopback ports (the test helpers, stopped by
+ * pid), never the shared Redis. On each, a
  * `lightbus run --workers 2` child (bench/fixtures/cluster-bus.ts) serves ONE API, then
  * SEVERAL in parallel (their queues and streams spread over the masters), and the benchmark
  * measures RPC throughput with 64 calls in flight (shared round robin over the APIs) and
@@ -37,13 +38,18 @@ interface Topology {
   redis: LightbusConfig['redis'];
   ports: number[];
   pids: number[];
+  /** The key layouts measured on it (`redis.keys`): hash-tagged only means something on a cluster. */
+  layouts: KeyLayoutName[];
   /** The port of the server holding `key`. */
   serverOf(key: string): Promise<number>;
   stop(): Promise<void>;
 }
 
+type KeyLayoutName = 'python' | 'hash-tagged';
+
 export interface TopologyFigures {
   topology: Topology['name'];
+  keys: KeyLayoutName;
   apis: number;
   /** How many redis-servers hold the APIs' queues (1 on a single server). */
   mastersUsed: number;
@@ -60,9 +66,11 @@ export async function measureClusterScaling(runId: string, log: (line: string) =
   for (const start of [startSingle, startCluster]) {
     const topology = await start();
     try {
-      for (const apis of [1, SEVERAL_APIS]) {
-        log(`bench: ${topology.name === 'single' ? 'one redis-server' : '3-master cluster'}, ${apis} API(s)...`);
-        figures.push(await withTimeout(measureOne(topology, apis, runId, tmpDir), 120_000, `${topology.name} with ${apis} APIs`));
+      for (const keys of topology.layouts) {
+        for (const apis of [1, SEVERAL_APIS]) {
+          log(`bench: ${topology.name === 'single' ? 'one redis-server' : `3-master cluster, keys '${keys}'`}, ${apis} API(s)...`);
+          figures.push(await withTimeout(measureOne(topology, keys, apis, runId, tmpDir), 120_000, `${topology.name} (${keys}) with ${apis} APIs`));
+        }
       }
     } catch (error) {
       throw new Error(`${(error as Error).message} (logs in ${tmpDir})`);
@@ -76,7 +84,7 @@ export async function measureClusterScaling(runId: string, log: (line: string) =
 
 async function startSingle(): Promise<Topology> {
   const server = await startRedisServer();
-  return { name: 'single', redis: { url: server.url }, ports: [server.port], pids: [server.pid], serverOf: async () => server.port, stop: () => server.stop() };
+  return { name: 'single', redis: { url: server.url }, ports: [server.port], pids: [server.pid], layouts: ['python'], serverOf: async () => server.port, stop: () => server.stop() };
 }
 
 async function startCluster(): Promise<Topology> {
@@ -86,17 +94,19 @@ async function startCluster(): Promise<Topology> {
     redis: { cluster: { nodes: cluster.urls } },
     ports: cluster.nodes.map((node) => node.port),
     pids: cluster.nodes.map((node) => node.pid),
+    layouts: ['python', 'hash-tagged'],
     serverOf: async (key) => (await cluster.masterOf(key)).port,
     stop: () => cluster.stop(),
   };
 }
 
-async function measureOne(topology: Topology, apiCount: number, runId: string, tmpDir: string): Promise<TopologyFigures> {
-  const prefix = `${runId}_${topology.name}${apiCount}`;
+async function measureOne(topology: Topology, keys: KeyLayoutName, apiCount: number, runId: string, tmpDir: string): Promise<TopologyFigures> {
+  const prefix = `${runId}_${topology.name}${keys === 'hash-tagged' ? '_tagged' : ''}${apiCount}`;
+  const redis = keys === 'python' ? topology.redis : { ...topology.redis, keys };
   const apis = scalingApis(prefix, apiCount);
   const report = benchApis(prefix);
   const configPath = join(tmpDir, `${prefix}.config.json`);
-  writeFileSync(configPath, JSON.stringify({ serviceName: `${prefix}_svc`, redis: topology.redis, logLevel: 'warn' }));
+  writeFileSync(configPath, JSON.stringify({ serviceName: `${prefix}_svc`, redis, logLevel: 'warn' }));
   const child = spawnLightbus({
     module: 'bench/fixtures/cluster-bus.ts',
     workers: WORKERS,
@@ -104,7 +114,7 @@ async function measureOne(topology: Topology, apiCount: number, runId: string, t
     env: { BENCH_PREFIX: prefix, BENCH_API_COUNT: String(apiCount) },
     logPath: join(tmpDir, `${prefix}.log`),
   });
-  const caller = createBus({ config: { serviceName: `${prefix}_caller`, redis: topology.redis, logLevel: 'warn' } });
+  const caller = createBus({ config: { serviceName: `${prefix}_caller`, redis, logLevel: 'warn' } });
   try {
     const reports = await ReportMailbox.open(caller, report);
     for (const api of apis) await untilServing(child, () => caller.call(api.rpcs.echo, { text: 'ready?', n: 0 }, { timeoutMs: 2000 }));
@@ -113,8 +123,9 @@ async function measureOne(topology: Topology, apiCount: number, runId: string, t
     return {
       topology: topology.name,
       apis: apiCount,
-      // The wire format's queue name: `{api}:rpc_queue`.
-      mastersUsed: new Set(await Promise.all(apis.map((api) => topology.serverOf(`${api.name}:rpc_queue`)))).size,
+      keys,
+      // The queue names of docs/scaling.md's Key layout.
+      mastersUsed: new Set(await Promise.all(apis.map((api) => topology.serverOf(keys === 'python' ? `${api.name}:rpc_queue` : `lightbus:{${api.name}}:rpc_queue`)))).size,
       rpc: await rpcThroughput(caller, apis, cpu),
       events: await eventThroughput(caller, apis, reports, cpu),
       connections,
