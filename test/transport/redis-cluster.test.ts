@@ -88,11 +88,11 @@ describe('multi-key work split per slot', () => {
       const waiting = consumer.next(10);
       const stream = streamKey(apis[0]!, 'e', 'per_event');
       const node = await cluster.masterOf(stream);
-      await eventually(async () => (await blockedClients(node.port)).includes(`lightbus:events:${group}:${stream}`), 5000, 'the consumer blocked');
+      await eventually(async () => (await cluster.blockedClients(node)).includes(`lightbus:events:${group}:${stream}`), 5000, 'the consumer blocked');
       consumer.release([first!]);
       const [again] = await within(waiting, 10_000, 'the released event');
       assert.equal(again!.message.id, event.id);
-      assert.ok((await blockedClients(node.port)).includes(`lightbus:events:${group}:${stream}`), 'the wake ended the wait, not the block timing out');
+      assert.ok((await cluster.blockedClients(node)).includes(`lightbus:events:${group}:${stream}`), 'the wake ended the wait, not the block timing out');
       await consumer.ack([again!]);
     });
   }
@@ -183,12 +183,5 @@ describe('operations on a cluster', () => {
     assert.equal(await raw.xlen(dlq), 0, 'both letters left the dead-letter stream');
   });
 });
-
-/** Names of the clients blocked on one node now. */
-async function blockedClients(port: number): Promise<string[]> {
-  const node = raw.nodes('master').find((n) => n.options.port === port)!;
-  const list = String(await node.client('LIST'));
-  return list.split('\n').filter((line) => / flags=\S*b/.test(line)).map((line) => / name=(\S*)/.exec(line)?.[1] ?? '');
-}
 
 registerConformance('redis cluster', redis, raw);
