@@ -9,7 +9,7 @@
 import type { GroupBackend, PendingInfo, StreamEntry } from '../group-backend.js';
 import { NOOP_FIELDS } from '../wire/events.js';
 import type { CommandBatcher } from './command-batcher.js';
-import { closeConnection, inOneWrite, type RedisConnection } from './connection.js';
+import { closeConnection, inOneWrite, onReconnected, type RedisConnection } from './connection.js';
 import { settleWithin } from '../../util/timeouts.js';
 import { SplitStreamReads } from './split-stream-reads.js';
 
@@ -29,8 +29,11 @@ export interface RedisGroupBackendOptions {
   commands: RedisConnection;
   /** Batches commands on {@link commands}. */
   batcher: CommandBatcher;
-  /** This consumer's own connection, used only for XREADGROUP BLOCK. */
-  blocking: RedisConnection;
+  /**
+   * One server: this consumer's own connection, for XREADGROUP BLOCK (and the acks that must
+   * reach Redis before the next read). None on a cluster, where reads are split.
+   */
+  blocking?: RedisConnection;
   /** Approximate MAXLEN of dead-letter writes; null for none. */
   maxStreamLength: number | null;
   /**
@@ -48,7 +51,6 @@ export class RedisGroupBackend implements GroupBackend {
   private blockingClientId: number | undefined;
   private reading = false;
   private reconnectListener: (() => void) | undefined;
-  private everReady = false;
   private interrupted = false;
   /** Acks waiting for the next read (or the next turn of the loop), by stream. */
   private queuedAcks = new Map<string, QueuedAck[]>();
@@ -61,14 +63,12 @@ export class RedisGroupBackend implements GroupBackend {
   constructor(options: RedisGroupBackendOptions) {
     this.options = options;
     const { blocking } = options;
+    if (!blocking === !options.clusterBlockingClient) throw new TypeError('a group backend needs a blocking connection (one server) or a blocking client per stream (cluster), not both');
+    if (!blocking) return;
     blocking.on('close', () => {
       this.blockingClientId = undefined;
     });
-    blocking.on('ready', () => {
-      if (this.everReady) this.reconnectListener?.();
-      this.everReady = true;
-    });
-    if (blocking.status === 'ready') this.everReady = true;
+    onReconnected(blocking, () => this.reconnectListener?.());
   }
 
   async createGroup(stream: string, since: string): Promise<void> {
@@ -116,10 +116,11 @@ export class RedisGroupBackend implements GroupBackend {
 
   async readNew(streams: string[], count: number, blockMs: number): Promise<Array<{ stream: string; entries: StreamEntry[] }>> {
     const { blocking, group, consumer, clusterBlockingClient } = this.options;
-    if (clusterBlockingClient) {
+    if (!blocking) {
       // Even for one stream, or streams of one slot: only a split read can be woken on a
-      // cluster (CLIENT ID answers from any node; see SplitStreamReads).
-      this.split ??= new SplitStreamReads(this.options.commands, group, consumer, clusterBlockingClient);
+      // cluster (CLIENT ID answers from any node; see SplitStreamReads). Its clients are the
+      // ones that see a reconnect, after which an XREADGROUP reply may have been lost.
+      this.split ??= new SplitStreamReads(this.options.commands, group, consumer, clusterBlockingClient!, () => this.reconnectListener?.());
       return this.split.read(streams, count, blockMs);
     }
     this.blockingClientId ??= Number(await blocking.client('ID'));
@@ -159,7 +160,7 @@ export class RedisGroupBackend implements GroupBackend {
   ackBeforeNextRead(stream: string, ids: string[]): Promise<void> | undefined {
     // Behind a read that is out, an ack would wait for the block to end: the caller acks apart.
     // On a cluster the ack's stream may live on another node than the read's: always apart.
-    if (this.options.clusterBlockingClient || this.reading || this.interrupted || this.options.blocking.status !== 'ready') return undefined;
+    if (this.options.blocking?.status !== 'ready' || this.reading || this.interrupted) return undefined;
     return new Promise((resolve, reject) => {
       const queued = this.queuedAcks.get(stream);
       if (queued) queued.push({ ids, resolve, reject });
@@ -177,8 +178,8 @@ export class RedisGroupBackend implements GroupBackend {
 
   /** One XACK per stream for everything queued, on the blocking connection. */
   private sendQueuedAcks(): void {
-    if (this.queuedAcks.size === 0) return;
     const { blocking, group } = this.options;
+    if (this.queuedAcks.size === 0 || !blocking) return;
     const byStream = this.queuedAcks;
     this.queuedAcks = new Map();
     for (const [stream, acks] of byStream) {
@@ -215,6 +216,7 @@ export class RedisGroupBackend implements GroupBackend {
     this.sendQueuedAcks();
     const { blocking } = this.options;
     void this.split?.close();
+    if (!blocking) return;
     // Not QUIT: it would queue behind the block until BLOCK times out. Acks ahead of a read
     // are answered before it blocks, so waiting for their replies does not wait for the block.
     if (this.acksInFlight.size === 0) return void closeConnection(blocking, true);
@@ -229,6 +231,6 @@ export class RedisGroupBackend implements GroupBackend {
 
   async close(): Promise<void> {
     await this.split?.close();
-    await closeConnection(this.options.blocking, true);
+    if (this.options.blocking) await closeConnection(this.options.blocking, true);
   }
 }

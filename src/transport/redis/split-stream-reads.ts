@@ -14,7 +14,7 @@
  */
 import type { StreamEntry } from '../group-backend.js';
 import type { RedisConnection } from './connection.js';
-import { closeConnection } from './connection.js';
+import { closeConnection, onReconnected } from './connection.js';
 
 type Batches = Array<{ stream: string; entries: StreamEntry[] }>;
 
@@ -37,6 +37,8 @@ export class SplitStreamReads {
     private readonly consumer: string,
     /** A new blocking client for one stream. */
     private readonly blockingClient: (stream: string) => RedisConnection,
+    /** Called when one of those clients reconnects. */
+    private readonly onReconnect: () => void,
   ) {}
 
   async read(streams: string[], count: number, blockMs: number): Promise<Batches> {
@@ -93,6 +95,7 @@ export class SplitStreamReads {
     let waiter = this.waiters.get(stream);
     if (!waiter) {
       waiter = { connection: this.blockingClient(stream) };
+      onReconnected(waiter.connection, this.onReconnect);
       this.waiters.set(stream, waiter);
     }
     let out = waiter.out;
