@@ -4,15 +4,13 @@
  * piece of user code to an {@link Executor}. It never runs user code itself, so no handler can
  * stall a read, an acknowledgement or a heartbeat.
  */
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ApiSchema } from '../api/define.js';
 import { apiConfig, type ResolvedConfig } from '../config/schema.js';
-import { redactUrl } from '../core/redact-url.js';
-import { AbortError, BusClosedError, DeadlineExceededError, FireTimeoutError, LightbusError, serializeError } from '../errors.js';
-import type { EventMessage, SendReceiver, Transports } from '../transport/types.js';
+import { AbortError, BusClosedError, DeadlineExceededError, LightbusError, serializeError } from '../errors.js';
+import type { Transports } from '../transport/types.js';
+import { EventFirer, type FireCommand } from './event-firer.js';
 import type { Executor } from './executor.js';
-import { FireTargets } from './fire-targets.js';
 import { Heartbeat } from './heartbeat.js';
 import { ListenerLoop } from './listener-loop.js';
 import type { RuntimeLevels, RuntimeObserver } from './observer.js';
@@ -25,7 +23,6 @@ import { SchemaPublisher } from './schema-publisher.js';
 import { ServerPresence } from './server-presence.js';
 import { Slots } from './slots.js';
 import { TaskScheduler } from './task-scheduler.js';
-import { Deadlines } from '../util/deadlines.js';
 
 export interface InvokerOptions {
   config: ResolvedConfig;
@@ -40,7 +37,6 @@ export interface InvokerOptions {
   observer?: RuntimeObserver | undefined;
 }
 
-type FireCommand = Omit<Extract<ClientCommand, { type: 'fire' }>, 'requestId'>;
 type CallCommand = Omit<Extract<ClientCommand, { type: 'call' }>, 'requestId'>;
 
 /** How often the schemas on the bus are reloaded (more often when schemas live shorter). */
@@ -58,8 +54,7 @@ export class Invoker {
   private readonly remoteSchemas: RemoteSchemaWatcher;
   private readonly presence: ServerPresence;
   private readonly heartbeat: Heartbeat;
-  private readonly fireTargets: FireTargets;
-  private readonly fireDeadlines = new Deadlines<FireInFlight>((fire) => fire.reject(this.fireTimeout(fire)));
+  private readonly firer: EventFirer;
   private executionSeq = 0;
   private draining: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -97,14 +92,16 @@ export class Invoker {
       (schemas) => options.onRemoteSchemas?.(schemas),
       () => this.presence.refresh(),
     );
-    this.fireTargets = new FireTargets(
-      {
+    this.firer = new EventFirer({
+      config,
+      transport: transports.event,
+      targets: {
         published: (api) => this.presence.published(api),
         reload: () => this.remoteSchemas.reload(),
       },
-      config,
       logger,
-    );
+      observer: options.observer,
+    });
     this.heartbeat = new Heartbeat(
       transports.presence,
       {
@@ -250,7 +247,7 @@ export class Invoker {
     this.closing ??= (async () => {
       await this.drain(graceMs);
       await this.heartbeat.stop();
-      this.fireDeadlines.stop();
+      this.firer.stop();
       this.caller.close();
       await this.options.transports.close();
       this.options.logger.debug('invoker closed');
@@ -299,43 +296,10 @@ export class Invoker {
   /**
    * Writes an event; resolves with its message id and stream id, rejects with the error itself
    * (not an outcome): a process bus calls this directly, as a burst of fires is a hot path.
-   * One promise per fire: the transport tells the {@link FireInFlight} how the write ended.
    */
   fire(command: FireCommand): Promise<FiredEvent> {
     if (this.closing) return Promise.reject(new BusClosedError('cannot fire: the bus is closing'));
-    const writing = this.fireTargets.published(command.api) ? this.write(command) : this.fireTargets.checkUnpublished(command.api, command.event, command.timeoutMs).then(() => this.write(command));
-    const { observer } = this.options;
-    if (!observer) return writing;
-    return writing.then(
-      (fired) => {
-        observer.eventFired(command.api, command.event, undefined);
-        return fired;
-      },
-      (error: unknown) => {
-        observer.eventFired(command.api, command.event, error as Error);
-        throw error;
-      },
-    );
-  }
-
-  private write(command: FireCommand): Promise<FiredEvent> {
-    return new Promise((resolve, reject) => {
-      const fire = new FireInFlight(randomUUID(), command.api, command.event, command.timeoutMs, resolve, reject, this.fireDeadlines);
-      this.fireDeadlines.add(fire);
-      const message: EventMessage = { id: fire.id, api: command.api, event: command.event, version: 1, kwargs: command.kwargs };
-      if (command.trace !== undefined) message.trace = command.trace;
-      const transport = this.options.transports.event;
-      if (transport.sendTo) transport.sendTo(message, fire);
-      else transport.send(message).then(({ streamId }) => fire.sent(streamId), (error: unknown) => fire.failed(error));
-    });
-  }
-
-  private fireTimeout(command: Pick<FireCommand, 'api' | 'event' | 'timeoutMs'>): FireTimeoutError {
-    return new FireTimeoutError(
-      `firing ${command.api}.${command.event} took longer than ${command.timeoutMs} ms: is Redis reachable at ${redactUrl(this.options.config.redis.url)}?`,
-      command.api,
-      command.event,
-    );
+    return this.firer.fire(command);
   }
 
   private serve(api: ServedApiDescriptor): Promise<void> {
@@ -388,35 +352,5 @@ export class Invoker {
   private requestShutdown(reason: Error): void {
     if (this.options.onShutdownRequested) this.options.onShutdownRequested(reason);
     else void this.close();
-  }
-}
-
-/**
- * A fire waiting for its write; settled once, by the transport or by its deadline. It
- * keeps what a timeout error names, not the command: in a burst every fire in flight survives
- * garbage collections until its reply, and each object it holds is copied by each of them.
- */
-class FireInFlight implements SendReceiver {
-  readonly expiresAt: number;
-
-  constructor(
-    readonly id: string,
-    readonly api: string,
-    readonly event: string,
-    readonly timeoutMs: number,
-    private readonly resolve: (fired: FiredEvent) => void,
-    readonly reject: (error: unknown) => void,
-    private readonly deadlines: Deadlines<FireInFlight>,
-  ) {
-    this.expiresAt = Date.now() + timeoutMs;
-  }
-
-  sent(streamId: string): void {
-    // No longer waiting: its deadline has already failed it with a timeout.
-    if (this.deadlines.delete(this)) this.resolve({ id: this.id, streamId });
-  }
-
-  failed(error: unknown): void {
-    if (this.deadlines.delete(this)) this.reject(error);
   }
 }
