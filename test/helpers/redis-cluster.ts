@@ -34,8 +34,8 @@ export interface RedisCluster {
   readonly urls: string[];
   /** The node serving `key`'s slot now (asks CLUSTER NODES / KEYSLOT). */
   masterOf(key: string): Promise<TopologyNode>;
-  /** Names of the clients blocked (in BLPOP, XREAD BLOCK...) on `node` now. */
-  blockedClients(node: TopologyNode): Promise<string[]>;
+  /** Names of the clients connected to `node` now; with `blocked`, only those blocked (in BLPOP, XREAD BLOCK...). */
+  clientNames(node: TopologyNode, options?: { blocked?: boolean }): Promise<string[]>;
   /** `count` fresh names (`{prefix}_{random}`) whose `key(name)` are served by as many different masters. */
   namesOnDifferentMasters(count: number, key: (name: string) => string, prefix?: string): Promise<string[]>;
   stop(): Promise<void>;
@@ -153,11 +153,11 @@ export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}): Pro
       }
       throw new Error(`no live node knows who serves ${key}`);
     },
-    blockedClients: (node) =>
+    clientNames: (node, options = {}) =>
       ask(node.port, async (r) =>
         String(await r.client('LIST'))
           .split('\n')
-          .filter((line) => / flags=\S*b/.test(line))
+          .filter((line) => line.trim() !== '' && (!options.blocked || / flags=\S*b/.test(line)))
           .map((line) => / name=(\S*)/.exec(line)?.[1] ?? ''),
       ),
     async namesOnDifferentMasters(count, key, prefix = 't') {

@@ -139,11 +139,11 @@ describe('hash-tagged keys on a cluster', () => {
     const stream = keys.stream(api!, 'a', 'per_event');
     const node = await cluster.masterOf(stream);
     const waiter = `lightbus:events:${group}:${stream}`;
-    await eventually(async () => (await cluster.blockedClients(node)).includes(waiter), 5000, 'the listener blocked');
+    await eventually(async () => (await cluster.clientNames(node, { blocked: true })).includes(waiter), 5000, 'the listener blocked');
     consumer.release([first!]);
     const [again] = await within(waiting, 10_000, 'the released event');
     assert.equal(again!.message.id, event.id);
-    assert.ok((await cluster.blockedClients(node)).includes(waiter), 'the wake ended the wait, not the block timing out');
+    assert.ok((await cluster.clientNames(node, { blocked: true })).includes(waiter), 'the wake ended the wait, not the block timing out');
     await consumer.ack([again!]);
   });
 

@@ -88,11 +88,13 @@ describe('multi-key work split per slot', () => {
       const waiting = consumer.next(10);
       const stream = streamKey(apis[0]!, 'e', 'per_event');
       const node = await cluster.masterOf(stream);
-      await eventually(async () => (await cluster.blockedClients(node)).includes(`lightbus:events:${group}:${stream}`), 5000, 'the consumer blocked');
+      await eventually(async () => (await cluster.clientNames(node, { blocked: true })).includes(`lightbus:events:${group}:${stream}`), 5000, 'the consumer blocked');
+      const everyClient = (await Promise.all(cluster.nodes.map((n) => cluster.clientNames(n)))).flat();
+      assert.ok(!everyClient.includes(`lightbus:events:${group}`), 'no group-wide client: only the per-stream ones wait');
       consumer.release([first!]);
       const [again] = await within(waiting, 10_000, 'the released event');
       assert.equal(again!.message.id, event.id);
-      assert.ok((await cluster.blockedClients(node)).includes(`lightbus:events:${group}:${stream}`), 'the wake ended the wait, not the block timing out');
+      assert.ok((await cluster.clientNames(node, { blocked: true })).includes(`lightbus:events:${group}:${stream}`), 'the wake ended the wait, not the block timing out');
       await consumer.ack([again!]);
     });
   }
