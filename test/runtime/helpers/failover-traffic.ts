@@ -1,0 +1,145 @@
+/**
+ * Traffic for the failover tests: a bus in the test process fires `ping` events and calls
+ * `echo` on a steady beat while a failover happens, and remembers what Redis accepted (a fire
+ * that resolved), what each call settled with, and how long it took to settle. Then the judge:
+ * every accepted event heard at least once (duplicates counted), every call settled with a
+ * result or a typed error, no call run twice, the consumer group left with nothing pending.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { LightbusError, type Bus } from '../../../src/index.js';
+import { waitFor } from '../../helpers/wait.js';
+import { readTally, type TestNames } from './bus-state.js';
+
+/** Each call's own timeout: a call outlives a failover (seconds) and still ends boundedly. */
+export const CALL_TIMEOUT_MS = 8000;
+/** How much later than its timeout a call may settle before the test calls it hung. */
+const HANG_MARGIN_MS = 4000;
+const BEAT_MS = 25;
+
+export interface CallOutcome {
+  text: string;
+  result?: string;
+  /** The error's class name: a typed LightbusError, never a bare Error. */
+  error?: string;
+  settledMs: number;
+}
+
+export interface TrafficReport {
+  fired: number;
+  accepted: string[];
+  /** Fires Redis did not accept (the error's name), to report; they are not expected to be heard. */
+  fireErrors: string[];
+  calls: CallOutcome[];
+}
+
+export class FailoverTraffic {
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private seq = 0;
+  readonly report: TrafficReport = { fired: 0, accepted: [], fireErrors: [], calls: [] };
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly names: TestNames,
+    private readonly tag: string,
+  ) {}
+
+  start(): void {
+    this.running = this.loop();
+  }
+
+  /** Stops making traffic and waits (bounded by the call timeouts) for all of it to settle. */
+  async stop(): Promise<TrafficReport> {
+    this.stopped = true;
+    await this.running;
+    await Promise.all([...this.inFlight]);
+    return this.report;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const n = ++this.seq;
+      this.track(this.fire(`${this.tag}-${n}`));
+      if (n % 2 === 0) this.track(this.call(`${this.tag}-${n}`));
+      await sleep(BEAT_MS);
+    }
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async fire(id: string): Promise<void> {
+    this.report.fired++;
+    try {
+      await this.bus.fire(`${this.names.api}.ping`, { id });
+      this.report.accepted.push(id);
+    } catch (error) {
+      this.report.fireErrors.push((error as Error).name);
+    }
+  }
+
+  private async call(text: string): Promise<void> {
+    const startedAt = Date.now();
+    try {
+      const result = (await this.bus.call(`${this.names.api}.echo`, { text }, { timeoutMs: CALL_TIMEOUT_MS })) as string;
+      this.report.calls.push({ text, result, settledMs: Date.now() - startedAt });
+    } catch (error) {
+      assert.ok(error instanceof LightbusError, `a call failed with an untyped error: ${(error as Error).stack}`);
+      this.report.calls.push({ text, error: error.name, settledMs: Date.now() - startedAt });
+    }
+  }
+}
+
+export interface Judgement {
+  accepted: number;
+  duplicates: number;
+  calls: number;
+  callsOk: number;
+  callErrors: Record<string, number>;
+  slowestCallMs: number;
+}
+
+/** The assertions every failover test makes on its traffic; resolves with the figures to log. */
+export async function judgeTraffic(report: TrafficReport, tallyRedis: Redis, names: TestNames, waitMs: number): Promise<Judgement> {
+  assert.ok(report.accepted.length > 0, 'some events were accepted');
+  // At least once: every event Redis accepted is heard, within a bounded wait.
+  const tally = await waitFor(async () => {
+    const now = await readTally(tallyRedis, names);
+    return report.accepted.every((id) => (now[`heard:${id}`] ?? 0) >= 1) ? now : undefined;
+  }, 'every accepted event to be heard', waitMs).catch(async (error: Error) => {
+    const now = await readTally(tallyRedis, names);
+    const missing = report.accepted.filter((id) => !now[`heard:${id}`]);
+    throw new Error(`${error.message}: ${missing.length} of ${report.accepted.length} missing (${missing.slice(0, 10).join(', ')})`);
+  });
+  const duplicates = report.accepted.reduce((sum, id) => sum + Math.max(0, tally[`heard:${id}`]! - 1), 0);
+  // Redelivery happens only for events that were read and not acknowledged when a connection
+  // went: a handful per failover, never a replay of the stream.
+  assert.ok(duplicates <= Math.max(20, report.accepted.length * 0.1), `${duplicates} duplicate deliveries of ${report.accepted.length} events`);
+  const callErrors: Record<string, number> = {};
+  for (const call of report.calls) {
+    // No call hangs: each settled within its timeout and a margin.
+    assert.ok(call.settledMs <= CALL_TIMEOUT_MS + HANG_MARGIN_MS, `call ${call.text} took ${call.settledMs} ms to settle`);
+    // At most once: a call runs once or not at all; one that answered ran exactly once.
+    const ran = tally[`ran:${call.text}`] ?? 0;
+    assert.ok(ran <= 1, `call ${call.text} ran ${ran} times`);
+    if (call.result !== undefined) {
+      assert.equal(call.result, call.text);
+      assert.equal(ran, 1, `call ${call.text} answered but its run was not tallied`);
+    } else {
+      callErrors[call.error!] = (callErrors[call.error!] ?? 0) + 1;
+    }
+  }
+  return {
+    accepted: report.accepted.length,
+    duplicates,
+    calls: report.calls.length,
+    callsOk: report.calls.filter((call) => call.result !== undefined).length,
+    callErrors,
+    slowestCallMs: Math.max(0, ...report.calls.map((call) => call.settledMs)),
+  };
+}
