@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { createBus, type Bus } from '../../src/index.js';
-import { startRedisSentinel, type TopologyNode } from '../helpers/redis-cluster.js';
+import { sentinelSeesReplica, startRedisSentinel, type TopologyNode } from '../helpers/redis-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { REDIS_URL, cleanUpNames, fixtureEnv, groupOf, pendingCount, readTally, streamOf, testNames } from './helpers/bus-state.js';
 import { FailoverTraffic, judgeTraffic } from './helpers/failover-traffic.js';
@@ -94,6 +94,7 @@ test('lightbus run through Sentinel: SENTINEL FAILOVER, then kill -9 of the mast
   // The old master, now a replica of the new one, must be in sync before it can be promoted.
   const demoted = nodeAt(await masterPort()) === topology.master ? topology.replica : topology.master;
   await waitFor(() => ask(demoted.port, async (r) => String(await r.info('replication')).includes('master_link_status:up')), 'the demoted master to sync', 20_000, 100);
+  await waitFor(() => sentinelSeesReplica(topology.sentinel.port, topology.name), 'the sentinel to see it as a replica', 20_000, 100);
 
   await throughFailover('kill', async () => {
     const master = nodeAt(await masterPort());
