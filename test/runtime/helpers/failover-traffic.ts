@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { LightbusError, type Bus } from '../../../src/index.js';
 import { waitFor } from '../../helpers/wait.js';
-import { readTally, type TestNames } from './bus-state.js';
+import { groupOf, pendingCount, readTally, streamOf, type TestNames } from './bus-state.js';
 
 /** Each call's own timeout: a call outlives a failover (seconds) and still ends boundedly. */
 export const CALL_TIMEOUT_MS = 8000;
@@ -142,4 +142,46 @@ export async function judgeTraffic(report: TrafficReport, tallyRedis: Redis, nam
     callErrors,
     slowestCallMs: Math.max(0, ...report.calls.map((call) => call.settledMs)),
   };
+}
+
+export interface FailoverStep {
+  bus: Bus;
+  names: TestNames;
+  /** Where the fixture's tallies are (not on the topology that fails over). */
+  tallyRedis: Redis;
+  tag: string;
+  /** Makes the failover happen; resolves with a check of whether it is over (a new master serves). */
+  failover: () => Promise<() => Promise<boolean>>;
+  /** A connection to wherever the stream lives now (closed by the caller). */
+  streamRedis: () => Promise<Redis | Cluster>;
+}
+
+/**
+ * Fires and calls through a failover, judges the traffic, then checks that new work is handled
+ * within a bounded wait and that the listener's group has nothing left pending.
+ */
+export async function throughFailover(step: FailoverStep): Promise<Judgement & { fired: number; fireErrors: number }> {
+  const { bus, names, tallyRedis, tag } = step;
+  const traffic = new FailoverTraffic(bus, names, tag);
+  traffic.start();
+  await sleep(500);
+  const over = await step.failover();
+  await waitFor(over, `a new master after the failover (${tag})`, 20_000, 100);
+  // Traffic goes on across the switch, then stops.
+  await sleep(2000);
+  const report = await traffic.stop();
+  const judged = await judgeTraffic(report, tallyRedis, names, 20_000);
+  const fresh = `${tag}-after`;
+  assert.equal(await bus.call(`${names.api}.echo`, { text: fresh }, { timeoutMs: 10_000 }), fresh);
+  await bus.fire(`${names.api}.ping`, { id: fresh });
+  await waitFor(async () => (await readTally(tallyRedis, names))[`heard:${fresh}`] === 1, `${fresh} heard`, 10_000);
+  await waitFor(async () => {
+    const redis = await step.streamRedis();
+    try {
+      return (await pendingCount(redis, streamOf(names.api), groupOf(names.service, 'ears'))) === 0;
+    } finally {
+      redis.disconnect();
+    }
+  }, 'nothing pending in the group', 10_000, 100);
+  return { fired: report.fired, fireErrors: report.fireErrors.length, ...judged };
 }
