@@ -11,6 +11,7 @@ import { apiConfig, type ResolvedConfig } from '../config/schema.js';
 import { redactUrl } from '../core/redact-url.js';
 import { AbortError, BusClosedError, DeadlineExceededError, FireTimeoutError, LightbusError, serializeError } from '../errors.js';
 import type { EventMessage, SendReceiver, Transports } from '../transport/types.js';
+import { stalledReads, type StalledRead } from '../transport/redis/read-deadline.js';
 import type { Executor } from './executor.js';
 import { FireTargets } from './fire-targets.js';
 import { Heartbeat } from './heartbeat.js';
@@ -151,6 +152,11 @@ export class Invoker {
   loopStates(): Array<{ loop: string; state: 'reading' | 'stopped' | 'ended' }> {
     const rpc = this.server.servedApis.length === 0 ? [] : [{ loop: 'rpc', state: this.server.loopEnded ? ('ended' as const) : ('reading' as const) }];
     return [...rpc, ...[...this.listeners.values()].map((loop) => ({ loop: `listener:${loop.name}`, state: loop.state }))];
+  }
+
+  /** Blocking reads past their liveness deadline now (for health checks). */
+  stalledReads(): StalledRead[] {
+    return stalledReads();
   }
 
   /** Resolves once Redis answers a PING (for health checks, which bound it). */

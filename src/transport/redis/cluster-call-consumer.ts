@@ -23,6 +23,7 @@ import { closeConnection, createConnection, type RedisConnection } from './conne
 import type { ResolvedConfig } from '../../config/schema.js';
 import { Backoff } from '../../util/backoff.js';
 import { withScripts, type ScriptedConnection } from './scripts.js';
+import { withReadDeadline } from './read-deadline.js';
 import type { RecentSet } from '../../util/recent-set.js';
 
 /** take-marker.lua's answer for a marker that no longer exists. */
@@ -155,7 +156,7 @@ export class ClusterCallConsumer implements CallConsumer {
       let popped = blocker.popped;
       if (!popped) {
         const out = blocker;
-        popped = out.popped = out.connection.blpop(queue, BLOCK_SECONDS);
+        popped = out.popped = withReadDeadline(out.connection.blpop(queue, BLOCK_SECONDS), out.connection, { waitingOn: `BLPOP ${queue}`, blockMs: BLOCK_SECONDS * 1000 }, this.logger);
         popped.then(
           (settled) => (out.settled = settled),
           (error: unknown) => {
