@@ -82,7 +82,15 @@ export function redisReconnects(): number {
   return restoredConnections;
 }
 
+/** How long after a stale-master reply the next one still counts as the same episode. */
+const STALE_EPISODE_MS = 10_000;
+
 export function createConnection({ redis, logger, role, replicaReads }: ConnectionOptions): RedisConnection {
+  // Stale-master replies in a row: each one's reconnect waits longer, so an address that stays
+  // a replica (a plain URL to a replica, a DNS name not yet moved) is asked with backoff, not
+  // ten times a second.
+  let staleStreak = 0;
+  let lastStaleAt = 0;
   const options: RedisOptions = {
     connectionName: `lightbus:${role}`.replace(/\s/g, '_'),
     // Commands wait for a reconnect instead of failing after a few retries: losing Redis
@@ -90,7 +98,7 @@ export function createConnection({ redis, logger, role, replicaReads }: Connecti
     maxRetriesPerRequest: null,
     enableOfflineQueue: true,
     // ioredis counts attempts from 1: the first reconnect waits the backoff's base.
-    retryStrategy: (attempt) => backoffDelayMs(attempt - 1),
+    retryStrategy: (attempt) => backoffDelayMs(attempt - 1 + (Date.now() - lastStaleAt < STALE_EPISODE_MS ? staleStreak : 0)),
     lazyConnect: false,
     // The ready check runs INFO, which a least-privilege ACL does not grant (ioredis then
     // warns on every connect). Without it, a server still loading its data answers LOADING,
@@ -99,7 +107,10 @@ export function createConnection({ redis, logger, role, replicaReads }: Connecti
     // 2: reconnect, then send the failed command again (ioredis's own convention).
     reconnectOnError: (error) => {
       if (!isStaleMaster(error)) return false;
-      logger.warn({ role, err: error.message }, 'redis answered as a replica (a failover moved the master); reconnecting to the master');
+      const now = Date.now();
+      staleStreak = now - lastStaleAt < STALE_EPISODE_MS ? staleStreak + 1 : 0;
+      lastStaleAt = now;
+      if (staleStreak === 0) logger.warn({ role, err: error.message }, 'redis answered as a replica (a failover moved the master); reconnecting to the master');
       return 2;
     },
   };
