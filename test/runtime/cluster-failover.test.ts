@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Cluster, Redis } from 'ioredis';
-import { createBus, type Bus } from '../../src/index.js';
+import type { Bus } from '../../src/index.js';
 import { rpcQueueKey } from '../../src/transport/wire/rpc.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
-import { REDIS_URL, cleanUpNames, fixtureEnv, streamOf, testNames, type TestNames } from './helpers/bus-state.js';
-import { throughFailover } from './helpers/failover-traffic.js';
-import { cleanUpRunners, startRunner } from './helpers/runner-process.js';
+import { REDIS_URL, cleanUpNames, streamOf, testNames, type TestNames } from './helpers/bus-state.js';
+import { killOnceReplicated, startFailoverService, stopsCleanly, throughFailover } from './helpers/failover-traffic.js';
+import { cleanUpRunners } from './helpers/runner-process.js';
 
 const cluster = await startRedisCluster({ replicas: 1 });
 const names = await namesOnTwoMasters();
@@ -45,39 +45,26 @@ function clusterClient(): Cluster {
 
 /** Kills the master serving `key` (after its replica has every write so far) and waits for a new one. */
 async function killMasterOf(tag: string, key: string): Promise<void> {
-  const figures = await throughFailover({
+  await throughFailover({
     bus: bus!,
     names,
     tallyRedis,
     tag,
     failover: async () => {
       const master = await cluster.masterOf(key);
-      // Replication is asynchronous: WAIT makes the traffic so far safe; fires go on during the outage.
-      const direct = new Redis(master.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
-      await direct.call('WAIT', '1', '2000').finally(() => direct.disconnect());
-      await master.kill();
+      await killOnceReplicated(master);
       return async () => (await cluster.masterOf(key)).port !== master.port;
     },
     streamRedis: async () => clusterClient(),
   });
-  console.log(`[${tag}] ${JSON.stringify(figures)}`);
 }
 
 test('lightbus run on a cluster: kill -9 of the queue slot master, then of the stream slot master', { timeout: 90_000 }, async () => {
-  const runner = await startRunner({
-    modules: ['failover-service.ts'],
-    serviceName: names.service,
-    workers: 1,
-    config: { redis },
-    env: fixtureEnv(names, REDIS_URL),
-  });
-  await runner.ready();
-  bus = createBus({ config: { serviceName: names.caller, logLevel: 'silent', redis } });
+  const started = await startFailoverService(names, redis);
+  bus = started.bus;
 
   await killMasterOf('queue', rpcQueueKey(names.api));
   await killMasterOf('stream', streamOf(names.api));
 
-  const errors = runner.records.filter((record) => record.level >= 50);
-  assert.deepEqual(errors.map((r) => r.msg), [], 'no error lines');
-  assert.deepEqual(await runner.stop(), { code: 0, signal: null }, runner.tail());
+  await stopsCleanly(started.runner);
 });

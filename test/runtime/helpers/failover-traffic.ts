@@ -7,16 +7,42 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Cluster, Redis } from 'ioredis';
-import { LightbusError, type Bus } from '../../../src/index.js';
+import { Redis, type Cluster } from 'ioredis';
+import type { TopologyNode } from '../../helpers/redis-cluster.js';
+import { LightbusError, createBus, type Bus, type LightbusConfig } from '../../../src/index.js';
 import { waitFor } from '../../helpers/wait.js';
-import { groupOf, pendingCount, readTally, streamOf, type TestNames } from './bus-state.js';
+import { REDIS_URL, fixtureEnv, groupOf, pendingCount, readTally, streamOf, type TestNames } from './bus-state.js';
+import { startRunner, type RunnerProcess } from './runner-process.js';
 
 /** Each call's own timeout: a call outlives a failover (seconds) and still ends boundedly. */
 export const CALL_TIMEOUT_MS = 8000;
 /** How much later than its timeout a call may settle before the test calls it hung. */
 const HANG_MARGIN_MS = 4000;
 const BEAT_MS = 25;
+
+/**
+ * `lightbus run` of test/fixtures/failover-service.ts on `redis` (one worker, tallies on the
+ * shared Redis), once it runs, and a bus in this process that calls and fires on the same Redis.
+ */
+export async function startFailoverService(names: TestNames, redis: NonNullable<LightbusConfig['redis']>, args: string[] = []): Promise<{ runner: RunnerProcess; bus: Bus }> {
+  const runner = await startRunner({
+    modules: ['failover-service.ts'],
+    serviceName: names.service,
+    workers: 1,
+    config: { redis },
+    env: fixtureEnv(names, REDIS_URL),
+    args,
+  });
+  await runner.ready();
+  const bus = createBus({ config: { serviceName: names.caller, logLevel: 'silent', redis } });
+  return { runner, bus };
+}
+
+/** The runner logged no error line and stops with exit code 0. */
+export async function stopsCleanly(runner: RunnerProcess): Promise<void> {
+  assert.deepEqual(runner.records.filter((record) => record.level >= 50).map((r) => r.msg), [], 'no error lines');
+  assert.deepEqual(await runner.stop(), { code: 0, signal: null }, runner.tail());
+}
 
 export interface CallOutcome {
   text: string;
@@ -183,5 +209,22 @@ export async function throughFailover(step: FailoverStep): Promise<Judgement & {
       redis.disconnect();
     }
   }, 'nothing pending in the group', 10_000, 100);
-  return { fired: report.fired, fireErrors: report.fireErrors.length, ...judged };
+  const figures = { fired: report.fired, fireErrors: report.fireErrors.length, ...judged };
+  console.log(`[${tag}] ${JSON.stringify(figures)}`);
+  return figures;
+}
+
+/**
+ * kill -9 of a master once its replica has every write so far. Replication is asynchronous:
+ * what a master acknowledged in its last moment may be lost with it, which is Redis's
+ * guarantee, not the bus's. WAIT makes the test's traffic so far safe; it goes on during the outage.
+ */
+export async function killOnceReplicated(master: TopologyNode): Promise<void> {
+  const direct = new Redis(master.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+  try {
+    await direct.call('WAIT', '1', '2000');
+  } finally {
+    direct.disconnect();
+  }
+  await master.kill();
 }
