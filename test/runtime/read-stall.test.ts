@@ -13,7 +13,7 @@ import { waitFor } from '../helpers/wait.js';
 import { REDIS_URL, cleanUpNames, groupOf, readTally, streamOf, testNames } from './helpers/bus-state.js';
 import { metricsBase, probe, scrape } from './helpers/metrics-endpoints.js';
 import { cleanUpRunners } from './helpers/runner-process.js';
-import { startFailoverService, stopsCleanly } from './helpers/failover-traffic.js';
+import { STALL_WARNING, startFailoverService, stopsCleanly } from './helpers/failover-traffic.js';
 
 const names = testNames('stall');
 const tallyRedis = new Redis(REDIS_URL);
@@ -30,7 +30,6 @@ after(async () => {
   tallyRedis.disconnect();
 });
 
-const STALL_WARNING = 'blocking read past its liveness deadline (running but reading nothing); recreating its connection';
 /** Longer than a read's deadline (2 s block + 5 s margin), so each read misses it once. */
 const PAUSE_MS = 11_000;
 

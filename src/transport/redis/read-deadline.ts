@@ -33,13 +33,18 @@ export interface StalledRead {
   waitingMs: number;
 }
 
-const stalledNow = new Set<{ read: string; waitingOn: string; since: number }>();
+/**
+ * Reads past their deadline, by role, until a read of that role answers. A failed read does not
+ * clear it: on a cluster the dropped connection fails the read at once, and the loop's next read
+ * may well be stuck again.
+ */
+const stalledNow = new Map<string, { waitingOn: string; since: number }>();
 /** Deadlines missed since the process started, by read (the metric's label). */
 const missedByRead = new Map<string, number>();
 
 /** Reads past their deadline now. */
 export function stalledReads(now = Date.now()): StalledRead[] {
-  return [...stalledNow].map(({ read, waitingOn, since }) => ({ read, waitingOn, waitingMs: now - since }));
+  return [...stalledNow].map(([read, { waitingOn, since }]) => ({ read, waitingOn, waitingMs: now - since }));
 }
 
 /** Deadlines missed since the process started, by read. */
@@ -60,7 +65,6 @@ export function withReadDeadline<T>(reply: Promise<T>, connection: RedisConnecti
   const sentAt = Date.now();
   const role = connectionRole(connection);
   const deadlineMs = readDeadlineMs(read.blockMs);
-  let stall: { read: string; waitingOn: string; since: number } | undefined;
   let misses = 0;
   let timer: NodeJS.Timeout | undefined;
   const overdue = () => {
@@ -68,10 +72,7 @@ export function withReadDeadline<T>(reply: Promise<T>, connection: RedisConnecti
     if (connection.status === 'end') return;
     misses++;
     missedByRead.set(role, (missedByRead.get(role) ?? 0) + 1);
-    if (!stall) {
-      stall = { read: role, waitingOn: read.waitingOn, since: sentAt };
-      stalledNow.add(stall);
-    }
+    if (!stalledNow.has(role)) stalledNow.set(role, { waitingOn: read.waitingOn, since: sentAt });
     logger.warn(
       { read: role, waitingOn: read.waitingOn, waitedMs: Date.now() - sentAt, blockMs: read.blockMs, misses },
       'blocking read past its liveness deadline (running but reading nothing); recreating its connection',
@@ -82,12 +83,18 @@ export function withReadDeadline<T>(reply: Promise<T>, connection: RedisConnecti
   };
   timer = setTimeout(overdue, deadlineMs);
   timer.unref();
-  const settled = () => {
+  const answered = () => {
     clearTimeout(timer);
+    const stall = stalledNow.get(role);
     if (!stall) return;
-    stalledNow.delete(stall);
-    logger.info({ read: role, waitingOn: read.waitingOn, waitedMs: Date.now() - sentAt }, 'blocking read answered again after a stall');
+    stalledNow.delete(role);
+    logger.info({ read: role, waitingOn: stall.waitingOn, stalledMs: Date.now() - stall.since }, 'blocking read answered again after a stall');
   };
-  reply.then(settled, settled);
+  const failed = () => {
+    clearTimeout(timer);
+    // Its loop is gone with the connection: no read of this role will come to clear the stall.
+    if (connection.status === 'end') stalledNow.delete(role);
+  };
+  reply.then(answered, failed);
   return reply;
 }

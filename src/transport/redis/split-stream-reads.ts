@@ -34,7 +34,9 @@ export class SplitStreamReads {
   ) {}
 
   async read(streams: string[], count: number, blockMs: number): Promise<Batches> {
-    const now = await this.takeNew(streams, count);
+    // Not blocking, but held by a paused or wedged node as a blocking read would be.
+    const waitingOn = { waitingOn: `XREADGROUP ${this.group} ${streams.join(' ')}`, blockMs: 0 };
+    const now = await withReadDeadline(this.takeNew(streams, count), this.commands, waitingOn, this.logger);
     if (now.length > 0) return now;
     const lastIds = await Promise.all(streams.map((stream) => this.commands.xrevrange(stream, '+', '-', 'COUNT', 1)));
     const waits = streams.map((stream, i) => this.wait(stream, lastIds[i]?.[0]?.[0] ?? '0-0', blockMs));

@@ -14,6 +14,9 @@ import { waitFor } from '../../helpers/wait.js';
 import { REDIS_URL, fixtureEnv, groupOf, pendingCount, readTally, streamOf, type TestNames } from './bus-state.js';
 import { startRunner, type RunnerProcess } from './runner-process.js';
 
+/** What the runner logs when a blocking read misses its liveness deadline (src/transport/redis/read-deadline.ts). */
+export const STALL_WARNING = 'blocking read past its liveness deadline (running but reading nothing); recreating its connection';
+
 /** Each call's own timeout: a call outlives a failover (seconds) and still ends boundedly. */
 export const CALL_TIMEOUT_MS = 8000;
 /** How much later than its timeout a call may settle before the test calls it hung. */
