@@ -83,6 +83,8 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
 
 async function ask<T>(port: number, run: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  // A killed node refuses: connect() rejects, which the caller handles; no unhandled-error noise.
+  redis.on('error', () => undefined);
   try {
     await redis.connect();
     return await run(redis);
