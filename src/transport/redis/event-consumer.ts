@@ -13,6 +13,8 @@ import { closeConnection, inOneWrite, type RedisConnection } from './connection.
 import { settleWithin } from '../../util/timeouts.js';
 import { SplitStreamReads } from './split-stream-reads.js';
 import { shareOneSlot } from '../wire/key-layout.js';
+import { withReadDeadline } from './read-deadline.js';
+import type { Logger } from 'pino';
 
 /** How long `interrupt` lets acks already on the blocking connection get their replies before it drops the connection. */
 const ACK_REPLY_WAIT_MS = 1000;
@@ -32,6 +34,8 @@ export interface RedisGroupBackendOptions {
   batcher: CommandBatcher;
   /** This consumer's own connection, used only for XREADGROUP BLOCK. */
   blocking: RedisConnection;
+  /** Where a stalled read is reported. */
+  logger: Logger;
   /** Approximate MAXLEN of dead-letter writes; null for none. */
   maxStreamLength: number | null;
   /**
@@ -119,7 +123,7 @@ export class RedisGroupBackend implements GroupBackend {
     const { blocking, group, consumer, clusterBlockingClient } = this.options;
     if (clusterBlockingClient) {
       if (!shareOneSlot(streams)) {
-        this.split ??= new SplitStreamReads(this.options.commands, group, consumer, clusterBlockingClient);
+        this.split ??= new SplitStreamReads(this.options.commands, group, consumer, clusterBlockingClient, this.options.logger);
         return this.split.read(streams, count, blockMs);
       }
     } else {
@@ -136,7 +140,7 @@ export class RedisGroupBackend implements GroupBackend {
           'STREAMS', ...streams, ...streams.map(() => '>'),
         );
       });
-      const reply = (await read) as Array<[string, Array<[string, string[]]>]> | null;
+      const reply = (await withReadDeadline(read, blocking, { waitingOn: `XREADGROUP ${group} ${streams.join(' ')}`, blockMs }, this.options.logger)) as Array<[string, Array<[string, string[]]>]> | null;
       return (reply ?? []).map(([stream, rows]) => ({
         stream,
         entries: rows.map(([streamId, fields]) => ({ streamId, fields })),

@@ -77,6 +77,7 @@ export class RedisEventTransport implements EventTransport {
         consumer: spec.consumer,
         commands: this.commands,
         batcher: this.batcher,
+        logger,
         blocking: createConnection({ redis, logger, role: `events:${spec.group}` }),
         maxStreamLength: events.maxStreamLength,
         ...(isClusterConfig(redis) ? { clusterBlockingClient: (stream: string) => createConnection({ redis, logger, role: `events:${spec.group}:${stream}` }) } : {}),

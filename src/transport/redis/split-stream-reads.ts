@@ -10,6 +10,8 @@
 import type { StreamEntry } from '../group-backend.js';
 import type { RedisConnection } from './connection.js';
 import { closeConnection } from './connection.js';
+import { withReadDeadline } from './read-deadline.js';
+import type { Logger } from 'pino';
 
 type Batches = Array<{ stream: string; entries: StreamEntry[] }>;
 
@@ -28,10 +30,13 @@ export class SplitStreamReads {
     private readonly consumer: string,
     /** A new blocking client for one stream. */
     private readonly blockingClient: (stream: string) => RedisConnection,
+    private readonly logger: Logger,
   ) {}
 
   async read(streams: string[], count: number, blockMs: number): Promise<Batches> {
-    const now = await this.takeNew(streams, count);
+    // Not blocking, but held by a paused or wedged node as a blocking read would be.
+    const waitingOn = { waitingOn: `XREADGROUP ${this.group} ${streams.join(' ')}`, blockMs: 0 };
+    const now = await withReadDeadline(this.takeNew(streams, count), this.commands, waitingOn, this.logger);
     if (now.length > 0) return now;
     const lastIds = await Promise.all(streams.map((stream) => this.commands.xrevrange(stream, '+', '-', 'COUNT', 1)));
     const waits = streams.map((stream, i) => this.wait(stream, lastIds[i]?.[0]?.[0] ?? '0-0', blockMs));
@@ -71,7 +76,8 @@ export class SplitStreamReads {
     let out = waiter.out;
     if (!out) {
       const current = waiter;
-      out = current.out = current.connection.xread('BLOCK', blockMs, 'STREAMS', stream, after).finally(() => (current.out = undefined));
+      const reply = current.connection.xread('BLOCK', blockMs, 'STREAMS', stream, after);
+      out = current.out = withReadDeadline(reply, current.connection, { waitingOn: `XREAD ${stream}`, blockMs }, this.logger).finally(() => (current.out = undefined));
     }
     return out.catch(() => undefined);
   }
