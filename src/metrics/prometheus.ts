@@ -11,6 +11,7 @@ import type { RuntimeLevels, RuntimeObserver } from '../runtime/observer.js';
 import type { Outcome } from '../runtime/protocol.js';
 import type { DeliveredEvent } from '../transport/types.js';
 import { redisReconnects } from '../transport/redis/connection.js';
+import { missedReadDeadlines } from '../transport/redis/read-deadline.js';
 
 /** The outcome label of an error, by its name: a few kinds an operator tells apart, the rest `error`. */
 const OUTCOME_OF_ERROR: Record<string, string> = {
@@ -82,6 +83,16 @@ export class PrometheusMetrics implements RuntimeObserver {
       collect() {
         this.reset();
         this.inc(redisReconnects());
+      },
+    });
+    new Counter({
+      name: 'lightbus_stalled_reads_total',
+      help: 'Blocking reads that went past their liveness deadline (block time plus a margin) and had their connection recreated, by read (its connection role)',
+      labelNames: ['read'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [read, count] of missedReadDeadlines()) this.inc({ read }, count);
       },
     });
   }

@@ -2,7 +2,9 @@
  * What `/healthz` and `/readyz` answer (src/metrics/ serves them): plain judgements over the
  * runner's phase and the invoker's loops, so the HTTP side knows nothing of the runtime.
  *
- * Health is "should this process be restarted": Redis answers a PING within the bound, and no
+ * Health is "should this process be restarted": Redis answers a PING within the bound, no
+ * blocking read is past its liveness deadline (a stall: running but reading nothing, see
+ * transport/redis/read-deadline.ts; it fails health until the read answers again), and no
  * read loop ended unless it was stopped (a listener stopped by its `onError: stop-listener`
  * is a decision, not a fault; restarting would only run the poison event again). A main
  * thread that is stuck answers nothing at all, which a probe counts as a failure too.
@@ -25,6 +27,8 @@ export interface ProbeReport {
 export interface HealthSource {
   ping(): Promise<void>;
   loopStates(): Array<{ loop: string; state: 'reading' | 'stopped' | 'ended' }>;
+  /** Blocking reads past their liveness deadline now. */
+  stalledReads(): Array<{ read: string; waitingOn: string; waitingMs: number }>;
 }
 
 export async function checkHealth(source: HealthSource | undefined, redisTimeoutMs: number): Promise<ProbeReport> {
@@ -35,6 +39,9 @@ export async function checkHealth(source: HealthSource | undefined, redisTimeout
     checks['redis'] = true;
   } catch (error) {
     checks['redis'] = (error as Error).message;
+  }
+  for (const { read, waitingOn, waitingMs } of source.stalledReads()) {
+    checks[`stalled:${read}`] = `its blocking read (${waitingOn}) has not answered for ${waitingMs} ms, past its liveness deadline; its connection is being recreated`;
   }
   for (const { loop, state } of source.loopStates()) {
     checks[loop] = state === 'ended' ? 'its read loop ended without being stopped' : true;

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { ApiSchema } from '../api/define.js';
 import { apiConfig, type ResolvedConfig } from '../config/schema.js';
 import { AbortError, BusClosedError, DeadlineExceededError, LightbusError, serializeError } from '../errors.js';
-import type { Transports } from '../transport/types.js';
+import type { StalledRead, Transports } from '../transport/types.js';
 import { EventFirer, type FireCommand } from './event-firer.js';
 import type { Executor } from './executor.js';
 import { Heartbeat } from './heartbeat.js';
@@ -148,6 +148,11 @@ export class Invoker {
   loopStates(): Array<{ loop: string; state: 'reading' | 'stopped' | 'ended' }> {
     const rpc = this.server.servedApis.length === 0 ? [] : [{ loop: 'rpc', state: this.server.loopEnded ? ('ended' as const) : ('reading' as const) }];
     return [...rpc, ...[...this.listeners.values()].map((loop) => ({ loop: `listener:${loop.name}`, state: loop.state }))];
+  }
+
+  /** Blocking reads past their liveness deadline now (for health checks). */
+  stalledReads(): StalledRead[] {
+    return this.options.transports.stalledReads?.() ?? [];
   }
 
   /** Resolves once Redis answers a PING (for health checks, which bound it). */

@@ -16,7 +16,8 @@ import { RedisResultTransport } from './redis/result-transport.js';
 import { RedisRpcTransport } from './redis/rpc-transport.js';
 import { RedisSchemaTransport } from './redis/schema-transport.js';
 import { RedisPresenceTransport } from './redis/presence-transport.js';
-import type { EventTransport, PresenceTransport, ResultTransport, RpcTransport, SchemaTransport, Transports } from './types.js';
+import { stalledReads } from './redis/read-deadline.js';
+import type { EventTransport, PresenceTransport, ResultTransport, RpcTransport, SchemaTransport, StalledRead, Transports } from './types.js';
 
 export type * from './types.js';
 
@@ -46,6 +47,7 @@ export function createTransports(config: ResolvedConfig, logger: Logger, memoryS
     event: new RedisEventTransport({ redis: config.redis, events: config.events, logger }),
     schema: new RedisSchemaTransport({ redis: config.redis, logger }),
     presence: new RedisPresenceTransport({ redis: config.redis, logger }),
+    stalledReads,
   });
 }
 
@@ -55,6 +57,7 @@ function bundle(parts: {
   event: EventTransport;
   schema: SchemaTransport;
   presence: PresenceTransport;
+  stalledReads?: () => StalledRead[];
 }): Transports {
   let closing: Promise<void> | undefined;
   return {

@@ -229,11 +229,23 @@ export interface PresenceTransport {
 }
 
 /** The transports a bus process owns: built together from one config. */
+/** A blocking read past its liveness deadline (see transport/redis/read-deadline.ts): what `/healthz` shows. */
+export interface StalledRead {
+  /** The role of its connection, as in logs and `CLIENT LIST` (`rpc:consume:auth`). */
+  read: string;
+  /** The command and keys it waits on (`BLPOP auth:rpc_queue`). */
+  waitingOn: string;
+  /** How long it has been waiting, in all. */
+  waitingMs: number;
+}
+
 export interface Transports {
   rpc: RpcTransport;
   result: ResultTransport;
   event: EventTransport;
   schema: SchemaTransport;
   presence: PresenceTransport;
+  /** Blocking reads stuck past their deadline now; absent where reads cannot stall (memory). */
+  stalledReads?(): StalledRead[];
   close(): Promise<void>;
 }

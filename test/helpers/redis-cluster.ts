@@ -88,6 +88,8 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
 
 async function ask<T>(port: number, run: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  // A killed node refuses: connect() rejects, which the caller handles; no unhandled-error noise.
+  redis.on('error', () => undefined);
   try {
     await redis.connect();
     return await run(redis);
@@ -178,6 +180,17 @@ export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}): Pro
   return cluster;
 }
 
+/** Whether the sentinel on `port` knows a healthy replica of `name` it could promote. */
+export async function sentinelSeesReplica(port: number, name: string): Promise<boolean> {
+  return ask(port, async (r) => {
+    const replicas = (await r.call('SENTINEL', 'REPLICAS', name)) as string[][];
+    return replicas.some((fields) => {
+      const field = (key: string) => fields[fields.indexOf(key) + 1];
+      return field('flags') === 'slave' && field('master-link-status') === 'ok';
+    });
+  });
+}
+
 /** Starts a master, its replica and one sentinel watching them (quorum 1, down after 1 s). */
 export async function startRedisSentinel(name = 'lightbus-test'): Promise<RedisSentinel> {
   const dir = mkdtempSync(join(tmpdir(), 'lightbus-sentinel-'));
@@ -204,6 +217,9 @@ export async function startRedisSentinel(name = 'lightbus-test'): Promise<RedisS
     await waitUntil('the sentinel seeing the master', () =>
       ask(sentinelPort, async (r) => Array.isArray(await r.call('SENTINEL', 'get-master-addr-by-name', name))),
     );
+    // A sentinel finds replicas in the master's INFO (every 10 s at first): until then it has
+    // nothing to promote, and a failover fails with NOGOODSLAVE.
+    await waitUntil('the sentinel seeing the replica', () => sentinelSeesReplica(sentinelPort, name), 2 * FORM_TIMEOUT_MS);
     return {
       master,
       replica,

@@ -10,37 +10,13 @@ import { createBus } from '../../src/index.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { uniqueName, waitFor } from '../helpers/wait.js';
 import { REDIS_URL, fixtureEnv, readTally, testNames } from './helpers/bus-state.js';
-import { startRunner, type RunnerProcess } from './helpers/runner-process.js';
+import { metricsBase, probe, scrape } from './helpers/metrics-endpoints.js';
+import { startRunner } from './helpers/runner-process.js';
 import { runnerSuiteState } from './helpers/suite-state.js';
 
 const { redis, used, buses } = runnerSuiteState();
 let server: RedisServer | undefined;
 after(async () => server?.stop());
-
-/** The port the runner's metrics server took (asked for 0: any free one). */
-async function metricsBase(runner: RunnerProcess): Promise<string> {
-  const record = await runner.waitForLog((r) => r.msg.startsWith('metrics server listening'), 30_000, 'the metrics server to listen');
-  return `http://127.0.0.1:${record['port'] as number}`;
-}
-
-/** Samples of the Prometheus text: `name{labels}` -> value. */
-async function scrape(base: string): Promise<Map<string, number>> {
-  const response = await fetch(`${base}/metrics`);
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
-  const samples = new Map<string, number>();
-  for (const line of (await response.text()).split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return samples;
-}
-
-async function probe(base: string, path: '/healthz' | '/readyz'): Promise<{ status: number; body: { status: string; checks: Record<string, unknown> } }> {
-  const response = await fetch(`${base}${path}`);
-  return { status: response.status, body: (await response.json()) as { status: string; checks: Record<string, unknown> } };
-}
 
 test('/metrics counts exactly what a runner did: RPCs called and executed, events fired, read, handled and dead-lettered, a crash and its worker restart', async () => {
   const names = testNames('metrics');

@@ -15,6 +15,7 @@ import { closeConnection, createConnection, inOneWrite, type RedisConnection } f
 import type { ResolvedConfig } from '../../config/schema.js';
 import { Backoff } from '../../util/backoff.js';
 import { withScripts, type ScriptedConnection } from './scripts.js';
+import { withReadDeadline } from './read-deadline.js';
 import type { RecentSet } from '../../util/recent-set.js';
 
 /** drain-calls.lua's answer for a marker that no longer exists (expired, or its call withdrawn). */
@@ -118,7 +119,7 @@ export class RedisCallConsumer implements CallConsumer {
     const want = Math.max(0, max - unchecked.length);
     const [drained, popped] = inOneWrite(this.connection, () => [
       this.connection.lightbusDrainCalls(queues.length, ...queues, want, ...queues.map((queue) => this.queues.markerPrefix(queue)), ...markers),
-      this.connection.blpop(...queues, BLOCK_SECONDS),
+      withReadDeadline(this.connection.blpop(...queues, BLOCK_SECONDS), this.connection, { waitingOn: `BLPOP ${queues.join(' ')}`, blockMs: BLOCK_SECONDS * 1000 }, this.logger),
     ]);
     const blocked: Blocked = { popped, fresh: false };
     this.blocked = blocked;

@@ -23,6 +23,7 @@ import { closeConnection, createConnection, type RedisConnection } from './conne
 import type { ResolvedConfig } from '../../config/schema.js';
 import { Backoff } from '../../util/backoff.js';
 import { withScripts, type ScriptedConnection } from './scripts.js';
+import { withReadDeadline } from './read-deadline.js';
 import type { RecentSet } from '../../util/recent-set.js';
 
 /** take-marker.lua's answer for a marker that no longer exists. */
@@ -85,7 +86,7 @@ export class ClusterCallConsumer implements CallConsumer {
     while (!this.closed) {
       try {
         const popped = this.takeSettled();
-        if (popped.length < max) popped.push(...(await this.drain(max - popped.length)));
+        if (popped.length < max) popped.push(...(await this.drainWithDeadline(max - popped.length)));
         const calls = await this.checkMarkers(popped);
         this.backoff.reset();
         if (calls.length > 0) return calls;
@@ -109,6 +110,14 @@ export class ClusterCallConsumer implements CallConsumer {
       blocker.popped = undefined;
     }
     return popped;
+  }
+
+  /**
+   * {@link drain} under a liveness deadline: its LPOPs do not block, but a paused or wedged node
+   * holds them as it would a BLPOP, and the loop would never reach its blocking read.
+   */
+  private drainWithDeadline(want: number): Promise<Array<[string, string]>> {
+    return withReadDeadline(this.drain(want), this.commands, { waitingOn: `LPOP ${this.queues.keys.join(' ')}`, blockMs: 0 }, this.logger);
   }
 
   /** Up to `want` calls from the queues: a fair share from each first, then what is left. */
@@ -155,7 +164,7 @@ export class ClusterCallConsumer implements CallConsumer {
       let popped = blocker.popped;
       if (!popped) {
         const out = blocker;
-        popped = out.popped = out.connection.blpop(queue, BLOCK_SECONDS);
+        popped = out.popped = withReadDeadline(out.connection.blpop(queue, BLOCK_SECONDS), out.connection, { waitingOn: `BLPOP ${queue}`, blockMs: BLOCK_SECONDS * 1000 }, this.logger);
         popped.then(
           (settled) => (out.settled = settled),
           (error: unknown) => {

@@ -55,6 +55,25 @@ export function describeConnectionError(error: Error): string {
   return fix ? `${error.message}: ${fix}` : error.message;
 }
 
+/** What each connection is for (its `role`), for the reports of {@link withReadDeadline}. */
+const roles = new WeakMap<RedisConnection, string>();
+
+/** The role a connection was made for (`events:my_service-ears`). */
+export function connectionRole(connection: RedisConnection): string {
+  return roles.get(connection) ?? 'unknown';
+}
+
+/**
+ * A failover's traces on a connection still talking to the old master: writes answered
+ * READONLY (it is a replica now) and blocked reads ended by UNBLOCKED (it was demoted while
+ * they waited). Either way the master is elsewhere: reconnect (through the sentinels, or the
+ * same name a DNS failover moved) and send the command again there, rather than fail it and
+ * have every loop retry against the replica.
+ */
+function isStaleMaster(error: Error): boolean {
+  return error.message.startsWith('READONLY') || error.message.startsWith('UNBLOCKED');
+}
+
 /** Connections of this process restored after a loss, every role counted (for metrics). */
 let restoredConnections = 0;
 
@@ -63,7 +82,15 @@ export function redisReconnects(): number {
   return restoredConnections;
 }
 
+/** How long after a stale-master reply the next one still counts as the same episode. */
+const STALE_EPISODE_MS = 10_000;
+
 export function createConnection({ redis, logger, role, replicaReads }: ConnectionOptions): RedisConnection {
+  // Stale-master replies in a row: each one's reconnect waits longer, so an address that stays
+  // a replica (a plain URL to a replica, a DNS name not yet moved) is asked with backoff, not
+  // ten times a second.
+  let staleStreak = 0;
+  let lastStaleAt = 0;
   const options: RedisOptions = {
     connectionName: `lightbus:${role}`.replace(/\s/g, '_'),
     // Commands wait for a reconnect instead of failing after a few retries: losing Redis
@@ -71,14 +98,24 @@ export function createConnection({ redis, logger, role, replicaReads }: Connecti
     maxRetriesPerRequest: null,
     enableOfflineQueue: true,
     // ioredis counts attempts from 1: the first reconnect waits the backoff's base.
-    retryStrategy: (attempt) => backoffDelayMs(attempt - 1),
+    retryStrategy: (attempt) => backoffDelayMs(attempt - 1 + (Date.now() - lastStaleAt < STALE_EPISODE_MS ? staleStreak : 0)),
     lazyConnect: false,
     // The ready check runs INFO, which a least-privilege ACL does not grant (ioredis then
     // warns on every connect). Without it, a server still loading its data answers LOADING,
     // which every loop retries like any other failure.
     enableReadyCheck: false,
+    // 2: reconnect, then send the failed command again (ioredis's own convention).
+    reconnectOnError: (error) => {
+      if (!isStaleMaster(error)) return false;
+      const now = Date.now();
+      staleStreak = now - lastStaleAt < STALE_EPISODE_MS ? staleStreak + 1 : 0;
+      lastStaleAt = now;
+      if (staleStreak === 0) logger.warn({ role, err: error.message }, 'redis answered as a replica (a failover moved the master); reconnecting to the master');
+      return 2;
+    },
   };
   const connection = createClient(redis, options, replicaReads);
+  roles.set(connection, role);
   let lost = false;
   let connectedBefore = false;
   let closing = false;

@@ -12,6 +12,8 @@ import type { CommandBatcher } from './command-batcher.js';
 import { closeConnection, inOneWrite, onReconnected, type RedisConnection } from './connection.js';
 import { settleWithin } from '../../util/timeouts.js';
 import { SplitStreamReads } from './split-stream-reads.js';
+import { withReadDeadline } from './read-deadline.js';
+import type { Logger } from 'pino';
 
 /** How long `interrupt` lets acks already on the blocking connection get their replies before it drops the connection. */
 const ACK_REPLY_WAIT_MS = 1000;
@@ -34,6 +36,8 @@ export interface RedisGroupBackendOptions {
    * reach Redis before the next read). None on a cluster, where reads are split.
    */
   blocking?: RedisConnection;
+  /** Where a stalled read is reported. */
+  logger: Logger;
   /** Approximate MAXLEN of dead-letter writes; null for none. */
   maxStreamLength: number | null;
   /**
@@ -120,7 +124,7 @@ export class RedisGroupBackend implements GroupBackend {
       // Even for one stream, or streams of one slot: only a split read can be woken on a
       // cluster (CLIENT ID answers from any node; see SplitStreamReads). Its clients are the
       // ones that see a reconnect, after which an XREADGROUP reply may have been lost.
-      this.split ??= new SplitStreamReads(this.options.commands, group, consumer, clusterBlockingClient!, () => this.reconnectListener?.());
+      this.split ??= new SplitStreamReads(this.options.commands, group, consumer, clusterBlockingClient!, this.options.logger, () => this.reconnectListener?.());
       return this.split.read(streams, count, blockMs);
     }
     this.blockingClientId ??= Number(await blocking.client('ID'));
@@ -135,7 +139,7 @@ export class RedisGroupBackend implements GroupBackend {
           'STREAMS', ...streams, ...streams.map(() => '>'),
         );
       });
-      const reply = (await read) as Array<[string, Array<[string, string[]]>]> | null;
+      const reply = (await withReadDeadline(read, blocking, { waitingOn: `XREADGROUP ${group} ${streams.join(' ')}`, blockMs }, this.options.logger)) as Array<[string, Array<[string, string[]]>]> | null;
       return (reply ?? []).map(([stream, rows]) => ({
         stream,
         entries: rows.map(([streamId, fields]) => ({ streamId, fields })),

@@ -77,6 +77,7 @@ export class RedisEventTransport implements EventTransport {
         consumer: spec.consumer,
         commands: this.commands,
         batcher: this.batcher,
+        logger,
         maxStreamLength: events.maxStreamLength,
         // On a cluster, one blocking client per stream read (SplitStreamReads) and none for the group.
         ...(isClusterConfig(redis)

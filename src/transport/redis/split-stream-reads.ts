@@ -15,6 +15,8 @@
 import type { StreamEntry } from '../group-backend.js';
 import type { RedisConnection } from './connection.js';
 import { closeConnection, onReconnected } from './connection.js';
+import { withReadDeadline } from './read-deadline.js';
+import type { Logger } from 'pino';
 
 type Batches = Array<{ stream: string; entries: StreamEntry[] }>;
 
@@ -37,6 +39,7 @@ export class SplitStreamReads {
     private readonly consumer: string,
     /** A new blocking client for one stream. */
     private readonly blockingClient: (stream: string) => RedisConnection,
+    private readonly logger: Logger,
     /** Called when one of those clients reconnects. */
     private readonly onReconnect: () => void,
   ) {}
@@ -47,8 +50,10 @@ export class SplitStreamReads {
     try {
       // Sent in this order on each node's socket: the look at the last id comes first.
       const looked = Promise.all(streams.map((stream) => this.commands.xrevrange(stream, '+', '-', 'COUNT', 1)));
+      // Not blocking, but held by a paused or wedged node as a blocking read would be.
+      const waitingOn = { waitingOn: `XREADGROUP ${this.group} ${streams.join(' ')}`, blockMs: 0 };
       // Awaited together: a failed read must not leave the look's rejection unhandled.
-      const [now, lastIds] = await Promise.all([this.takeNew(streams, count), looked]);
+      const [now, lastIds] = await Promise.all([withReadDeadline(this.takeNew(streams, count), this.commands, waitingOn, this.logger), looked]);
       if (now.length > 0) return now;
       if (!this.woken) {
         const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
@@ -101,7 +106,8 @@ export class SplitStreamReads {
     let out = waiter.out;
     if (!out) {
       const current = waiter;
-      out = current.out = current.connection.xread('BLOCK', blockMs, 'STREAMS', stream, after).finally(() => (current.out = undefined));
+      const reply = current.connection.xread('BLOCK', blockMs, 'STREAMS', stream, after);
+      out = current.out = withReadDeadline(reply, current.connection, { waitingOn: `XREAD ${stream}`, blockMs }, this.logger).finally(() => (current.out = undefined));
     }
     return out.catch(() => undefined);
   }

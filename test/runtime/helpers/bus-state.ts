@@ -4,7 +4,7 @@
  * one test created (never FLUSHDB: the server on 6379 is shared).
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379/0';
 
@@ -66,7 +66,7 @@ export async function pendingIds(redis: Redis, stream: string, group: string): P
 }
 
 /** How many entries a group has pending (the summary form of XPENDING). */
-export async function pendingCount(redis: Redis, stream: string, group: string): Promise<number> {
+export async function pendingCount(redis: Redis | Cluster, stream: string, group: string): Promise<number> {
   const summary = (await redis.xpending(stream, group)) as [number, ...unknown[]];
   return Number(summary[0]);
 }
