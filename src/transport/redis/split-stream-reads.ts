@@ -50,16 +50,14 @@ export class SplitStreamReads {
     try {
       // Sent in this order on each node's socket: the look at the last id comes first.
       const looked = Promise.all(streams.map((stream) => this.commands.xrevrange(stream, '+', '-', 'COUNT', 1)));
-      // Not blocking, but held by a paused or wedged node as a blocking read would be.
-      const waitingOn = { waitingOn: `XREADGROUP ${this.group} ${streams.join(' ')}`, blockMs: 0 };
       // Awaited together: a failed read must not leave the look's rejection unhandled.
-      const [now, lastIds] = await Promise.all([withReadDeadline(this.takeNew(streams, count), this.commands, waitingOn, this.logger), looked]);
+      const [now, lastIds] = await Promise.all([this.takeNewWithin(streams, count), looked]);
       if (now.length > 0) return now;
       if (!this.woken) {
         const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
         await Promise.race([woken, ...streams.map((stream, i) => this.wait(stream, lastIds[i]?.[0]?.[0] ?? '0-0', blockMs))]);
       }
-      return await this.takeNew(streams, count);
+      return await this.takeNewWithin(streams, count);
     } finally {
       this.reading = false;
       this.wakeUp = undefined;
@@ -76,6 +74,12 @@ export class SplitStreamReads {
   /** Closes the waiting clients (their XREADs fail; nothing was delivered to them). */
   close(): Promise<unknown> {
     return Promise.all([...this.waiters.values()].map((waiter) => closeConnection(waiter.connection, true)));
+  }
+
+  /** {@link takeNew} under a read deadline: not blocking, but held by a paused or wedged node as a blocking read would be. */
+  private takeNewWithin(streams: string[], count: number): Promise<Batches> {
+    const waitingOn = { waitingOn: `XREADGROUP ${this.group} ${streams.join(' ')}`, blockMs: 0 };
+    return withReadDeadline(this.takeNew(streams, count), this.commands, waitingOn, this.logger);
   }
 
   /** Non-blocking `XREADGROUP ... >` on each stream; `count` is shared out so the total stays within it. */
