@@ -67,7 +67,7 @@ test('a poison event under retry goes to the dead-letter stream after the crash 
   assert.match(letter['reason']!, /WorkerCrashedError.*4 times/);
   assert.equal(respawns(runner), 1, 'the pool thread it killed first is replaced once');
   assert.equal(quarantineDeaths(runner), RUNS_OF_POISON - 1, 'its runs again kill the quarantine thread only');
-  assert.ok(runner.records.some((r) => /crashed its worker 4 times/.test(r.msg) && r['streamId'] === poisonStreamId), 'the failure is logged');
+  await runner.waitForLog((r) => /crashed its worker 4 times/.test(r.msg) && r['streamId'] === poisonStreamId, 5000, 'the failure to be logged');
   assert.deepEqual(await runner.stop(), { code: 0, signal: null }, runner.tail());
 });
 

@@ -65,6 +65,6 @@ test('a paused server: each stuck read is warned about, counted, fails /healthz,
   assert.equal(await bus.call(`${names.api}.echo`, { text: 'after' }, { timeoutMs: 10_000 }), 'after');
   await bus.fire(`${names.api}.ping`, { id: 'after' });
   await waitFor(async () => (await readTally(tallyRedis, names))['heard:after'] === 1, 'the event after the stall heard', 10_000);
-  assert.ok(runner.records.some((r) => r.msg === 'blocking read answered again after a stall' && r['read'] === rpcRead));
+  await runner.waitForLog((r) => r.msg === 'blocking read answered again after a stall' && r['read'] === rpcRead, 5000, 'the recovery to be logged');
   await stopsCleanly(runner);
 });

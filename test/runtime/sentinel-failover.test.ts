@@ -80,6 +80,6 @@ test('lightbus run through Sentinel: SENTINEL FAILOVER, then kill -9 of the mast
     await killOnceReplicated(nodeAt(await masterPort()));
   });
 
-  assert.ok(started.runner.records.some((record) => record.msg === 'redis connection restored'), 'the runner logged its reconnections');
+  await started.runner.waitForLog((record) => record.msg === 'redis connection restored', 5000, 'the runner to log its reconnections');
   await stopsCleanly(started.runner);
 });

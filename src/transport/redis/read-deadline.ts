@@ -62,6 +62,12 @@ export function withReadDeadline<T>(reply: Promise<T>, connection: RedisConnecti
   const overdue = () => {
     // Closed on purpose meanwhile: the reply is about to fail, nothing is stuck.
     if (connection.status === 'end') return;
+    // Reconnecting: the loss is known and logged, and the read is sent again once it is back.
+    if (connection.status !== 'ready') {
+      timer = setTimeout(overdue, deadlineMs);
+      timer.unref();
+      return;
+    }
     misses++;
     missedByRead.set(role, (missedByRead.get(role) ?? 0) + 1);
     if (!stalledNow.has(role)) stalledNow.set(role, { waitingOn: read.waitingOn, since: sentAt });
