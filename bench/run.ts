@@ -5,12 +5,15 @@
  *
  * BENCH_CHILD_CONFIG (JSON) adds top-level settings to the child's config, to try one out:
  * `BENCH_CHILD_CONFIG='{"events":{"batchSize":100}}' npm run bench`.
+ *
+ * `npm run bench -- cluster` runs figure 10 alone (one redis-server against a 3-master
+ * cluster, both private: the shared Redis is not used) and writes bench/results-cluster.json.
  */
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { LightbusConfig } from 'lightbus';
 import { repoRoot } from './lib/children.js';
-import { calibrationMs, machineBusyPercent } from './lib/cpu.js';
+import { calibrationMs, describeMachine, machineBusyPercent, machineNotes } from './lib/cpu.js';
 import { round, sleep } from './lib/measure.js';
 import { renderCpuTable, renderTable, writeResults } from './lib/report.js';
 import { Session, WORKERS } from './lib/session.js';
@@ -25,10 +28,16 @@ import { measureEventThroughput } from './scenarios/event-throughput.js';
 import { measureCrashRedelivery } from './scenarios/crash-redelivery.js';
 import { measureOrderedEvents } from './scenarios/ordered-events.js';
 import { measureTracingCost } from './scenarios/tracing-cost.js';
+import { measureClusterScaling } from './scenarios/cluster.js';
+import { runClusterAlone } from './cluster-alone.js';
 
-const session = new Session(260_000);
+const scenario = process.argv[2];
+if (scenario !== undefined && scenario !== 'cluster') {
+  console.error(`bench: no scenario "${scenario}"; the one that runs alone is "cluster" (npm run bench -- cluster), or give none for the whole run`);
+  process.exit(2);
+}
 
-async function main(): Promise<void> {
+async function main(session: Session): Promise<void> {
   const extraConfig = JSON.parse(process.env['BENCH_CHILD_CONFIG'] ?? '{}') as LightbusConfig;
   const redisVersion = await session.redisVersion();
   // Other programs busy on this machine lower every rate: say so next to the figures.
@@ -52,12 +61,15 @@ async function main(): Promise<void> {
   await sleep(200);
   m.rssAfterRun = ctx.child.alive() ? ctx.child.rssMb() : undefined;
   const cleaned = await session.finish();
+  // After the shared Redis' part: this one starts servers of its own.
+  m.cluster = await session.step('figure 10: one server vs a 3-master cluster, 1 and 4 APIs', 300_000, () =>
+    measureClusterScaling(session.runId, (line) => process.stderr.write(`${line}\n`)),
+  );
   const speedAfter = calibrationMs();
 
-  const machine = `${cpus().length} x ${cpus()[0]?.model.trim()}, Node ${process.version}, Redis ${redisVersion}`;
+  const machine = describeMachine(redisVersion);
   const notes = [
-    `machine busy before the run: ${busyBefore.toFixed(0)} % of ${cpus().length} cores${busyBefore > 10 ? ' (WARNING: other programs were running; rates will be low, CPU time per operation is less affected)' : ''}`,
-    `machine speed (100,000 JSON round trips, best of 3): ${speedBefore.toFixed(0)} ms before the run, ${speedAfter.toFixed(0)} ms after (lower is faster; compare runs with similar values)`,
+    ...machineNotes(busyBefore, speedBefore, speedAfter),
     ...(Object.keys(extraConfig).length > 0 ? [`BENCH_CHILD_CONFIG: ${JSON.stringify(extraConfig)}`] : []),
   ];
   const rows = buildRows(m);
@@ -93,10 +105,21 @@ async function main(): Promise<void> {
   console.log(`results written to ${resultsPath}; removed ${cleaned?.keys ?? '?'} Redis keys of this run`);
 }
 
-main().then(
-  () => process.exit(0),
-  async (error: unknown) => {
-    console.error(`bench: ${(error as Error).stack ?? String(error)}`);
-    await session.abort(1);
-  },
-);
+if (scenario === 'cluster') {
+  runClusterAlone().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(`bench: ${(error as Error).stack ?? String(error)}`);
+      process.exit(1);
+    },
+  );
+} else {
+  const session = new Session(560_000);
+  main(session).then(
+    () => process.exit(0),
+    async (error: unknown) => {
+      console.error(`bench: ${(error as Error).stack ?? String(error)}`);
+      await session.abort(1);
+    },
+  );
+}

@@ -16,6 +16,7 @@ import type { CrashRedelivery } from './scenarios/crash-redelivery.js';
 import type { OrderedEvents } from './scenarios/ordered-events.js';
 import { IN_FLIGHT, type RpcThroughput } from './scenarios/rpc-throughput.js';
 import type { TracingCost } from './scenarios/tracing-cost.js';
+import type { TopologyFigures } from './scenarios/cluster.js';
 
 export const TARGETS = {
   rpcP50TimesFloor: 2,
@@ -40,6 +41,7 @@ export interface Measured {
   crash?: CrashRedelivery | undefined;
   ordered?: OrderedEvents | undefined;
   tracing?: TracingCost | undefined;
+  cluster?: TopologyFigures[] | undefined;
   rssAfterRun?: number | undefined;
 }
 
@@ -70,6 +72,10 @@ export function cpuRows(m: Measured): CpuRow[] {
   if (m.rpcThroughput) rows.push({ label: `RPC, ${m.rpcThroughput.inFlight} in flight (per call)`, cpu: m.rpcThroughput.cpu });
   if (m.events) rows.push({ label: 'event, fire to handled (per event)', cpu: m.events.cpu });
   if (m.ordered) rows.push({ label: 'event, orderBy listener (per event)', cpu: m.ordered.cpu });
+  for (const f of m.cluster ?? []) {
+    rows.push({ label: `${topologyLabel(f)}: RPC, ${f.rpc.inFlight} in flight (per call)`, cpu: f.rpc.cpu });
+    rows.push({ label: `${topologyLabel(f)}: event (per event)`, cpu: f.events.cpu });
+  }
   return rows;
 }
 
@@ -166,7 +172,26 @@ export function buildRows(m: Measured): Row[] {
     });
   }
   if (m.tracing) rows.push(...tracingRows(m.tracing));
+  if (m.cluster) rows.push(...clusterRows(m.cluster));
   return rows;
+}
+
+function topologyLabel(f: TopologyFigures): string {
+  return `${f.topology === 'single' ? 'one server' : `cluster, ${f.keys}`}, ${f.apis} API${f.apis > 1 ? 's' : ''}`;
+}
+
+/** Figure 10: the same child on one redis-server and on a 3-master cluster, one API and several. */
+function clusterRows(figures: TopologyFigures[]): Row[] {
+  return figures.flatMap((f) => {
+    const id = `${f.topology}_${f.keys.replace('-', '_')}_${f.apis}api`;
+    const connections = f.connections.map((node) => node.total).join('+');
+    return [
+      { id: `${id}_rpc_per_s`, label: `10. ${topologyLabel(f)}: RPC, ${f.rpc.inFlight} in flight`, value: f.rpc.perSecond, unit: '/s' as const,
+        note: `(queues on ${f.mastersUsed} of ${f.connections.length} server(s); lightbus run holds ${connections} connections)` },
+      { id: `${id}_events_per_s`, label: `    ${topologyLabel(f)}: events, first fire to last handled`, value: f.events.perSecond, unit: '/s' as const,
+        note: `(${f.events.events.toLocaleString('en-US')} events over ${f.apis} stream(s), one group each)` },
+    ];
+  });
 }
 
 /** Figure 7: the same RPC figures with tracing off (no SDK) and on (in-memory exporter), in blocks that alternate. */

@@ -6,9 +6,11 @@
  * at most 2 s of CPU per second, shared by all of them.
  *
  * Linux only (/proc); the child's and Redis' times have the 10 ms grain of clock ticks, so
- * they are read around spans of a second or more. Redis' time includes any other client's.
+ * they are read around spans of a second or more. Redis' time includes any other client's, and
+ * is the sum over every redis-server given (the masters of a cluster).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 /** Linux's USER_HZ, 100 on every mainstream kernel. */
@@ -42,7 +44,8 @@ function statTimeUs(path: string): number {
 export class CpuMeter {
   constructor(
     private readonly childPid: number,
-    private readonly redisPid: number | undefined,
+    /** The redis-server processes measured: none when Redis is not on this machine. */
+    private readonly redisPids: readonly number[],
     private readonly cores: number,
   ) {}
 
@@ -79,13 +82,13 @@ export class CpuMeter {
 
   /** The same meter for another server process (a floor's echo). */
   forServer(pid: number): CpuMeter {
-    return new CpuMeter(pid, this.redisPid, this.cores);
+    return new CpuMeter(pid, this.redisPids, this.cores);
   }
 
   private redisTimeUs(): number | undefined {
-    if (this.redisPid === undefined) return undefined;
+    if (this.redisPids.length === 0) return undefined;
     try {
-      return statTimeUs(`/proc/${this.redisPid}/stat`);
+      return this.redisPids.reduce((sum, pid) => sum + statTimeUs(`/proc/${pid}/stat`), 0);
     } catch {
       return undefined;
     }
@@ -124,4 +127,17 @@ export function calibrationMs(): number {
   }
   if (sink === 0) throw new Error('unreachable');
   return best;
+}
+
+/** Cores, their model, Node and Redis: the first line of a report. */
+export function describeMachine(redisVersion: string): string {
+  return `${cpus().length} x ${cpus()[0]?.model.trim()}, Node ${process.version}, Redis ${redisVersion}`;
+}
+
+/** What the load before a run and the speed around it say about how comparable its rates are. */
+export function machineNotes(busyBefore: number, speedBefore: number, speedAfter: number): string[] {
+  return [
+    `machine busy before the run: ${busyBefore.toFixed(0)} % of ${cpus().length} cores${busyBefore > 10 ? ' (WARNING: other programs were running; rates will be low, CPU time per operation is less affected)' : ''}`,
+    `machine speed (100,000 JSON round trips, best of 3): ${speedBefore.toFixed(0)} ms before the run, ${speedAfter.toFixed(0)} ms after (lower is faster; compare runs with similar values)`,
+  ];
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { createBus, type Bus, type LightbusConfig } from 'lightbus';
-import { benchApis, type BenchApis } from '../fixtures/bench-api.js';
+import { benchApis } from '../fixtures/bench-api.js';
 import { killAllChildren, spawnLightbus, stopChild, type LightbusChild } from './children.js';
 import type { BenchContext } from './context.js';
 import { CpuMeter } from './cpu.js';
@@ -92,13 +92,14 @@ export class Session {
     const started = await withTimeout(
       (async () => {
         const reports = await ReportMailbox.open(caller, apis);
-        await untilServing(caller, child, apis);
+        await untilServing(child, () => caller.call(apis.main.rpcs.echo, { text: 'ready?', n: 0 }, { timeoutMs: 2000 }));
         return { reports, childReadyAt: performance.now() };
       })(),
       45_000,
       `starting lightbus run --workers ${WORKERS}`,
     );
-    const cpu = new CpuMeter(child.pid, await this.localRedisPid(), cpus().length);
+    const redisPid = await this.localRedisPid();
+    const cpu = new CpuMeter(child.pid, redisPid === undefined ? [] : [redisPid], cpus().length);
     return { runId: this.runId, redisUrl: this.redisUrl, redis: this.redis, tmpDir: this.tmpDir, apis, caller, child, childService, cpu, tracingSwitch, ...started };
   }
 
@@ -148,11 +149,11 @@ export class Session {
 }
 
 /** Calls the child until it answers (a call made before it serves waits in Redis, but expires after 5 s). */
-async function untilServing(caller: Bus, child: LightbusChild, apis: BenchApis): Promise<void> {
+export async function untilServing(child: LightbusChild, call: () => Promise<unknown>): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      await Promise.race([caller.call(apis.main.rpcs.echo, { text: 'ready?', n: 0 }, { timeoutMs: 2000 }), child.died]);
+      await Promise.race([call(), child.died]);
       return;
     } catch (error) {
       if (!child.alive() || Date.now() > deadline) throw new Error(`${(error as Error).message}\n${child.tail()}`);

@@ -7,6 +7,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { RedisConnection } from '../transport/redis/connection.js';
 import { decodeEvent, isMalformed, isNoop } from '../transport/wire/events.js';
+import { eachKey } from './each-key.js';
 import { matchesMember, type MemberPattern } from './patterns.js';
 import type { EventStream } from './streams.js';
 import { compareStreamIds, isStreamId, streamIdTime } from './time.js';
@@ -54,6 +55,8 @@ const MIN_PAGE = 100;
 const MAX_PAGE = 1000;
 const FOLLOW_BATCH = 100;
 const FOLLOW_BLOCK_MS = 5000;
+/** How often a follower on a cluster looks at every stream (it cannot block on several slots). */
+const CLUSTER_POLL_MS = 250;
 
 /** An entry as a row; undefined for a noop entry (it only creates its stream). */
 export function entryToRow(stream: string, streamId: string, fields: readonly string[]): EventRow | undefined {
@@ -127,9 +130,7 @@ export async function listEvents(
 
 /** The id of the newest entry of each stream (`0-0` for a stream that does not exist yet). */
 export async function latestIds(redis: RedisConnection, streams: readonly EventStream[]): Promise<Map<string, string>> {
-  const pipeline = redis.pipeline();
-  for (const s of streams) pipeline.xrevrange(s.key, '+', '-', 'COUNT', 1);
-  const replies = (await pipeline.exec()) ?? [];
+  const replies = await eachKey(streams, (s) => redis.xrevrange(s.key, '+', '-', 'COUNT', 1));
   const ids = new Map<string, string>();
   streams.forEach((s, i) => {
     const [error, entries] = replies[i] ?? [new Error('no reply')];
@@ -156,7 +157,8 @@ export interface FollowOptions {
 
 /**
  * Prints events as they arrive until `signal` aborts: XREAD BLOCK on every matching stream
- * from where each was, so events arriving between two reads are never missed.
+ * from where each was (polled per stream on a cluster), so events arriving between two reads
+ * are never missed.
  */
 export async function followEvents(options: FollowOptions): Promise<void> {
   const { redis, signal, filter } = options;
@@ -172,9 +174,9 @@ export async function followEvents(options: FollowOptions): Promise<void> {
       if (keys.length === 0) {
         await sleep(blockMs, signal);
       } else {
-        const reply = (await redis.xread('COUNT', FOLLOW_BATCH, 'BLOCK', blockMs, 'STREAMS', ...keys, ...keys.map((k) => positions.get(k)!))) as
-          | Array<[string, RawEntry[]]>
-          | null;
+        const reply = redis.isCluster
+          ? await pollEachStream(redis, keys, positions, blockMs, signal)
+          : ((await redis.xread('COUNT', FOLLOW_BATCH, 'BLOCK', blockMs, 'STREAMS', ...keys, ...keys.map((k) => positions.get(k)!))) as Array<[string, RawEntry[]]> | null);
         const rows: EventRow[] = [];
         for (const [stream, entries] of reply ?? []) {
           for (const [streamId, fields] of entries) {
@@ -195,6 +197,27 @@ export async function followEvents(options: FollowOptions): Promise<void> {
     if (!signal.aborted) throw error;
   } finally {
     signal.removeEventListener('abort', interrupt);
+  }
+}
+
+/**
+ * On a Redis Cluster one XREAD cannot name streams of different slots, and a blocking read per
+ * stream would hold a connection per stream: instead a non-blocking XREAD per stream, every
+ * {@link CLUSTER_POLL_MS}, until something arrived or `blockMs` passed (null, as a block that
+ * timed out).
+ */
+async function pollEachStream(redis: RedisConnection, keys: string[], positions: Map<string, string>, blockMs: number, signal: AbortSignal): Promise<Array<[string, RawEntry[]]> | null> {
+  const until = Date.now() + blockMs;
+  for (;;) {
+    const replies = await eachKey(keys, (key) => redis.xread('COUNT', FOLLOW_BATCH, 'STREAMS', key, positions.get(key)!));
+    const found: Array<[string, RawEntry[]]> = [];
+    for (const [error, reply] of replies) {
+      if (error) throw error;
+      found.push(...((reply ?? []) as Array<[string, RawEntry[]]>));
+    }
+    if (found.length > 0) return found;
+    if (signal.aborted || Date.now() >= until) return null;
+    await sleep(CLUSTER_POLL_MS, signal);
   }
 }
 

@@ -4,6 +4,7 @@
  * group's name is `{service}-{listener}`; a consumer's is a process name.
  */
 import type { RedisConnection } from '../transport/redis/connection.js';
+import { eachKey } from './each-key.js';
 import { globToRegExp } from './patterns.js';
 import type { EventStream } from './streams.js';
 import { pairs, xinfoOfStreams } from './xinfo.js';
@@ -30,7 +31,6 @@ export interface GroupRow {
   consumers: ConsumerRow[];
 }
 
-type Reply = Array<[Error | null, unknown]>;
 
 /** Every group of the streams (those whose name matches `groupGlob` when given), by stream then group. */
 export async function listGroups(redis: RedisConnection, streams: readonly EventStream[], groupGlob?: string): Promise<GroupRow[]> {
@@ -57,9 +57,7 @@ export async function listGroups(redis: RedisConnection, streams: readonly Event
     }
   });
   if (rows.length === 0) return rows;
-  const consumers = redis.pipeline();
-  for (const row of rows) consumers.xinfo('CONSUMERS', row.stream, row.group);
-  const consumerReplies = ((await consumers.exec()) ?? []) as Reply;
+  const consumerReplies = await eachKey(rows, (row) => redis.xinfo('CONSUMERS', row.stream, row.group));
   rows.forEach((row, i) => {
     const [error, list] = consumerReplies[i] ?? [new Error('no reply')];
     if (error) {

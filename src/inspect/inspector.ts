@@ -73,7 +73,7 @@ export class Inspector {
     return listGroups(this.redis, await this.streams(patterns), groupGlob);
   }
 
-  /** Length and entries ever added of each of these streams (one pipeline). */
+  /** Length and entries ever added of each of these streams (one command per stream, sent together). */
   streamStats(streams: readonly EventStream[]): Promise<StreamStatRow[]> {
     return describeStreams(this.redis, streams);
   }

@@ -7,6 +7,7 @@
 import type { RedisConnection } from '../transport/redis/connection.js';
 import { PYTHON_KEYS, type KeyLayout } from '../transport/wire/key-layout.js';
 import { servers, type Server } from './apis.js';
+import { eachKey } from './each-key.js';
 import { matchesApi, type MemberPattern } from './patterns.js';
 import type { ProcessRow } from './processes.js';
 import { findRpcQueues } from './streams.js';
@@ -34,9 +35,7 @@ export async function listQueues(
   const queueOf = new Map((await findRpcQueues(redis, patterns)).map(({ api, key }) => [api, key]));
   for (const api of knownApis) if (matchesApi(patterns, api) && !queueOf.has(api)) queueOf.set(api, keys.rpcQueue(api));
   const sorted = [...queueOf.keys()].sort();
-  const pipeline = redis.pipeline();
-  for (const api of sorted) pipeline.llen(queueOf.get(api)!);
-  const replies = (await pipeline.exec()) ?? [];
+  const replies = await eachKey(sorted, (api) => redis.llen(queueOf.get(api)!));
   return sorted
     .map((api, i) => {
       const [error, depth] = replies[i] ?? [new Error('no reply')];

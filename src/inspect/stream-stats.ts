@@ -1,6 +1,6 @@
 /**
  * How big each event stream is and how many entries were ever added to it (XINFO STREAM's
- * `entries-added`, Redis 7.0 and later), read in one pipeline. A reader that samples
+ * `entries-added`, Redis 7.0 and later), read with one command per stream, sent together. A reader that samples
  * `entriesAdded` over time gets the fired rate even while the stream is trimmed.
  */
 import type { RedisConnection } from '../transport/redis/connection.js';

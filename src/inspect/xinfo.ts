@@ -1,18 +1,15 @@
 /**
- * `XINFO` for many streams in one round trip, and its flat field/value replies as objects:
+ * `XINFO` for many streams at once (one command each: {@link eachKey}), and its flat field/value replies as objects:
  * shared by the group and stream-statistics reads.
  */
 import type { RedisConnection } from '../transport/redis/connection.js';
+import { eachKey } from './each-key.js';
 import type { EventStream } from './streams.js';
-
-type Reply = Array<[Error | null, unknown]>;
 
 /** The `XINFO {sub}` reply per stream, in order; `undefined` for a stream deleted since it was found. */
 export async function xinfoOfStreams(redis: RedisConnection, sub: 'STREAM' | 'GROUPS', streams: readonly EventStream[]): Promise<unknown[]> {
   if (streams.length === 0) return [];
-  const infos = redis.pipeline();
-  for (const s of streams) infos.xinfo(sub as 'STREAM', s.key);
-  const replies = ((await infos.exec()) ?? []) as Reply;
+  const replies = await eachKey(streams, (s) => redis.xinfo(sub as 'STREAM', s.key));
   return streams.map((_, i) => {
     const [error, raw] = replies[i] ?? [new Error('no reply')];
     if (!error) return raw;

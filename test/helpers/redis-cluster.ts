@@ -5,6 +5,7 @@
  * quorum 1). Start one per test file: a cluster takes about a second to form.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,10 @@ export interface RedisCluster {
   readonly urls: string[];
   /** The node serving `key`'s slot now (asks CLUSTER NODES / KEYSLOT). */
   masterOf(key: string): Promise<TopologyNode>;
+  /** Names of the clients connected to `node` now; with `blocked`, only those blocked (in BLPOP, XREAD BLOCK...). */
+  clientNames(node: TopologyNode, options?: { blocked?: boolean }): Promise<string[]>;
+  /** `count` fresh names (`{prefix}_{random}`) whose `key(name)` are served by as many different masters. */
+  namesOnDifferentMasters(count: number, key: (name: string) => string, prefix?: string): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -135,7 +140,7 @@ export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}): Pro
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  return {
+  const cluster: RedisCluster = {
     nodes: started,
     urls: started.map((node) => node.url),
     async masterOf(key) {
@@ -150,11 +155,29 @@ export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}): Pro
       }
       throw new Error(`no live node knows who serves ${key}`);
     },
+    clientNames: (node, options = {}) =>
+      ask(node.port, async (r) =>
+        String(await r.client('LIST'))
+          .split('\n')
+          .filter((line) => line.trim() !== '' && (!options.blocked || / flags=\S*b/.test(line)))
+          .map((line) => / name=(\S*)/.exec(line)?.[1] ?? ''),
+      ),
+    async namesOnDifferentMasters(count, key, prefix = 't') {
+      const byMaster = new Map<number, string>();
+      for (let i = 0; byMaster.size < count && i < 200; i++) {
+        const name = `${prefix}_${randomUUID().slice(0, 8)}`;
+        const port = (await cluster.masterOf(key(name))).port;
+        if (!byMaster.has(port)) byMaster.set(port, name);
+      }
+      if (byMaster.size < count) throw new Error(`found no ${count} names on different masters`);
+      return [...byMaster.values()];
+    },
     async stop() {
       await Promise.all(started.map((node) => node.stop()));
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return cluster;
 }
 
 /** Whether the sentinel on `port` knows a healthy replica of `name` it could promote. */

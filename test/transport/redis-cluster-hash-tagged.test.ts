@@ -1,7 +1,7 @@
 /**
  * The Redis transports on a Redis Cluster of 3 masters started for this file, with the
  * hash-tagged key names (redis.keys 'hash-tagged'): every key of one API in one slot, so one
- * API's work takes the single-server path (one script, one multi-stream read), while work over
+ * API's work takes the single-server path (one script), while work over
  * several APIs on several masters is still split per API. Then the RPC and event conformance
  * suites on that cluster.
  */
@@ -18,7 +18,7 @@ import { RedisRpcTransport } from '../../src/transport/redis/rpc-transport.js';
 import { HASH_TAGGED_KEYS as keys } from '../../src/transport/wire/key-layout.js';
 import { findEventStreams, findRpcQueues } from '../../src/inspect/streams.js';
 import { parseMemberPattern } from '../../src/inspect/patterns.js';
-import { newEvent, take } from '../helpers/events.js';
+import { eventually, newEvent, take } from '../helpers/events.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
 import { testEventsConfig } from './event-conformance.js';
 import { newCall, within } from './rpc-conformance.js';
@@ -106,7 +106,7 @@ describe('hash-tagged keys on a cluster', () => {
     for (const call of burst) assert.equal(await raw.exists(keys.expiryMarker(call.api, call.id)), 0, 'the marker was taken');
   });
 
-  test("a listener of one API's per_event streams reads them together; fires to several APIs in one tick land in order", async (t) => {
+  test("a listener of one API's per_event streams gets both; fires to several APIs in one tick land in order", async (t) => {
     const apis = await apisOnDifferentMasters(2);
     const bus = new RedisEventTransport({ redis, events: testEventsConfig(apis[0]!, { streamUse: 'per_event' }), logger: silentLogger() });
     t.after(() => bus.close());
@@ -121,6 +121,30 @@ describe('hash-tagged keys on a cluster', () => {
     await consumer.ack(delivered);
     const other = await raw.xrange(keys.stream(apis[1]!, 'a', 'per_event'), '-', '+');
     assert.equal(other.length, 1);
+  });
+
+  // Streams of one slot could share one XREADGROUP BLOCK, but nothing can end that block early
+  // on a cluster: a released event would wait for it to time out (up to 2 s).
+  test("an event released while a listener waits on one API's streams comes back before the wait times out", async (t) => {
+    const [api] = await apisOnDifferentMasters(1);
+    const bus = new RedisEventTransport({ redis, events: testEventsConfig(api!, { streamUse: 'per_event' }), logger: silentLogger() });
+    t.after(() => bus.close());
+    const group = `${api}-g`;
+    const consumer = bus.consume({ group, consumer: 'p1', events: [{ api: api!, event: 'a' }, { api: api!, event: 'b' }] });
+    await consumer.ready;
+    const event = newEvent(api!, 'a');
+    await bus.send(event);
+    const [first] = await take(consumer, 1);
+    const waiting = consumer.next(10);
+    const stream = keys.stream(api!, 'a', 'per_event');
+    const node = await cluster.masterOf(stream);
+    const waiter = `lightbus:events:${group}:${stream}`;
+    await eventually(async () => (await cluster.clientNames(node, { blocked: true })).includes(waiter), 5000, 'the listener blocked');
+    consumer.release([first!]);
+    const [again] = await within(waiting, 10_000, 'the released event');
+    assert.equal(again!.message.id, event.id);
+    assert.ok((await cluster.clientNames(node, { blocked: true })).includes(waiter), 'the wake ended the wait, not the block timing out');
+    await consumer.ack([again!]);
   });
 
   test('inspect finds the hash-tagged streams and queues on every master', async () => {

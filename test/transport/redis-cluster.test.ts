@@ -5,15 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { silentLogger } from '../../src/logging/logger.js';
 import { RedisEventTransport } from '../../src/transport/redis/event-transport.js';
 import { RedisResultTransport } from '../../src/transport/redis/result-transport.js';
 import { RedisRpcTransport } from '../../src/transport/redis/rpc-transport.js';
 import { streamKey } from '../../src/transport/wire/events.js';
-import { rpcQueueKey } from '../../src/transport/wire/rpc.js';
-import { newEvent, take } from '../helpers/events.js';
+import { encodeCall, expiryMarkerKey, rpcQueueKey } from '../../src/transport/wire/rpc.js';
+import { eventually, newEvent, take } from '../helpers/events.js';
 import { DeadLetterNotFoundError, replayDeadLetter } from '../../src/inspect/dead-letters.js';
 import { scanKeys } from '../../src/inspect/streams.js';
 import { replayStreamKey } from '../../src/transport/replay-stream.js';
@@ -42,16 +41,7 @@ describe('the cluster this file runs on', () => {
 });
 
 /** `count` API names whose keys (`key(api)`) are served by as many different masters. */
-async function apisOnDifferentMasters(count: number, key: (api: string) => string): Promise<string[]> {
-  const byMaster = new Map<number, string>();
-  for (let i = 0; byMaster.size < count && i < 200; i++) {
-    const api = `t_${randomUUID().slice(0, 8)}`;
-    const port = (await cluster.masterOf(key(api))).port;
-    if (!byMaster.has(port)) byMaster.set(port, api);
-  }
-  assert.equal(byMaster.size, count, 'found no such APIs');
-  return [...byMaster.values()];
-}
+const apisOnDifferentMasters = (count: number, key: (api: string) => string) => cluster.namesOnDifferentMasters(count, key);
 
 describe('multi-key work split per slot', () => {
   test('fires to streams on three masters in one tick each land, in order per stream', async (t) => {
@@ -82,6 +72,33 @@ describe('multi-key work split per slot', () => {
     }
   });
 
+  // The wait a release must end is a plain XREAD BLOCK (up to 2 s): had it timed out instead,
+  // the stream's blocking client would no longer be blocked when the event comes back.
+  for (const count of [1, 2]) {
+    test(`an event released while its consumer waits on ${count} stream(s) comes back before the wait times out`, async (t) => {
+      const apis = await apisOnDifferentMasters(count, (api) => streamKey(api, 'e', 'per_event'));
+      const bus = new RedisEventTransport({ redis, events: testEventsConfig(apis[0]!, { streamUse: 'per_event' }), logger: silentLogger() });
+      t.after(() => bus.close());
+      const group = `${apis[0]}-g`;
+      const consumer = bus.consume({ group, consumer: 'p1', events: apis.map((api) => ({ api, event: 'e' })) });
+      await consumer.ready;
+      const event = newEvent(apis[0]!, 'e');
+      await bus.send(event);
+      const [first] = await take(consumer, 1);
+      const waiting = consumer.next(10);
+      const stream = streamKey(apis[0]!, 'e', 'per_event');
+      const node = await cluster.masterOf(stream);
+      await eventually(async () => (await cluster.clientNames(node, { blocked: true })).includes(`lightbus:events:${group}:${stream}`), 5000, 'the consumer blocked');
+      const everyClient = (await Promise.all(cluster.nodes.map((n) => cluster.clientNames(n)))).flat();
+      assert.ok(!everyClient.includes(`lightbus:events:${group}`), 'no group-wide client: only the per-stream ones wait');
+      consumer.release([first!]);
+      const [again] = await within(waiting, 10_000, 'the released event');
+      assert.equal(again!.message.id, event.id);
+      assert.ok((await cluster.clientNames(node, { blocked: true })).includes(`lightbus:events:${group}:${stream}`), 'the wake ended the wait, not the block timing out');
+      await consumer.ack([again!]);
+    });
+  }
+
   test('a server of APIs on different masters, already waiting, gets calls to each; no marker or call is left', async (t) => {
     const apis = await apisOnDifferentMasters(3, rpcQueueKey);
     const logger = silentLogger();
@@ -105,6 +122,29 @@ describe('multi-key work split per slot', () => {
     for (const api of apis) assert.equal(await raw.llen(rpcQueueKey(api)), 0);
     const ttl = await raw.pttl(rpcQueueKey(apis[0]!));
     assert.equal(ttl, -2, 'the drained queue is gone');
+  });
+});
+
+describe('a queue a Python caller made without a TTL', () => {
+  // Single-server sends read the newest call's marker to cover it (send-calls.lua); on a
+  // cluster that marker is in another slot, so the queue keeps none, as Python leaves it.
+  test('keeps none after our calls join it, and is gone once a server drains it', async (t) => {
+    const [api] = await apisOnDifferentMasters(1, rpcQueueKey);
+    const queue = rpcQueueKey(api!);
+    const python = newCall(api!, 'p', {}, `redis+key://${api}.p:result:x`);
+    await raw.set(expiryMarkerKey(python.id), '1', 'EX', 30);
+    await raw.rpush(queue, encodeCall(python));
+    const logger = silentLogger();
+    const rpc = new RedisRpcTransport({ redis, logger });
+    t.after(() => rpc.close());
+    const ours = newCall(api!, 'p', {}, `redis+key://${api}.p:result:y`, 5000);
+    await rpc.send(ours);
+    assert.equal(await raw.pttl(queue), -1, 'no TTL, not even ours');
+    const consumer = rpc.consume([api!]);
+    const taken = new Set<string>();
+    while (taken.size < 2) for (const call of await within(consumer.next(10), 10_000, 'both calls')) taken.add(call.id);
+    assert.deepEqual([...taken].sort(), [python.id, ours.id].sort());
+    assert.equal(await raw.exists(queue), 0, 'the drained queue is gone');
   });
 });
 

@@ -183,3 +183,12 @@ export function inOneWrite<T>(connection: RedisConnection, send: () => T): T {
     stream.uncork();
   }
 }
+
+/** Calls `listener` each time `connection` is ready again after having been ready once: a reconnect, not the first connect. */
+export function onReconnected(connection: RedisConnection, listener: () => void): void {
+  let everReady = connection.status === 'ready';
+  connection.on('ready', () => {
+    if (everReady) listener();
+    everReady = true;
+  });
+}

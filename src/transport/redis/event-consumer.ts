@@ -9,10 +9,9 @@
 import type { GroupBackend, PendingInfo, StreamEntry } from '../group-backend.js';
 import { NOOP_FIELDS } from '../wire/events.js';
 import type { CommandBatcher } from './command-batcher.js';
-import { closeConnection, inOneWrite, type RedisConnection } from './connection.js';
+import { closeConnection, inOneWrite, onReconnected, type RedisConnection } from './connection.js';
 import { settleWithin } from '../../util/timeouts.js';
 import { SplitStreamReads } from './split-stream-reads.js';
-import { shareOneSlot } from '../wire/key-layout.js';
 import { withReadDeadline } from './read-deadline.js';
 import type { Logger } from 'pino';
 
@@ -32,16 +31,19 @@ export interface RedisGroupBackendOptions {
   commands: RedisConnection;
   /** Batches commands on {@link commands}. */
   batcher: CommandBatcher;
-  /** This consumer's own connection, used only for XREADGROUP BLOCK. */
-  blocking: RedisConnection;
+  /**
+   * One server: this consumer's own connection, for XREADGROUP BLOCK (and the acks that must
+   * reach Redis before the next read). None on a cluster, where reads are split.
+   */
+  blocking?: RedisConnection;
   /** Where a stalled read is reported. */
   logger: Logger;
   /** Approximate MAXLEN of dead-letter writes; null for none. */
   maxStreamLength: number | null;
   /**
-   * On a Redis Cluster: a new blocking client for one stream. Reads of several streams that do
-   * not share a slot (with the hash-tagged keys, one API's streams do) are then split per
-   * stream ({@link SplitStreamReads}).
+   * On a Redis Cluster: a new blocking client for one stream. Every read is then split per
+   * stream ({@link SplitStreamReads}), even of streams that share a slot (one API's, with the
+   * hash-tagged keys): only a split read can be woken there. Acks never ride on a read's connection.
    */
   clusterBlockingClient?: (stream: string) => RedisConnection;
 }
@@ -53,7 +55,6 @@ export class RedisGroupBackend implements GroupBackend {
   private blockingClientId: number | undefined;
   private reading = false;
   private reconnectListener: (() => void) | undefined;
-  private everReady = false;
   private interrupted = false;
   /** Acks waiting for the next read (or the next turn of the loop), by stream. */
   private queuedAcks = new Map<string, QueuedAck[]>();
@@ -66,14 +67,12 @@ export class RedisGroupBackend implements GroupBackend {
   constructor(options: RedisGroupBackendOptions) {
     this.options = options;
     const { blocking } = options;
+    if (!blocking === !options.clusterBlockingClient) throw new TypeError('a group backend needs a blocking connection (one server) or a blocking client per stream (cluster), not both');
+    if (!blocking) return;
     blocking.on('close', () => {
       this.blockingClientId = undefined;
     });
-    blocking.on('ready', () => {
-      if (this.everReady) this.reconnectListener?.();
-      this.everReady = true;
-    });
-    if (blocking.status === 'ready') this.everReady = true;
+    onReconnected(blocking, () => this.reconnectListener?.());
   }
 
   async createGroup(stream: string, since: string): Promise<void> {
@@ -121,14 +120,14 @@ export class RedisGroupBackend implements GroupBackend {
 
   async readNew(streams: string[], count: number, blockMs: number): Promise<Array<{ stream: string; entries: StreamEntry[] }>> {
     const { blocking, group, consumer, clusterBlockingClient } = this.options;
-    if (clusterBlockingClient) {
-      if (!shareOneSlot(streams)) {
-        this.split ??= new SplitStreamReads(this.options.commands, group, consumer, clusterBlockingClient, this.options.logger);
-        return this.split.read(streams, count, blockMs);
-      }
-    } else {
-      this.blockingClientId ??= Number(await blocking.client('ID'));
+    if (!blocking) {
+      // Even for one stream, or streams of one slot: only a split read can be woken on a
+      // cluster (CLIENT ID answers from any node; see SplitStreamReads). Its clients are the
+      // ones that see a reconnect, after which an XREADGROUP reply may have been lost.
+      this.split ??= new SplitStreamReads(this.options.commands, group, consumer, clusterBlockingClient!, this.options.logger, () => this.reconnectListener?.());
+      return this.split.read(streams, count, blockMs);
     }
+    this.blockingClientId ??= Number(await blocking.client('ID'));
     this.reading = true;
     try {
       const read = inOneWrite(blocking, () => {
@@ -151,6 +150,7 @@ export class RedisGroupBackend implements GroupBackend {
   }
 
   wake(): void {
+    this.split?.wake();
     const id = this.blockingClientId;
     if (!this.reading || id === undefined) return;
     // Ends the block as a timeout would; the read loop then looks at its own pending entries.
@@ -164,7 +164,7 @@ export class RedisGroupBackend implements GroupBackend {
   ackBeforeNextRead(stream: string, ids: string[]): Promise<void> | undefined {
     // Behind a read that is out, an ack would wait for the block to end: the caller acks apart.
     // On a cluster the ack's stream may live on another node than the read's: always apart.
-    if (this.options.clusterBlockingClient || this.reading || this.interrupted || this.options.blocking.status !== 'ready') return undefined;
+    if (this.options.blocking?.status !== 'ready' || this.reading || this.interrupted) return undefined;
     return new Promise((resolve, reject) => {
       const queued = this.queuedAcks.get(stream);
       if (queued) queued.push({ ids, resolve, reject });
@@ -182,8 +182,8 @@ export class RedisGroupBackend implements GroupBackend {
 
   /** One XACK per stream for everything queued, on the blocking connection. */
   private sendQueuedAcks(): void {
-    if (this.queuedAcks.size === 0) return;
     const { blocking, group } = this.options;
+    if (this.queuedAcks.size === 0 || !blocking) return;
     const byStream = this.queuedAcks;
     this.queuedAcks = new Map();
     for (const [stream, acks] of byStream) {
@@ -220,6 +220,7 @@ export class RedisGroupBackend implements GroupBackend {
     this.sendQueuedAcks();
     const { blocking } = this.options;
     void this.split?.close();
+    if (!blocking) return;
     // Not QUIT: it would queue behind the block until BLOCK times out. Acks ahead of a read
     // are answered before it blocks, so waiting for their replies does not wait for the block.
     if (this.acksInFlight.size === 0) return void closeConnection(blocking, true);
@@ -234,6 +235,6 @@ export class RedisGroupBackend implements GroupBackend {
 
   async close(): Promise<void> {
     await this.split?.close();
-    await closeConnection(this.options.blocking, true);
+    if (this.options.blocking) await closeConnection(this.options.blocking, true);
   }
 }

@@ -78,9 +78,11 @@ export class RedisEventTransport implements EventTransport {
         commands: this.commands,
         batcher: this.batcher,
         logger,
-        blocking: createConnection({ redis, logger, role: `events:${spec.group}` }),
         maxStreamLength: events.maxStreamLength,
-        ...(isClusterConfig(redis) ? { clusterBlockingClient: (stream: string) => createConnection({ redis, logger, role: `events:${spec.group}:${stream}` }) } : {}),
+        // On a cluster, one blocking client per stream read (SplitStreamReads) and none for the group.
+        ...(isClusterConfig(redis)
+          ? { clusterBlockingClient: (stream: string) => createConnection({ redis, logger, role: `events:${spec.group}:${stream}` }) }
+          : { blocking: createConnection({ redis, logger, role: `events:${spec.group}` }) }),
       });
     const options = groupConsumerOptions(spec, events, this.keys, logger, backend, () => this.consumers.delete(consumer));
     const consumer: GroupConsumer = new GroupConsumer({ ...options, replayStream: replayStreamKey(spec.group) });

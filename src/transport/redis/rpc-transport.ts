@@ -113,7 +113,19 @@ export class RedisRpcTransport implements RpcTransport {
   private connectSender(): { connection: RedisConnection; batcher: KeyedBatcher<OutgoingCall> } {
     const connection = withScripts(createConnection({ redis: this.options.redis, logger: this.options.logger, role: 'rpc:send' }));
     const keys = this.keys;
-    if (this.keysSplitOverSlots) return { connection, batcher: new KeyedBatcher<OutgoingCall>(connection, (_, queue, calls) => sendCallsPerSlot(connection, keys, queue, calls)) };
+    if (this.keysSplitOverSlots) {
+      // Each queue's pushes leave one after another: a later batch whose markers (on other
+      // nodes) answered first would otherwise push its calls ahead of an earlier batch's.
+      const lastPush = new Map<string, Promise<unknown>>();
+      const batcher = new KeyedBatcher<OutgoingCall>(connection, (_, queue, calls) => {
+        const pushed = sendCallsPerSlot(connection, keys, queue, calls, lastPush.get(queue));
+        const settled = pushed.catch(() => undefined);
+        lastPush.set(queue, settled);
+        void settled.then(() => lastPush.get(queue) === settled && lastPush.delete(queue));
+        return pushed;
+      });
+      return { connection, batcher };
+    }
     // A lone call goes through the script too: the queue's TTL must be set in the same step
     // as the push (a plain PEXPIRE cannot say "only if longer, or none yet"). The calls of one
     // queue are to one API, so with the hash-tagged keys the script is single-slot on a cluster.
@@ -129,15 +141,17 @@ export class RedisRpcTransport implements RpcTransport {
 /**
  * On a cluster every marker has a slot of its own and the queue another: the markers are set
  * first and their replies awaited (a server that pops a call before its marker exists drops
- * it), then one single-slot script pushes the calls and raises the queue's TTL.
+ * it), then, once the queue's previous push is done (`after`), one single-slot script pushes
+ * the calls and raises the queue's TTL.
  */
-async function sendCallsPerSlot(connection: RedisConnection, keys: KeyLayout, queue: string, calls: OutgoingCall[]): Promise<unknown> {
+async function sendCallsPerSlot(connection: RedisConnection, keys: KeyLayout, queue: string, calls: OutgoingCall[], after?: Promise<unknown>): Promise<unknown> {
   let ttl = 0;
-  await Promise.all(
-    calls.map((call) => {
+  await Promise.all([
+    after,
+    ...calls.map((call) => {
       if (call.ttlMs > ttl) ttl = call.ttlMs;
       return connection.set(keys.expiryMarker(call.api, call.id), '1', 'PX', call.ttlMs);
     }),
-  );
+  ]);
   return (connection as ScriptedConnection).lightbusPushCalls(queue, ttl, ...calls.map((call) => call.blob));
 }
