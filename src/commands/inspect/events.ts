@@ -11,7 +11,7 @@ import { EVENT_COLUMNS } from '../../cli/inspect-columns.js';
 
 export default class InspectEvents extends OpsCommand<typeof InspectEvents> {
   static override summary = 'Show the events in the streams, newest first; --follow tails new ones live';
-  static override description = `Reads the event streams ({api}.*:stream, or {api}.{event}:stream with the per_event layout) without joining any consumer group, so listeners are not disturbed, and prints the newest matching events first, merged across streams.
+  static override description = `Reads the event streams ({api}.*:stream, or {api}.{event}:stream with the per_event layout; lightbus:{api}.*:stream with redis.keys 'hash-tagged') without joining any consumer group, so listeners are not disturbed, and prints the newest matching events first, merged across streams.
 
 ${PATTERNS_HELP}
 

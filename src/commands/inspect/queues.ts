@@ -7,7 +7,7 @@ import { QUEUE_COLUMNS } from '../../cli/inspect-columns.js';
 
 export default class InspectQueues extends OpsCommand<typeof InspectQueues> {
   static override summary = 'Show the RPC queues: calls waiting per API, and who serves them';
-  static override description = `The calls waiting in each API's queue ({api}:rpc_queue, found with SCAN; LLEN), deepest first, with the processes serving the API. A queue that grows while its servers are live means they cannot keep up; one with nobody serving it means callers are timing out. Calls whose caller gave up stay queued until a server pops and drops them.
+  static override description = `The calls waiting in each API's queue ({api}:rpc_queue, or lightbus:{api}:rpc_queue with redis.keys 'hash-tagged'; found with SCAN on every master; LLEN), deepest first, with the processes serving the API. A queue that grows while its servers are live means they cannot keep up; one with nobody serving it means callers are timing out. Calls whose caller gave up stay queued until a server pops and drops them.
 
 APIs known from schemas or heartbeats are listed with 0 waiting even when their queue does not exist (Redis deletes an empty list).
 
