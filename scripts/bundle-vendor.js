@@ -4,16 +4,36 @@
 // these packages at its start, and every thread pays again: TypeBox alone ships some 200 ES
 // modules. One file each is most of a thread's start-up saved (figures: docs/benchmark.md,
 // "Worker start"). The .d.ts files tsc wrote stay, so the types are the packages' own.
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSync } from 'esbuild';
+import { build } from 'esbuild';
 
 const vendor = fileURLToPath(new URL('../dist/vendor/', import.meta.url));
 
+/**
+ * ioredis parses every reply into Buffers (one object per bulk string), then copies each into a
+ * string, as lightbus uses no `...Buffer` command. Its parser (redis-parser) can make the strings
+ * itself, decoding UTF-8 the same way and across socket chunks with a StringDecoder: that halves
+ * what the main thread allocates per event read (figures: docs/benchmark.md, "Issue 11's
+ * targets"). The one consequence: the bundled client's `...Buffer` commands and events answer
+ * strings. The build fails if the line is no longer there (an ioredis upgrade): look again then.
+ */
+const repliesAsStrings = {
+  name: 'ioredis-replies-as-strings',
+  setup(plugin) {
+    plugin.onLoad({ filter: /ioredis[\\/]built[\\/]DataHandler\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const found = source.split('returnBuffers: true').length - 1;
+      if (found !== 1) throw new Error(`${args.path}: expected one "returnBuffers: true" to turn off, found ${found}`);
+      return { contents: source.replace('returnBuffers: true', 'returnBuffers: false'), loader: 'js' };
+    });
+  },
+};
+
 for (const name of readdirSync(vendor).filter((file) => file.endsWith('.js'))) {
   const file = join(vendor, name);
-  buildSync({
+  await build({
     entryPoints: [file],
     outfile: file,
     allowOverwrite: true,
@@ -25,6 +45,7 @@ for (const name of readdirSync(vendor).filter((file) => file.endsWith('.js'))) {
     banner: { js: "import { createRequire as __lightbusCreateRequire } from 'node:module'; const require = __lightbusCreateRequire(import.meta.url);" },
     legalComments: 'eof',
     logLevel: 'warning',
+    plugins: [repliesAsStrings],
   });
   // tsc's source map describes the re-export, not the bundle.
   rmSync(`${file}.map`, { force: true });
