@@ -141,7 +141,7 @@ export class HandlerRunner {
           const handle = () => this.runOneEvent(listenerName, handler, descriptor.deadlineMs, message, event, executionId);
           outcome = await traceEventHandling(this.eventSource(listenerName), message, attempt, handle);
         } else if (this.registry.hooks.length > 0) {
-          outcome = await this.runOneEventWithHooks(listenerName, handler, descriptor.deadlineMs, message, event, executionId);
+          outcome = await this.runOneEvent(listenerName, handler, descriptor.deadlineMs, message, event, executionId);
         } else {
           // Without hooks the handler's own promise is the only one awaited per event: with
           // async hooks on (AsyncLocalStorage), every extra promise per event is a cost.
@@ -181,7 +181,10 @@ export class HandlerRunner {
     }
   }
 
-  /** One attempt at one event, hooks or none: the traced path, which makes promises anyway. */
+  /**
+   * One attempt at one event with the hooks around it when there are any: the traced and hooked
+   * paths, which make promises anyway (the plain path in runEvents awaits only the handler's).
+   */
   private async runOneEvent(
     listenerName: string,
     handler: (event: IncomingEvent) => unknown,
@@ -190,9 +193,16 @@ export class HandlerRunner {
     event: IncomingEvent,
     executionId: number,
   ): Promise<Outcome<null>> {
-    if (this.registry.hooks.length > 0) return this.runOneEventWithHooks(listenerName, handler, deadlineMs, message, event, executionId);
+    const hooked = this.registry.hooks.length > 0;
     try {
-      await this.runHandler(listenerName, handler, deadlineMs, event, executionId);
+      if (hooked) await this.hook('beforeEventExecution', { listener: listenerName, event });
+      try {
+        await this.runHandler(listenerName, handler, deadlineMs, event, executionId);
+      } catch (error) {
+        if (hooked) await this.hook('afterEventExecution', { listener: listenerName, event, error: error as Error });
+        throw error;
+      }
+      if (hooked) await this.hook('afterEventExecution', { listener: listenerName, event });
       return OK;
     } catch (error) {
       return this.eventFailed(listenerName, message, error);
@@ -202,30 +212,6 @@ export class HandlerRunner {
   /** Where a listener's events come from, as its spans name it. */
   private eventSource(listener: string): EventSource {
     return { listener, group: `${this.config.serviceName}-${listener}`, layout: this.config.events.streamUse, keys: keyLayoutOf(this.config.redis) };
-  }
-
-  private async runOneEventWithHooks(
-    listenerName: string,
-    handler: (event: IncomingEvent) => unknown,
-    deadlineMs: number | undefined,
-    message: EventMessage & { streamId: string },
-    event: IncomingEvent,
-    executionId: number,
-  ): Promise<Outcome<null>> {
-    try {
-      await this.hook('beforeEventExecution', { listener: listenerName, event });
-      try {
-        const ran = this.runHandler(listenerName, handler, deadlineMs, event, executionId);
-        if (isThenable(ran)) await ran;
-      } catch (error) {
-        await this.hook('afterEventExecution', { listener: listenerName, event, error: error as Error });
-        throw error;
-      }
-      await this.hook('afterEventExecution', { listener: listenerName, event });
-      return OK;
-    } catch (error) {
-      return this.eventFailed(listenerName, message, error);
-    }
   }
 
   /** Calls the handler inside its execution, raced against its deadline only if it returns a promise and has one. */

@@ -61,3 +61,19 @@ test('an event batch answers one outcome per event, in order, the failure among 
   assert.equal(!outcomes[1]!.ok && outcomes[1]!.error.message, 'bad job');
   assert.deepEqual(handled, ['a', 'c']);
 });
+
+test('event hooks run around each handling, the failure given to afterEventExecution', async () => {
+  const hooked = new Registry();
+  hooked.know(api);
+  hooked.listeners.set('jobs', registry.listeners.get('jobs')!);
+  const seen: string[] = [];
+  hooked.hooks.push({
+    beforeEventExecution: ({ listener, event }) => void seen.push(`before ${listener} ${(event.params as { id: string }).id}`),
+    afterEventExecution: ({ event, error }) => void seen.push(`after ${(event.params as { id: string }).id}${error ? `: ${error.message}` : ''}`),
+  });
+  const hookedRunner = new HandlerRunner(hooked, new SchemaValidator(), { apis: {} } as never, pino({ level: 'silent' }));
+  const events = ['h1', 'bad'].map((id, n) => ({ id: `h${n}`, api: api.name, event: 'job', version: 1, kwargs: { id }, streamId: `2-${n}` }));
+  const outcomes = await hookedRunner.runEvents('jobs', events, 6);
+  assert.deepEqual(outcomes.map((o) => o.ok), [true, false]);
+  assert.deepEqual(seen, ['before jobs h1', 'after h1', 'before jobs bad', 'after bad: bad job']);
+});
