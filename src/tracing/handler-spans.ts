@@ -4,7 +4,7 @@
  * sender's span the message carried. Each is the active span while its handler runs, so the
  * handler's own spans, and the calls and fires it makes, nest under it.
  */
-import { context, SpanKind, trace, type Span } from '../vendor/opentelemetry.js';
+import { context, SpanKind, trace, type Attributes, type Span } from '../vendor/opentelemetry.js';
 import type { EventMessage, RpcCall } from '../transport/types.js';
 import type { SerializedError } from '../errors.js';
 import type { StreamLayout } from '../transport/wire/events.js';
@@ -19,27 +19,18 @@ type Outcome = { ok: true } | { ok: false; error: SerializedError };
 
 /** Runs `execute` (the handler of `call`, taken from `queue`, which never rejects) inside an `rpc.execute` span. */
 export function traceRpcExecution<O extends Outcome>(call: RpcCall, queue: string, execute: () => Promise<O>): Promise<O> {
-  const parent = parentContext(call.trace);
-  const span = lightbusTracer().startSpan(
-    'rpc.execute',
-    {
-      kind: SpanKind.SERVER,
-      attributes: {
-        'messaging.system': MESSAGING_SYSTEM,
-        'messaging.operation.type': 'process',
-        'messaging.operation.name': 'execute',
-        'messaging.destination.name': queue,
-        'messaging.message.id': call.id,
-        'rpc.system': 'lightbus',
-        'rpc.service': call.api,
-        'rpc.method': call.procedure,
-        'lightbus.api': call.api,
-        'lightbus.procedure': call.procedure,
-      },
-    },
-    parent,
-  );
-  return context.with(trace.setSpan(parent, span), execute).then((outcome) => ended(span, outcome));
+  return inSpan('rpc.execute', SpanKind.SERVER, call.trace, execute, {
+    'messaging.system': MESSAGING_SYSTEM,
+    'messaging.operation.type': 'process',
+    'messaging.operation.name': 'execute',
+    'messaging.destination.name': queue,
+    'messaging.message.id': call.id,
+    'rpc.system': 'lightbus',
+    'rpc.service': call.api,
+    'rpc.method': call.procedure,
+    'lightbus.api': call.api,
+    'lightbus.procedure': call.procedure,
+  });
 }
 
 /** Where a listener reads its events: its consumer group, and the layouts that name their streams. */
@@ -57,28 +48,26 @@ export function traceEventHandling<O extends Outcome>(
   attempt: number,
   handle: () => Promise<O>,
 ): Promise<O> {
-  const parent = parentContext(message.trace);
-  const span = lightbusTracer().startSpan(
-    'event.handle',
-    {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        'messaging.system': MESSAGING_SYSTEM,
-        'messaging.operation.type': 'process',
-        'messaging.operation.name': 'handle',
-        'messaging.destination.name': source.keys.stream(message.api, message.event, source.layout),
-        'messaging.consumer.group.name': source.group,
-        'messaging.message.id': message.id,
-        'lightbus.stream_id': message.streamId,
-        'lightbus.api': message.api,
-        'lightbus.event': message.event,
-        'lightbus.listener': source.listener,
-        'lightbus.attempt': attempt,
-      },
-    },
-    parent,
-  );
-  return context.with(trace.setSpan(parent, span), handle).then((outcome) => ended(span, outcome));
+  return inSpan('event.handle', SpanKind.CONSUMER, message.trace, handle, {
+    'messaging.system': MESSAGING_SYSTEM,
+    'messaging.operation.type': 'process',
+    'messaging.operation.name': 'handle',
+    'messaging.destination.name': source.keys.stream(message.api, message.event, source.layout),
+    'messaging.consumer.group.name': source.group,
+    'messaging.message.id': message.id,
+    'lightbus.stream_id': message.streamId,
+    'lightbus.api': message.api,
+    'lightbus.event': message.event,
+    'lightbus.listener': source.listener,
+    'lightbus.attempt': attempt,
+  });
+}
+
+/** Runs `run` (which never rejects) with a new span, child of the context `trace` carried, as the active span; ends it with the outcome. */
+function inSpan<O extends Outcome>(name: string, kind: SpanKind, carried: Parameters<typeof parentContext>[0], run: () => Promise<O>, attributes: Attributes): Promise<O> {
+  const parent = parentContext(carried);
+  const span = lightbusTracer().startSpan(name, { kind, attributes }, parent);
+  return context.with(trace.setSpan(parent, span), run).then((outcome) => ended(span, outcome));
 }
 
 function ended<O extends Outcome>(span: Span, outcome: O): O {
