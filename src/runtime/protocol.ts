@@ -9,7 +9,8 @@
  *
  * Every message is plain data (structured-clone safe). Between the invoker and a worker they
  * travel in arrays: what one side posts in one microtask run is one postMessage
- * (message-batcher.ts). A worker runs the messages of an array one per turn of its loop.
+ * (message-batcher.ts). A worker runs quick handlers' messages together in one turn of its loop,
+ * and any other alone in a turn (turn-plan.ts).
  * Requests carry a `requestId`; the answer to a request carries the same id. Errors travel as
  * {@link SerializedError}.
  */

@@ -61,7 +61,7 @@ export class WorkerHandle {
   private readonly commands: CommandForwarder;
   /**
    * What this turn posts to the thread, as one array (the dispatch of a batch of calls is
-   * synchronous: a microtask gathers it). The worker still runs them one per turn of its loop.
+   * synchronous: a microtask gathers it). The worker decides which share a turn (turn-plan.ts).
    */
   private readonly outbox = new MessageBatcher<ToWorker>((batch) => {
     if (!this.exited) this.worker.postMessage(batch);

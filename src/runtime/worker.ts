@@ -7,6 +7,7 @@
  * define, answers every command itself (registrations are noted, calls and fires refused) and
  * serves nothing: its parent terminates it.
  */
+import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import type { ResolvedConfig } from '../config/schema.js';
@@ -18,6 +19,7 @@ import { loadUserModules } from './load-modules.js';
 import { loadedUserFiles } from '../util/module-loader.js';
 import { MessageBatcher } from './message-batcher.js';
 import { RpcCallContext } from './rpc-context.js';
+import { handlerKey, TurnPlan } from './turn-plan.js';
 import type { ClientCommand, Outcome, ServingWorkerStart, ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
 import { kWorkerBackend, WorkerBackend } from './worker-backend.js';
 import { flushSpans, tracingOn } from '../tracing/tracer.js';
@@ -96,9 +98,10 @@ function serve(serving: ServingWorkerStart): void {
     };
   }
 
-  // The invoker posts what it dispatches in one turn as one array; its messages run one per turn
-  // of this loop, as separately posted messages would: the microtasks of one (its answer among
-  // them) all run before the next handler starts, and that one may burn CPU.
+  // The invoker posts what it dispatches in one turn as one array. Its messages run in turns of
+  // this loop: a message of a handler not known to be quick in a turn of its own, as if posted
+  // alone (its answer leaves before the next handler starts, which may burn CPU); the messages
+  // of quick handlers together, their answers in one postMessage (turn-plan.ts).
   const inbox: ToWorker[] = [];
   /** The RPCs running here, by request id: an `abort` reaches the handler's signal through its context. */
   const rpcContexts = new Map<number, RpcCallContext>();
@@ -123,11 +126,19 @@ function serve(serving: ServingWorkerStart): void {
     rpcContexts.set(requestId, context);
   }
 
+  const turns = new TurnPlan();
+  const timeTurn = () => turns.timeTurn(performance.now());
   function runNext(): void {
+    turns.begin(performance.now());
     try {
-      receive(inbox.shift()!);
+      do {
+        const key = handlerKey(inbox[0]!);
+        if (!turns.admits(key, performance.now())) break;
+        turns.ran(key);
+        receive(inbox.shift()!);
+      } while (inbox.length > 0);
     } finally {
-      if (inbox.length > 0) setImmediate(runNext);
+      setImmediate(inbox.length > 0 ? runNext : timeTurn);
     }
   }
 

@@ -9,10 +9,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { resolveConfig } from '../../../src/config/load.js';
 import { WorkerPool } from '../../../src/runtime/pool.js';
-import type { Outcome } from '../../../src/runtime/protocol.js';
+import type { Outcome, ToInvoker } from '../../../src/runtime/protocol.js';
 import { waitFor } from '../../helpers/wait.js';
 import { fixturePath } from '../helpers/runner-process.js';
 
@@ -72,4 +73,43 @@ test('a thread that dies is replaced; its batch goes on elsewhere, and the event
   assert.equal(threads.size, 2, 'two live threads again');
   assert.ok(!threads.has(crashedOn), 'the dead thread is gone');
   assert.deepEqual(fatal, []);
+});
+
+/** The answers (`rpc-done`) each postMessage from a worker thread carried while `run` ran, as counts per message. */
+async function answersPerMessage(run: () => Promise<unknown>): Promise<number[]> {
+  const counts: number[] = [];
+  const emit = Worker.prototype.emit;
+  Worker.prototype.emit = function (this: Worker, name: string | symbol, ...args: unknown[]) {
+    if (name === 'message' && Array.isArray(args[0])) {
+      const answers = (args[0] as ToInvoker[]).filter((m) => m.type === 'rpc-done').length;
+      if (answers > 0) counts.push(answers);
+    }
+    return emit.call(this, name, ...args);
+  } as typeof emit;
+  try {
+    await run();
+  } finally {
+    Worker.prototype.emit = emit;
+  }
+  return counts;
+}
+
+test('quick calls dispatched together are answered together: one postMessage carries several answers', async () => {
+  await waitFor(() => pool.workerCount === 2, 'both threads to be ready', 10_000);
+  // A handler shares turns once a turn of its own was quick (turn-plan.ts); its first runs also compile it.
+  for (let round = 0; round < 5; round++) await Promise.all([1, 2].map((n) => pool.executeRpc(call('whoami'), 100 + 2 * round + n)));
+  const counts = await answersPerMessage(() => Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((n) => pool.executeRpc(call('whoami'), 120 + n))));
+  assert.equal(counts.reduce((a, b) => a + b, 0), 8, JSON.stringify(counts));
+  // Four calls reach each thread in one array; run one per turn, each answer would be posted alone.
+  assert.ok(counts.length < 8, `answers per postMessage: ${JSON.stringify(counts)}`);
+});
+
+test('a CPU-bound handler ends its turn: its answer leaves before the next handler in its thread starts', async () => {
+  const threads: unknown[] = [];
+  const counts = await answersPerMessage(() =>
+    Promise.all([1, 2, 3, 4].map(async (n) => threads.push(valueOf(await pool.executeRpc(call('spin', { ms: 30 }), 130 + n))))),
+  );
+  assert.equal(new Set(threads).size, 2, 'two spins on each thread');
+  // Had the four run in one turn per thread, each thread's two answers would share a message.
+  assert.deepEqual(counts, [1, 1, 1, 1]);
 });
