@@ -133,9 +133,10 @@ function serve(serving: ServingWorkerStart): void {
     try {
       do {
         const key = handlerKey(inbox[0]!);
-        if (!turns.admits(key, performance.now())) break;
-        turns.ran(key);
+        const startedAt = performance.now();
+        if (!turns.admits(key, startedAt)) break;
         receive(inbox.shift()!);
+        turns.ran(key, startedAt, performance.now());
       } while (inbox.length > 0);
     } finally {
       setImmediate(inbox.length > 0 ? runNext : timeTurn);
