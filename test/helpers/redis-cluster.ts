@@ -52,8 +52,18 @@ export interface RedisSentinel {
   stop(): Promise<void>;
 }
 
-function startProcess(args: string[], port: number): TopologyNode & { stop(): Promise<void> } {
-  const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
+type StartedNode = TopologyNode & { stop(): Promise<void>; exited(): boolean; output(): string };
+
+/** How often a node is started again on fresh ports when it exits at once (its port was taken between `freePort` and its bind). */
+const START_ATTEMPTS = 3;
+const OUTPUT_TAIL_CHARS = 2000;
+
+function startProcess(args: string[], port: number): StartedNode {
+  const child: ChildProcess = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   const terminate = async (signal: NodeJS.Signals) => {
@@ -70,12 +80,45 @@ function startProcess(args: string[], port: number): TopologyNode & { stop(): Pr
     port,
     url: `redis://127.0.0.1:${port}`,
     pid: child.pid ?? -1,
+    exited: () => child.exitCode !== null || child.signalCode !== null,
+    output: () => output,
     kill: () => terminate('SIGKILL'),
     async stop() {
       await terminate('SIGTERM');
       process.removeListener('exit', killOnExit);
     },
   };
+}
+
+/** Waits for `node` to answer PING; fails at once, with its output, if it exited instead. */
+async function untilAnswering(node: StartedNode): Promise<void> {
+  for (let waited = 0; waited < FORM_TIMEOUT_MS; waited += POLL_MS) {
+    if (node.exited()) throw Object.assign(new Error(`redis-server on ${node.port} exited at start: ${node.output().trim()}`), { exitedAtStart: true });
+    if (await answersPing(node.port)) return;
+    await sleep(POLL_MS);
+  }
+  throw new Error(`redis-server on ${node.port} did not answer within ${FORM_TIMEOUT_MS} ms: ${node.output().trim()}`);
+}
+
+/** A cluster node on fresh ports, started again on others when it exits at once. */
+async function startClusterNode(dir: string): Promise<StartedNode> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const busPort = await freePort();
+    const node = startProcess(
+      ['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+        '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '1000',
+        '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
+      port,
+    );
+    try {
+      await untilAnswering(node);
+      return node;
+    } catch (error) {
+      await node.stop();
+      if (!(error as { exitedAtStart?: boolean }).exitedAtStart || attempt >= START_ATTEMPTS) throw error;
+    }
+  }
 }
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = FORM_TIMEOUT_MS): Promise<void> {
@@ -102,21 +145,9 @@ async function ask<T>(port: number, run: (redis: Redis) => Promise<T>): Promise<
 export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}): Promise<RedisCluster> {
   const replicas = options.replicas ?? 0;
   const dir = mkdtempSync(join(tmpdir(), 'lightbus-cluster-'));
-  const started: Array<TopologyNode & { stop(): Promise<void> }> = [];
+  const started: StartedNode[] = [];
   try {
-    for (let i = 0; i < 3 * (1 + replicas); i++) {
-      const port = await freePort();
-      const busPort = await freePort();
-      started.push(
-        startProcess(
-          ['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
-            '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '1000',
-            '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
-          port,
-        ),
-      );
-    }
-    for (const node of started) await waitUntil(`redis-server on ${node.port} answering`, () => answersPing(node.port));
+    for (let i = 0; i < 3 * (1 + replicas); i++) started.push(await startClusterNode(dir));
     const created = spawnSync(
       'redis-cli',
       ['--cluster', 'create', ...started.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
@@ -194,7 +225,7 @@ export async function sentinelSeesReplica(port: number, name: string): Promise<b
 /** Starts a master, its replica and one sentinel watching them (quorum 1, down after 1 s). */
 export async function startRedisSentinel(name = 'lightbus-test'): Promise<RedisSentinel> {
   const dir = mkdtempSync(join(tmpdir(), 'lightbus-sentinel-'));
-  const started: Array<TopologyNode & { stop(): Promise<void> }> = [];
+  const started: StartedNode[] = [];
   try {
     const masterPort = await freePort();
     const replicaPort = await freePort();
@@ -212,7 +243,7 @@ export async function startRedisSentinel(name = 'lightbus-test'): Promise<RedisS
     );
     const sentinel = startProcess([config, '--sentinel'], sentinelPort);
     started.push(sentinel);
-    for (const node of started) await waitUntil(`${node.port} answering`, () => answersPing(node.port));
+    for (const node of started) await untilAnswering(node);
     await waitUntil('the replica in sync', () => ask(masterPort, async (r) => String(await r.info('replication')).includes('connected_slaves:1')));
     await waitUntil('the sentinel seeing the master', () =>
       ask(sentinelPort, async (r) => Array.isArray(await r.call('SENTINEL', 'get-master-addr-by-name', name))),
