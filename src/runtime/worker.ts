@@ -129,14 +129,17 @@ function serve(serving: ServingWorkerStart): void {
   const turns = new TurnPlan();
   const timeTurn = () => turns.timeTurn(performance.now());
   function runNext(): void {
-    turns.begin(performance.now());
+    // One clock read per message: a run ends when the next one starts.
+    let now = performance.now();
+    turns.begin(now);
     try {
       do {
         const key = handlerKey(inbox[0]!);
-        const startedAt = performance.now();
-        if (!turns.admits(key, startedAt)) break;
+        if (!turns.admits(key, now)) break;
         receive(inbox.shift()!);
-        turns.ran(key, startedAt, performance.now());
+        const ended = performance.now();
+        turns.ran(key, now, ended);
+        now = ended;
       } while (inbox.length > 0);
     } finally {
       setImmediate(inbox.length > 0 ? runNext : timeTurn);
