@@ -221,6 +221,16 @@ export class GroupConsumer implements EventConsumer {
     this.log.warn({ stream, streamId, ...(eventId ? { eventId } : {}), reason }, 'event entry moved to the dead-letter stream');
   }
 
+  /**
+   * Reads this consumer's own pending entries again before new ones. For a reconnect of the
+   * connection its pending queries and acks travel on: a failover can lose acks the old master
+   * confirmed, leaving handled entries pending here on the new one (they run again, rather than
+   * wait out the acknowledgement timeout). The read that is out ends within its block time.
+   */
+  recheckOwnPending(): void {
+    this.ownPendingStale = true;
+  }
+
   release(events: DeliveredEvent[]): void {
     for (const event of events) this.inFlight.delete(event.stream, event.streamId);
     if (events.length === 0) return;

@@ -9,8 +9,8 @@ import { Redis } from 'ioredis';
 import type { Bus } from '../../src/index.js';
 import { sentinelSeesReplica, startRedisSentinel, type TopologyNode } from '../helpers/redis-cluster.js';
 import { waitFor } from '../helpers/wait.js';
-import { REDIS_URL, cleanUpNames, testNames } from './helpers/bus-state.js';
-import { killOnceReplicated, startFailoverService, stopsCleanly, throughFailover } from './helpers/failover-traffic.js';
+import { REDIS_URL, cleanUpNames, streamOf, testNames } from './helpers/bus-state.js';
+import { eventIdsIn, killOnceReplicated, startFailoverService, stopsCleanly, throughFailover } from './helpers/failover-traffic.js';
 import { cleanUpRunners } from './helpers/runner-process.js';
 
 const names = testNames('sentinelfo');
@@ -49,9 +49,10 @@ async function ask<T>(port: number, run: (r: Redis) => Promise<T>): Promise<T> {
 }
 
 /** One failover step on this file's topology. */
-async function step(tag: string, failover: () => Promise<void>): Promise<void> {
+async function step(tag: string, failover: () => Promise<void>, oldMasterEvents?: () => ReadonlySet<string>): Promise<void> {
   const before = await masterPort();
   await throughFailover({
+    ...(oldMasterEvents ? { oldMasterEvents } : {}),
     bus: bus!,
     names,
     tallyRedis,
@@ -68,9 +69,22 @@ test('lightbus run through Sentinel: SENTINEL FAILOVER, then kill -9 of the mast
   const started = await startFailoverService(names, redis);
   bus = started.bus;
 
-  await step('switch', async () => {
-    await sentinel.call('SENTINEL', 'FAILOVER', topology.name);
-  });
+  let oldMasterEvents = new Set<string>();
+  await step(
+    'switch',
+    async () => {
+      const old = nodeAt(await masterPort());
+      await sentinel.call('SENTINEL', 'FAILOVER', topology.name);
+      await waitFor(async () => (await masterPort()) !== old.port, 'the sentinel to name the new master', 20_000, 50);
+      // The old master stays up, a master, for about 10 s until the sentinel demotes it; every
+      // write it takes meanwhile is lost at its resync. Every connection of the runner and of
+      // this file's bus must leave it on +switch-master, while it is still a master.
+      await waitFor(() => ask(old.port, async (r) => !String(await r.client('LIST')).includes(' name=lightbus:')), 'every lightbus connection to leave the old master', 5000, 20);
+      assert.equal((await ask(old.port, (r) => r.role()))[0], 'master', 'the connections left only when the old master was demoted');
+      oldMasterEvents = await ask(old.port, (r) => eventIdsIn(r, streamOf(names.api)));
+    },
+    () => oldMasterEvents,
+  );
   // The old master, now a replica of the new one, must be in sync before it can be promoted.
   const demoted = nodeAt(await masterPort()) === topology.master ? topology.replica : topology.master;
   await waitFor(() => ask(demoted.port, async (r) => String(await r.info('replication')).includes('master_link_status:up')), 'the demoted master to sync', 20_000, 100);
@@ -82,4 +96,7 @@ test('lightbus run through Sentinel: SENTINEL FAILOVER, then kill -9 of the mast
 
   await started.runner.waitForLog((record) => record.msg === 'redis connection restored', 5000, 'the runner to log its reconnections');
   await stopsCleanly(started.runner);
+  // Closing lets go of the sentinels too: no subscription of a failover detector stays open.
+  await bus.close();
+  await waitFor(async () => !/ sub=[1-9]/.test(String(await sentinel.client('LIST'))), 'no subscriptions left on the sentinel', 5000, 50);
 });

@@ -163,7 +163,11 @@ export async function closeConnection(connection: RedisConnection, blocking: boo
     await connection.quit();
   } catch {
     connection.disconnect();
+    return;
   }
+  // Through Sentinel, QUIT leaves the failover detector's subscriptions to the sentinels open
+  // (ioredis #1362, unfixed in 5.x); a disconnect after it closes them.
+  if (!connection.isCluster) connection.disconnect();
 }
 
 /**

@@ -13,7 +13,7 @@ import type { EventConsumer, EventConsumerSpec, EventMessage, EventTransport, Se
 import { encodeEvent } from '../wire/events.js';
 import { keyLayoutOf, type KeyLayout } from '../wire/key-layout.js';
 import { CommandBatcher } from './command-batcher.js';
-import { closeConnection, createConnection, type RedisConnection } from './connection.js';
+import { closeConnection, createConnection, onReconnected, type RedisConnection } from './connection.js';
 import { RedisGroupBackend } from './event-consumer.js';
 import { EventSender } from './event-sender.js';
 import { isClusterConfig } from './topology.js';
@@ -45,6 +45,10 @@ export class RedisEventTransport implements EventTransport {
     this.commands = createConnection({ redis: options.redis, logger: options.logger, role: 'events' });
     this.batcher = new CommandBatcher(this.commands);
     this.sender = new EventSender(this.commands, options.events.maxStreamLength, isClusterConfig(options.redis));
+    // The consumers' pending queries and plain acks travel here: see GroupConsumer.recheckOwnPending.
+    onReconnected(this.commands, () => {
+      for (const consumer of this.consumers) consumer.recheckOwnPending();
+    });
   }
 
   /** `XADD {stream} MAXLEN ~ N * fields`, in one script run with every other send of the same tick. */
