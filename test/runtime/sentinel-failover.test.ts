@@ -82,6 +82,7 @@ test('lightbus run through Sentinel: SENTINEL FAILOVER, then kill -9 of the mast
       await waitFor(() => ask(old.port, async (r) => !String(await r.client('LIST')).includes(' name=lightbus:')), 'every lightbus connection to leave the old master', 5000, 20);
       assert.equal((await ask(old.port, (r) => r.role()))[0], 'master', 'the connections left only when the old master was demoted');
       oldMasterEvents = await ask(old.port, (r) => eventIdsIn(r, streamOf(names.api)));
+      await started.runner.waitForLog((record) => record.msg === 'the sentinels announced a new master; moving every connection there', 1000, 'the runner to log the move');
     },
     () => oldMasterEvents,
   );

@@ -1,11 +1,15 @@
 /**
  * The Redis transports through Sentinel (a master, a replica and one sentinel started for this
- * file): the RPC and event conformance suites, the bus finding the master by name.
+ * file): the RPC and event conformance suites, the bus finding the master by name, the one
+ * watch of the sentinels per process.
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { createConnection } from '../../src/transport/redis/connection.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { closeConnection, createConnection } from '../../src/transport/redis/connection.js';
+import { capturingLogger, eventually } from '../helpers/events.js';
+import { freePort } from '../helpers/redis-server.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { startRedisSentinel } from '../helpers/redis-cluster.js';
 import { registerConformance } from './redis-topologies.js';
@@ -27,6 +31,27 @@ describe('through Sentinel', () => {
       assert.equal(await raw.get('sentinel-probe'), 'here');
     } finally {
       connection.disconnect();
+    }
+  });
+
+  test('one watch of +switch-master per process: an unreachable sentinel is one warn line, and the watch closes with the last connection', async () => {
+    const { logger, records } = capturingLogger();
+    const dead = `redis://127.0.0.1:${await freePort()}`;
+    const config = { ...redis, sentinel: { ...redis.sentinel, sentinels: [...topology.sentinelUrls, dead] } };
+    const sentinel = new Redis(topology.sentinel.port, '127.0.0.1');
+    const subscribed = async () => String(await sentinel.client('LIST')).split('\n').filter((line) => / sub=[1-9]/.test(line)).length;
+    try {
+      const connections = [0, 1, 2].map((n) => createConnection({ redis: config, logger, role: `watch-probe-${n}` }));
+      await Promise.all(connections.map((connection) => connection.ping()));
+      await eventually(async () => (await subscribed()) === 1, 5000, 'one subscription on the live sentinel');
+      // The dead sentinel is retried with backoff meanwhile (0.1, 0.2, 0.4 s ...).
+      await sleep(1000);
+      const warned = records.filter((r) => typeof r.msg === 'string' && r.msg.startsWith('sentinel unreachable'));
+      assert.deepEqual(warned.map((r) => r['sentinel']), [dead]);
+      await Promise.all(connections.map((connection) => closeConnection(connection, false)));
+      await eventually(async () => (await subscribed()) === 0, 5000, 'the watch to close with the last connection');
+    } finally {
+      sentinel.disconnect();
     }
   });
 });

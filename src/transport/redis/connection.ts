@@ -7,6 +7,7 @@ import type { Cluster, Redis, RedisOptions } from '../../vendor/ioredis.js';
 import type { Logger } from 'pino';
 import { backoffDelayMs } from '../../util/backoff.js';
 import type { ResolvedConfig } from '../../config/schema.js';
+import { watchSentinels } from './sentinel-watch.js';
 import { createClient } from './topology.js';
 
 /** One server's connection, or a Redis Cluster's client (one connection per node it talks to). */
@@ -116,6 +117,7 @@ export function createConnection({ redis, logger, role, replicaReads }: Connecti
   };
   const connection = createClient(redis, options, replicaReads);
   roles.set(connection, role);
+  if (redis.sentinel) watchSentinels(redis, logger, connection);
   let lost = false;
   let connectedBefore = false;
   let closing = false;

@@ -45,6 +45,18 @@ function nodeOf(url: string): { host: string; port: number; username?: string; p
   };
 }
 
+/** The options of a plain connection to one sentinel of `redis.sentinel` (its URL's host, credentials and scheme). */
+export function sentinelNodeOptions(redis: RedisConfig, url: string): RedisOptions {
+  const node = nodeOf(url);
+  return {
+    host: node.host,
+    port: node.port,
+    ...(node.username ? { username: node.username } : {}),
+    ...(node.password ? { password: node.password } : {}),
+    ...(node.tls ? { tls: tlsOptions(redis) } : {}),
+  };
+}
+
 /**
  * A client for `redis` with `base` (naming, retries, queueing) on every connection it makes.
  * `replicaReads` clients (inspect, the dashboard) send read-only commands to replicas when the
@@ -98,12 +110,8 @@ export function createClient(redis: RedisConfig, base: RedisOptions, replicaRead
       ...(first.password ? { sentinelPassword: first.password } : {}),
       ...(first.tls ? { sentinelTLS: tlsOptions(redis) as object } : {}),
       // After a failover the sentinels name the new master; reconnect there, not to the old one.
+      // (A switchover's old master stays up: sentinel-watch.ts moves the connections off it.)
       sentinelRetryStrategy: (attempt) => backoffDelayMs(attempt - 1),
-      // A switchover (SENTINEL FAILOVER, or a partition the master survives) leaves the old
-      // master up and accepting writes until the sentinels demote it, about 10 s later; every
-      // write it takes meanwhile is lost at its resync. Subscribed to +switch-master, the
-      // connection moves as soon as the sentinels name the new master (measured: 0.1 s after).
-      failoverDetector: true,
     });
   }
   return new Redis(redis.url, { ...base, ...tls });
