@@ -50,6 +50,7 @@ describe('through Sentinel', () => {
       assert.deepEqual(warned.map((r) => r['sentinel']), [dead]);
       await Promise.all(connections.map((connection) => closeConnection(connection, false)));
       await eventually(async () => (await subscribed()) === 0, 5000, 'the watch to close with the last connection');
+      assert.equal(records.filter((r) => typeof r.msg === 'string' && r.msg.startsWith('sentinel unreachable')).length, 1, 'closing the watch is no loss to warn about');
     } finally {
       sentinel.disconnect();
     }

@@ -33,6 +33,7 @@ class SentinelWatch {
   private readonly subscribers: Redis[];
   /** The master the connections were last moved to: the same announcement from each sentinel moves them once. */
   private lastMovedTo: string | undefined;
+  private closed = false;
 
   constructor(
     redis: ResolvedConfig['redis'],
@@ -48,6 +49,7 @@ class SentinelWatch {
     connection.once('end', () => {
       this.connections.delete(connection);
       if (this.connections.size > 0) return;
+      this.closed = true;
       for (const subscriber of this.subscribers) subscriber.disconnect();
       this.onEmpty();
     });
@@ -64,7 +66,7 @@ class SentinelWatch {
     });
     let lost = false;
     const onLoss = (error?: Error) => {
-      if (!lost) this.logger.warn({ sentinel: where, ...(error ? { err: error.message } : {}) }, 'sentinel unreachable; reconnecting (a switchover is noticed through the other sentinels, or when the old master drops its clients)');
+      if (!lost && !this.closed) this.logger.warn({ sentinel: where, ...(error ? { err: error.message } : {}) }, 'sentinel unreachable; reconnecting (a switchover is noticed through the other sentinels, or when the old master drops its clients)');
       lost = true;
     };
     subscriber.on('error', onLoss);
