@@ -13,6 +13,7 @@ import { freePort } from '../helpers/redis-server.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { startRedisSentinel } from '../helpers/redis-cluster.js';
 import { registerConformance } from './redis-topologies.js';
+import { sentinelNodeOptions } from '../../src/transport/redis/topology.js';
 
 const topology = await startRedisSentinel();
 // The URL's host is not used: the sentinels name the master. Its database is.
@@ -58,3 +59,13 @@ describe('through Sentinel', () => {
 });
 
 registerConformance('redis sentinel', redis, raw);
+
+test("a sentinel's watch connection uses its URL's credentials, or else the first sentinel's, as ioredis does to ask for the master", () => {
+  const config = (sentinels: string[]) => ({ url: 'redis://127.0.0.1:1/0', sentinel: { sentinels, name: 'm' } }) as Parameters<typeof sentinelNodeOptions>[0];
+  const both = config(['redis://watcher:s3cret@10.0.0.1:26379', 'redis://10.0.0.2:26380', 'redis://:other@10.0.0.3:26381']);
+  assert.deepEqual(sentinelNodeOptions(both, both.sentinel!.sentinels[1]!), { host: '10.0.0.2', port: 26380, username: 'watcher', password: 's3cret' });
+  // A password of its own without a user is the default user's, not the first sentinel's user.
+  assert.deepEqual(sentinelNodeOptions(both, both.sentinel!.sentinels[2]!), { host: '10.0.0.3', port: 26381, password: 'other' });
+  const none = config(['redis://10.0.0.1:26379']);
+  assert.deepEqual(sentinelNodeOptions(none, none.sentinel!.sentinels[0]!), { host: '10.0.0.1', port: 26379 });
+});

@@ -45,14 +45,20 @@ function nodeOf(url: string): { host: string; port: number; username?: string; p
   };
 }
 
-/** The options of a plain connection to one sentinel of `redis.sentinel` (its URL's host, credentials and scheme). */
+/**
+ * The options of a plain connection to one sentinel of `redis.sentinel`: its URL's host and
+ * scheme, and its credentials, or else the first sentinel's (which ioredis uses for all).
+ */
 export function sentinelNodeOptions(redis: RedisConfig, url: string): RedisOptions {
   const node = nodeOf(url);
+  const first = nodeOf(redis.sentinel?.sentinels[0] ?? url);
+  const username = node.username ?? (node.password ? undefined : first.username);
+  const password = node.password ?? first.password;
   return {
     host: node.host,
     port: node.port,
-    ...(node.username ? { username: node.username } : {}),
-    ...(node.password ? { password: node.password } : {}),
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
     ...(node.tls ? { tls: tlsOptions(redis) } : {}),
   };
 }
