@@ -193,14 +193,21 @@ export class Invoker {
     }
   }
 
-  /** Takes what a thread's modules registered (several workers report the same listeners and tasks: once each). */
+  /**
+   * Takes what a thread's modules registered (several workers report the same listeners and tasks: once each).
+   * Then a heartbeat: a module that serves at import was already served, and announced, while
+   * its thread loaded, with no worker ready yet; this one says how many are.
+   */
   async register(registrations: Registrations): Promise<void> {
     for (const task of registrations.tasks) this.scheduler.add(task);
-    if (registrations.tasks.length > 0) this.heartbeat.beatNow();
-    await Promise.all([
-      ...registrations.apis.map((api) => this.serve(api)),
-      ...registrations.listeners.map((listener) => this.listen(listener)),
-    ]);
+    try {
+      await Promise.all([
+        ...registrations.apis.map((api) => this.serve(api)),
+        ...registrations.listeners.map((listener) => this.listen(listener)),
+      ]);
+    } finally {
+      this.heartbeat.beatNow();
+    }
   }
 
   /**
