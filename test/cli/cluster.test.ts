@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Cluster } from 'ioredis';
 import { createBus, defineApi, event, rpc, Type, type Bus } from '../../src/index.js';
 import { replayStreamKey } from '../../src/transport/replay-stream.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
@@ -17,7 +16,7 @@ import { exitOf } from '../shell/support.js';
 
 const cluster = await startRedisCluster();
 const redis = { cluster: { nodes: cluster.urls } };
-const raw = new Cluster(cluster.urls.map((url) => ({ host: '127.0.0.1', port: Number(new URL(url).port) })));
+const raw = cluster.client();
 
 const makeApi = (name: string) =>
   defineApi(name, {

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions } from 'ioredis';
 import { answersPing, freePort } from './redis-server.js';
 
 const POLL_MS = 100;
@@ -38,6 +38,13 @@ export interface RedisCluster {
   clientNames(node: TopologyNode, options?: { blocked?: boolean }): Promise<string[]>;
   /** `count` fresh names (`{prefix}_{random}`) whose `key(name)` are served by as many different masters. */
   namesOnDifferentMasters(count: number, key: (name: string) => string, prefix?: string): Promise<string[]>;
+  /**
+   * A plain ioredis Cluster client on this cluster, for a test's own reads and writes. `stop`
+   * disconnects any still open, and none retries once it began: a client left reconnecting to
+   * stopped nodes is a timer that keeps the test file's process alive after its suite.
+   */
+  client(options?: ClusterOptions): Cluster;
+  /** Disconnects the clients made by `client`, then stops every node. */
   stop(): Promise<void>;
 }
 
@@ -171,6 +178,8 @@ export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}): Pro
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+  const clients: Cluster[] = [];
+  let stopping = false;
   const cluster: RedisCluster = {
     nodes: started,
     urls: started.map((node) => node.url),
@@ -203,7 +212,17 @@ export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}): Pro
       if (byMaster.size < count) throw new Error(`found no ${count} names on different masters`);
       return [...byMaster.values()];
     },
+    client(options = {}) {
+      const client = new Cluster(
+        started.map((node) => ({ host: '127.0.0.1', port: node.port })),
+        { ...options, clusterRetryStrategy: (attempt) => (stopping ? null : Math.min(100 * attempt, 1000)) },
+      );
+      clients.push(client);
+      return client;
+    },
     async stop() {
+      stopping = true;
+      for (const client of clients) if (client.status !== 'end') client.disconnect();
       await Promise.all(started.map((node) => node.stop()));
       rmSync(dir, { recursive: true, force: true });
     },

@@ -7,7 +7,7 @@
 // per queue, the listener's XREADGROUP) warned about, failing /healthz, and recovered.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { Cluster, Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import type { Bus } from '../../src/index.js';
 import { rpcQueueKey } from '../../src/transport/wire/rpc.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
@@ -45,7 +45,7 @@ async function namesOnTwoMasters(): Promise<TestNames> {
 }
 
 function clusterClient(): Cluster {
-  const client = new Cluster(cluster.urls.map((url) => ({ host: '127.0.0.1', port: Number(new URL(url).port) })), { redisOptions: { maxRetriesPerRequest: 1 } });
+  const client = cluster.client({ redisOptions: { maxRetriesPerRequest: 1 } });
   // The killed nodes refuse connections until the slot map is refreshed: not this test's concern.
   client.on('error', () => undefined);
   return client;

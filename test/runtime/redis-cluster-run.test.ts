@@ -3,7 +3,7 @@
 // delivers events made by a bus in this process, heartbeats and schemas included, and stops cleanly.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { Cluster, Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import { createBus, type Bus } from '../../src/index.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
 import { HASH_TAGGED_KEYS, PYTHON_KEYS } from '../../src/transport/wire/key-layout.js';
@@ -51,7 +51,7 @@ async function runAndUse(redis: Record<string, unknown>, runNames: typeof names)
 
 /** A client of the test cluster for `use`, disconnected after. */
 async function onCluster(use: (raw: Cluster) => Promise<void>): Promise<void> {
-  const raw = new Cluster(cluster.urls.map((url) => ({ host: '127.0.0.1', port: Number(new URL(url).port) })));
+  const raw = cluster.client();
   try {
     await use(raw);
   } finally {

@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { randomUUID } from 'node:crypto';
-import { Cluster } from 'ioredis';
 import { silentLogger } from '../../src/logging/logger.js';
 import { RedisCallConsumer } from '../../src/transport/redis/call-consumer.js';
 import { ClusterCallConsumer } from '../../src/transport/redis/cluster-call-consumer.js';
@@ -26,7 +25,7 @@ import { registerConformance } from './redis-topologies.js';
 
 const cluster = await startRedisCluster();
 const redis = { url: 'redis://127.0.0.1:6379/0', cluster: { nodes: cluster.urls }, keys: 'hash-tagged' as const };
-const raw = new Cluster(cluster.urls.map((url) => ({ host: '127.0.0.1', port: Number(new URL(url).port) })));
+const raw = cluster.client();
 after(async () => {
   raw.disconnect();
   await cluster.stop();

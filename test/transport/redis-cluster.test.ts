@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { Cluster } from 'ioredis';
 import { silentLogger } from '../../src/logging/logger.js';
 import { RedisEventTransport } from '../../src/transport/redis/event-transport.js';
 import { RedisResultTransport } from '../../src/transport/redis/result-transport.js';
@@ -24,7 +23,7 @@ import { registerConformance } from './redis-topologies.js';
 
 const cluster = await startRedisCluster();
 const redis = { url: 'redis://127.0.0.1:6379/0', cluster: { nodes: cluster.urls } };
-const raw = new Cluster(cluster.urls.map((url) => ({ host: '127.0.0.1', port: Number(new URL(url).port) })));
+const raw = cluster.client();
 after(async () => {
   raw.disconnect();
   await cluster.stop();
@@ -122,6 +121,28 @@ describe('multi-key work split per slot', () => {
     for (const api of apis) assert.equal(await raw.llen(rpcQueueKey(api)), 0);
     const ttl = await raw.pttl(rpcQueueKey(apis[0]!));
     assert.equal(ttl, -2, 'the drained queue is gone');
+  });
+  test('a server closed while its take is out leaves no client open on any master', async () => {
+    const apis = await apisOnDifferentMasters(3, rpcQueueKey);
+    const logger = silentLogger();
+    const results = new RedisResultTransport({ redis, rpc: { resultTtlMs: 60_000 }, logger, serviceName: 'svc', processName: 'p' });
+    const sender = new RedisRpcTransport({ redis, logger });
+    try {
+      // Closes land at every point of a take: blocking, popping, checking markers, about to block again.
+      for (let round = 0; round < 24; round++) {
+        const rpc = new RedisRpcTransport({ redis, logger });
+        const taking = rpc.consume(apis).next(10).catch(() => []);
+        if (round % 2 === 1) await sender.send(newCall(apis[round % 3]!, 'p', {}, results.returnPath, 5000));
+        await new Promise((resolve) => setTimeout(resolve, round % 6));
+        await rpc.close();
+        await taking;
+      }
+    } finally {
+      await Promise.all([sender.close(), results.close()]);
+    }
+    const stillOpen = async () => (await Promise.all(cluster.nodes.map((node) => cluster.clientNames(node)))).flat().filter((name) => apis.some((api) => name.includes(api)));
+    await eventually(async () => (await stillOpen()).length === 0, 2000, 'the closed servers’ clients to go').catch(() => undefined);
+    assert.deepEqual(await stillOpen(), [], 'clients of closed servers, each reconnecting forever once the cluster is gone');
   });
 });
 

@@ -158,6 +158,8 @@ export class ClusterCallConsumer implements CallConsumer {
     for (const queue of this.queues.keys) {
       let blocker = this.blockers.get(queue);
       if (!blocker) {
+        // A take still out when the consumer closed must not open a client that nothing closes.
+        if (this.closed) return;
         blocker = { connection: createConnection({ redis: this.options.redis, logger: this.logger, role: `rpc:block:${queue}` }) };
         this.blockers.set(queue, blocker);
       }

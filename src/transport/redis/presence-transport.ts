@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from '../../config/schema.js';
+import { BusClosedError } from '../../errors.js';
 import type { PresenceTransport, ProcessInfo } from '../types.js';
 import { closeConnection, createConnection, type RedisConnection } from './connection.js';
 
@@ -13,6 +14,7 @@ const PRUNE_AFTER_MS = 24 * 3600 * 1000;
 
 export class RedisPresenceTransport implements PresenceTransport {
   private connection: RedisConnection | undefined;
+  private closed = false;
 
   /** @param options.replicaReads reads may go to a replica (inspect, with redis.cluster.scaleReads). */
   constructor(private readonly options: { redis: ResolvedConfig['redis']; logger: Logger; replicaReads?: boolean }) {}
@@ -48,11 +50,13 @@ export class RedisPresenceTransport implements PresenceTransport {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (this.connection) await closeConnection(this.connection, false);
-    this.connection = undefined;
   }
 
   private redis(): RedisConnection {
+    // After close a write would open a connection that nothing closes, and that keeps the process alive.
+    if (this.closed) throw new BusClosedError('The presence transport is closed');
     this.connection ??= createConnection({ redis: this.options.redis, logger: this.options.logger, role: 'presence', replicaReads: this.options.replicaReads ?? false });
     return this.connection;
   }
