@@ -32,6 +32,7 @@ export class SplitStreamReads {
   private wakeUp: (() => void) | undefined;
   private reading = false;
   private woken = false;
+  private closed = false;
 
   constructor(
     private readonly commands: RedisConnection,
@@ -73,6 +74,7 @@ export class SplitStreamReads {
 
   /** Closes the waiting clients (their XREADs fail; nothing was delivered to them). */
   close(): Promise<unknown> {
+    this.closed = true;
     return Promise.all([...this.waiters.values()].map((waiter) => closeConnection(waiter.connection, true)));
   }
 
@@ -103,6 +105,8 @@ export class SplitStreamReads {
   private wait(stream: string, after: string, blockMs: number): Promise<unknown> {
     let waiter = this.waiters.get(stream);
     if (!waiter) {
+      // A read that outlived its consumer's close (a slow node held it) must not open a client that nothing closes.
+      if (this.closed) return Promise.resolve();
       waiter = { connection: this.blockingClient(stream) };
       onReconnected(waiter.connection, this.onReconnect);
       this.waiters.set(stream, waiter);
