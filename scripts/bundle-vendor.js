@@ -16,18 +16,31 @@ const vendor = fileURLToPath(new URL('../dist/vendor/', import.meta.url));
  * string, as lightbus uses no `...Buffer` command. Its parser (redis-parser) can make the strings
  * itself, decoding UTF-8 the same way and across socket chunks with a StringDecoder: that halves
  * what the main thread allocates per event read (figures: docs/benchmark.md, "Issue 11's
- * targets"). The one consequence: the bundled client's `...Buffer` commands and events answer
- * strings. The build fails if the line is no longer there (an ioredis upgrade): look again then.
+ * targets"). Each command then still walked its whole reply looking for Buffers to convert
+ * (3 % of the main thread's busy time reading events): that walk goes too. The one
+ * consequence: the bundled client's `...Buffer` commands and events answer strings. The build
+ * fails if a line is no longer there exactly once (an ioredis upgrade): look again then.
  */
-const repliesAsStrings = {
+const repliesAsStrings = [
+  { file: /ioredis[\\/]built[\\/]DataHandler\.js$/, from: 'returnBuffers: true', to: 'returnBuffers: false' },
+  {
+    file: /ioredis[\\/]built[\\/]Command\.js$/,
+    from: 'result = (0, utils_1.convertBufferToString)(result, this.replyEncoding);',
+    to: '/* the parser answers strings: nothing to convert */',
+  },
+];
+
+const patchIoredis = {
   name: 'ioredis-replies-as-strings',
   setup(plugin) {
-    plugin.onLoad({ filter: /ioredis[\\/]built[\\/]DataHandler\.js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const found = source.split('returnBuffers: true').length - 1;
-      if (found !== 1) throw new Error(`${args.path}: expected one "returnBuffers: true" to turn off, found ${found}`);
-      return { contents: source.replace('returnBuffers: true', 'returnBuffers: false'), loader: 'js' };
-    });
+    for (const { file, from, to } of repliesAsStrings) {
+      plugin.onLoad({ filter: file }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        const found = source.split(from).length - 1;
+        if (found !== 1) throw new Error(`${args.path}: expected "${from}" once, found it ${found} times`);
+        return { contents: source.replace(from, to), loader: 'js' };
+      });
+    }
   },
 };
 
@@ -45,7 +58,7 @@ for (const name of readdirSync(vendor).filter((file) => file.endsWith('.js'))) {
     banner: { js: "import { createRequire as __lightbusCreateRequire } from 'node:module'; const require = __lightbusCreateRequire(import.meta.url);" },
     legalComments: 'eof',
     logLevel: 'warning',
-    plugins: [repliesAsStrings],
+    plugins: [patchIoredis],
   });
   // tsc's source map describes the re-export, not the bundle.
   rmSync(`${file}.map`, { force: true });
