@@ -30,6 +30,9 @@ const repliesAsStrings = [
   },
 ];
 
+/** The patches applied: one whose file was never bundled (renamed in an upgrade) fails the build too. */
+const applied = new Set();
+
 const patchIoredis = {
   name: 'ioredis-replies-as-strings',
   setup(plugin) {
@@ -38,6 +41,7 @@ const patchIoredis = {
         const source = readFileSync(args.path, 'utf8');
         const found = source.split(from).length - 1;
         if (found !== 1) throw new Error(`${args.path}: expected "${from}" once, found it ${found} times`);
+        applied.add(from);
         return { contents: source.replace(from, to), loader: 'js' };
       });
     }
@@ -63,3 +67,5 @@ for (const name of readdirSync(vendor).filter((file) => file.endsWith('.js'))) {
   // tsc's source map describes the re-export, not the bundle.
   rmSync(`${file}.map`, { force: true });
 }
+const missed = repliesAsStrings.filter(({ from }) => !applied.has(from));
+if (missed.length > 0) throw new Error(`no bundled file matched the ioredis patch for ${missed.map(({ from }) => `"${from}"`).join(', ')}: look at scripts/bundle-vendor.js again`);
