@@ -2,8 +2,11 @@
  * What every per-tick batcher of the Redis transports shares: while a send is on its way,
  * what is queued during one turn of the event loop is sent once, on the next turn
  * (`setImmediate`: every command issued while handling this turn's I/O, such as a batch of
- * results or a burst of fires, goes together); on an idle connection the first one goes at
- * once. `drain` waits for every send still awaiting its replies.
+ * results or a burst of fires, goes together); on an idle connection what is queued goes at
+ * the end of the current microtasks, so a lone call waits for nothing, and a burst delivered
+ * in one go (a pop of many results, a worker's batch of answers) leaves in one write instead
+ * of its first alone and the rest a turn later. `drain` waits for every send still awaiting
+ * its replies.
  */
 export abstract class TickBatcher {
   private scheduled = false;
@@ -23,15 +26,17 @@ export abstract class TickBatcher {
   }
 
   /**
-   * Call after queueing: flushes at once when the queue is full, or when nothing is on its way
-   * (an idle connection has nothing to gather behind: a lone call or result should not wait a
-   * turn of the loop); else on the next turn.
+   * Call after queueing: flushes at once when the queue is full; when nothing is on its way,
+   * once the microtasks queued so far have run (an idle connection has nothing to gather
+   * behind, and a lone call or result should not wait a turn of the loop, but what the same
+   * burst queues in those microtasks goes with it); else on the next turn.
    */
   protected queued(full: boolean): void {
-    if (full || (!this.scheduled && this.outstanding.size === 0)) this.flush();
+    if (full) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      if (this.outstanding.size === 0) queueMicrotask(() => this.scheduled && this.flush());
+      else setImmediate(() => this.scheduled && this.flush());
     }
   }
 
