@@ -34,6 +34,8 @@ export interface RedisServerOptions {
   aofDir?: string;
   /** How long a start may take to answer PING (loading a large AOF takes a while); default 5 s. */
   startTimeoutMs?: number;
+  /** Further config as command-line pairs, e.g. `['--rename-command', 'BLMPOP', '']` (a Redis without the command). */
+  extraArgs?: string[];
 }
 
 /** Starts `redis-server` on a free port of 127.0.0.1 and resolves once it answers PING. */
@@ -48,7 +50,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 
   async function start(): Promise<void> {
     if (child && child.exitCode === null && child.signalCode === null) return;
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--daemonize', 'no'], {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...(options.extraArgs ?? []), '--daemonize', 'no'], {
       stdio: 'ignore',
     });
     const spawned = child;

@@ -1,5 +1,5 @@
 // Silent stalls, reproduced on a private redis-server: `CLIENT PAUSE ... WRITE` holds every
-// BLPOP and XREADGROUP (both are writes) while reads and PING still answer, so the runner is "running
+// BLMPOP and XREADGROUP (both are writes) while reads and PING still answer, so the runner is "running
 // but processing nothing" and no error ever comes. The runner must notice by itself: a warning
 // naming each stuck read and what it waits on, the stall counted in /metrics, /healthz failing
 // while it lasts, connections recreated, and work handled again once the server answers.
@@ -47,7 +47,7 @@ test('a paused server: each stuck read is warned about, counted, fails /healthz,
   const eventRead = `events:${groupOf(names.service, 'ears')}`;
   const warned = await runner.waitForLogs((r) => r.msg === STALL_WARNING, 2, PAUSE_MS, 'a warning for each stuck read');
   const byRead = new Map(warned.map((r) => [r['read'], r]));
-  assert.match(String(byRead.get(rpcRead)?.['waitingOn']), new RegExp(`^BLPOP ${rpcQueueKey(names.api)}`), JSON.stringify(warned));
+  assert.match(String(byRead.get(rpcRead)?.['waitingOn']), new RegExp(`^BLMPOP ${rpcQueueKey(names.api)}`), JSON.stringify(warned));
   assert.match(String(byRead.get(eventRead)?.['waitingOn']), new RegExp(`^XREADGROUP .*${streamOf(names.api).replace(/[.*]/g, '\\$&')}`));
 
   // Still paused: health names both stalls. (Its PING may fail too: it queues behind a paused heartbeat write.)

@@ -179,7 +179,7 @@ describe('redis: what travels on the wire', () => {
     }
   });
 
-  test('a call popped behind a busy drain runs only after its marker is found; closing puts back one nobody took', async () => {
+  test('a call popped behind a busy drain runs only after its marker is found; a burst popped together runs together, up to the free slots; closing puts back what nobody took', async () => {
     const { logger: watched, records } = capturingLogger();
     const rpc = new RedisRpcTransport({ redis: REDIS, logger: watched });
     const api = `${prefix}.backlog`;
@@ -199,13 +199,60 @@ describe('redis: what travels on the wire', () => {
       const dropped = records.filter((r) => r.msg === 'dropped an expired RPC call').map((r) => r['id']);
       assert.deepEqual(dropped, [calls[2]!.id]);
 
-      const more = Array.from({ length: 3 }, (_, n) => newCall(api, 'q', { n }, 'redis+key://nowhere.p:result:1', 300));
+      // That drain took less than it asked for, but the pop behind it was sent while a backlog
+      // was still assumed: it takes one call.
+      const lone = newCall(api, 'r', {}, 'redis+key://nowhere.p:result:1', 5000);
+      const first = consumer.next(2);
+      await rpc.send(lone);
+      assert.deepEqual(asSent(await within(first, 5000, 'next()')), [lone]);
+      // The next drain finds nothing: the pop behind it takes a whole burst, as many calls as
+      // the drain asked for, which run at once; the rest wait in the queue.
+      const burst = consumer.next(2);
+      await waitFor(async () => (await raw.exists(`rpc_expiry_key:${lone.id}`)) === 0 || undefined, 'the drain that deletes its marker');
+      const more = Array.from({ length: 3 }, (_, n) => newCall(api, 'q', { n }, 'redis+key://nowhere.p:result:1', 5000));
       await Promise.all(more.map((call) => rpc.send(call)));
-      assert.deepEqual(asSent(await within(consumer.next(2), 5000, 'next()')), more.slice(0, 2));
+      assert.deepEqual(asSent(await within(burst, 5000, 'next()')), more.slice(0, 2));
+      assert.equal(await raw.llen(`${api}:rpc_queue`), 1, 'the third waits in the queue');
+      assert.deepEqual(asSent(await within(consumer.next(2), 5000, 'next()')), more.slice(2));
+      // The pop behind that drain takes the next call; nobody asks for it before the close.
+      const untaken = newCall(api, 's', {}, 'redis+key://nowhere.p:result:1', 5000);
+      await rpc.send(untaken);
       await waitFor(async () => (await raw.llen(`${api}:rpc_queue`)) === 0 || undefined, 'last call popped');
       await consumer.close();
       const left = await raw.lrange(`${api}:rpc_queue`, 0, -1);
-      assert.deepEqual(left.map((blob) => (JSON.parse(blob) as { metadata: { id: string } }).metadata.id), [more[2]!.id]);
+      assert.deepEqual(left.map((blob) => (JSON.parse(blob) as { metadata: { id: string } }).metadata.id), [untaken.id]);
+    } finally {
+      await consumer.close();
+      await rpc.close();
+      await raw.del(`${api}:rpc_queue`);
+    }
+  });
+
+  test('a burst popped for more slots than a read has runs only up to them; the rest run after their markers are found', async () => {
+    const rpc = new RedisRpcTransport({ redis: REDIS, logger });
+    const api = `${prefix}.surplus`;
+    const consumer = rpc.consume([api]);
+    const call = (n: number) => newCall(api, 'p', { n }, 'redis+key://nowhere.p:result:1', 5000);
+    try {
+      // Learn that there is no backlog: a drain that finds nothing.
+      const idle = consumer.next(3);
+      const first = call(0);
+      await rpc.send(first);
+      assert.deepEqual(asSent(await within(idle, 5000, 'next()')), [first]);
+      // One call waits: the drain takes it (fewer than the 3 it asks for) and the pop behind it
+      // may take 3 more, which arrive together.
+      const waiting = call(1);
+      await rpc.send(waiting);
+      assert.deepEqual(asSent(await within(consumer.next(3), 5000, 'next()')), [waiting]);
+      const burst = [call(2), call(3), call(4)];
+      await Promise.all(burst.map((c) => rpc.send(c)));
+      await waitFor(async () => (await raw.llen(`${api}:rpc_queue`)) === 0 || undefined, 'the burst popped');
+      // Now one slot is free: one of the burst runs, the others are held.
+      assert.deepEqual(asSent(await within(consumer.next(1), 5000, 'next()')), burst.slice(0, 1));
+      const markers = burst.map((c) => `rpc_expiry_key:${c.id}`);
+      assert.equal(await raw.exists(...markers.slice(1)), 2, 'the held calls still have their markers');
+      assert.deepEqual(asSent(await within(consumer.next(5), 5000, 'next()')), burst.slice(1));
+      assert.equal(await raw.exists(...markers), 0, 'every marker taken');
     } finally {
       await consumer.close();
       await rpc.close();

@@ -3,8 +3,9 @@
  * the contract's at-most-once rule (a call whose expiry marker is gone is dropped unexecuted).
  *
  * One blocking connection of its own. Each read sends, in one write, a script that drains the
- * queues without blocking (deleting the markers of what it takes) and a BLPOP behind it, so
- * a server that is idle or lightly loaded spends one write and one wake-up per call.
+ * queues without blocking (deleting the markers of what it takes) and a blocking pop behind it
+ * (BLMPOP: a burst pushed together comes out together; blocking-pop.ts), so a server that is
+ * idle or lightly loaded spends one write and one wake-up per burst of calls.
  */
 import type { Logger } from 'pino';
 import type { CallConsumer, RpcCall } from '../types.js';
@@ -16,26 +17,27 @@ import type { ResolvedConfig } from '../../config/schema.js';
 import { Backoff } from '../../util/backoff.js';
 import { withScripts, type ScriptedConnection } from './scripts.js';
 import { withReadDeadline } from './read-deadline.js';
+import { BlockingPop, type Popped } from './blocking-pop.js';
 import type { RecentSet } from '../../util/recent-set.js';
 
 /** drain-calls.lua's answer for a marker that no longer exists (expired, or its call withdrawn). */
 const MARKER_GONE = -2;
 
-/** How long one BLPOP blocks before the loop goes round again. */
+/** How long one blocking pop waits before the loop goes round again. */
 const BLOCK_SECONDS = 2;
 
-/** The BLPOP sent behind a drain; what it pops is handed out by the next read. */
+/** The blocking pop sent behind a drain; what it pops is handed out by the next read. */
 interface Blocked {
-  popped: Promise<[string, string] | null>;
+  popped: Promise<Popped | null>;
   /**
-   * Whether the drain in front of it found every queue empty: then what the BLPOP pops was
-   * pushed a moment ago, its marker (seconds of TTL) cannot have expired, and the call runs
-   * at once while the next drain deletes its marker. Otherwise the call may be an old one
-   * from a backlog, and the next drain checks its marker before it runs.
+   * Whether the drain in front of it left every queue empty (it took fewer calls than it
+   * asked for): then what the pop takes was pushed a moment ago, its markers cannot have
+   * expired, and the calls run at once while the next drain deletes their markers. Otherwise
+   * they may be old ones from a backlog, and the next drain checks their markers before they run.
    */
   fresh: boolean;
-  /** Set once the BLPOP answered, so close() can put back a call nobody took. */
-  settled?: [string, string] | null;
+  /** Set once the pop answered, so close() can put back calls nobody took. */
+  settled?: Popped | null;
 }
 
 export class RedisCallConsumer implements CallConsumer {
@@ -45,9 +47,16 @@ export class RedisCallConsumer implements CallConsumer {
   private readonly backoff = new Backoff();
   private closed = false;
   private blocked: Blocked | undefined;
-  /** The markers of calls already running (fresh from BLPOP), which the next drain deletes. */
+  private readonly pops: BlockingPop;
+  /**
+   * Whether the last drain took all it asked for (a backlog): then the pop behind the next one
+   * takes a single call, as it would only take calls that wait their turn in memory. Until a
+   * drain says otherwise, a backlog is assumed.
+   */
+  private backlog = true;
+  /** The markers of calls already running (fresh from a pop), which the next drain deletes. */
   private running: string[] = [];
-  /** Calls from a BLPOP behind a busy drain, held until the next drain finds their markers. */
+  /** Calls popped behind a busy drain (or beyond the free slots), held until a drain finds their markers. */
   private unchecked: Array<{ call: RpcCall; queue: string; blob: string }> = [];
 
   constructor(
@@ -59,6 +68,7 @@ export class RedisCallConsumer implements CallConsumer {
     this.queues = new CallQueues(apis, options.logger, REDIS_RETURN_PATH_SCHEME, refusedPaths, options.keys);
     this.logger = this.queues.logger;
     this.connection = withScripts(createConnection({ redis: options.redis, logger: this.logger, role: `rpc:consume:${apis.join(',')}` }));
+    this.pops = new BlockingPop(this.logger);
   }
 
   next(max: number): Promise<RpcCall[]> {
@@ -78,7 +88,7 @@ export class RedisCallConsumer implements CallConsumer {
   private async take(max: number): Promise<RpcCall[]> {
     while (!this.closed) {
       try {
-        const fromBlock = await this.takeBlocked();
+        const fromBlock = await this.takeBlocked(max);
         if (fromBlock.length > 0) return fromBlock;
         const calls = await this.drainThenBlock(max);
         this.backoff.reset();
@@ -93,33 +103,42 @@ export class RedisCallConsumer implements CallConsumer {
     return [];
   }
 
-  /** Waits for the BLPOP left by the last read; a fresh call comes out at once. */
-  private async takeBlocked(): Promise<RpcCall[]> {
+  /** Waits for the pop left by the last read; fresh calls come out at once, as many as `max`. */
+  private async takeBlocked(max: number): Promise<RpcCall[]> {
     const blocked = this.blocked;
     if (!blocked) return [];
     const popped = await blocked.popped;
     this.blocked = undefined;
-    const call = popped ? this.queues.decode(popped[0], popped[1]) : undefined;
-    if (!call) return [];
-    if (!blocked.fresh) {
-      this.unchecked.push({ call, queue: popped![0], blob: popped![1] });
-      return [];
+    if (!popped) return [];
+    const [queue, blobs] = popped;
+    const calls: RpcCall[] = [];
+    const now = Date.now();
+    for (const blob of blobs) {
+      const call = this.queues.decode(queue, blob);
+      if (!call) continue;
+      if (!blocked.fresh || calls.length >= max) {
+        this.unchecked.push({ call, queue, blob });
+        continue;
+      }
+      this.running.push(this.queues.marker(queue, call.id));
+      // Pushed a moment ago: the caller waits about its whole timeout from now.
+      if (call.timeoutMs !== undefined) call.deadline = now + call.timeoutMs;
+      if (this.queues.answerable(call)) calls.push(call);
     }
-    this.running.push(this.queues.marker(popped![0], call.id));
-    // Pushed a moment ago: the caller waits about its whole timeout from now.
-    if (call.timeoutMs !== undefined) call.deadline = Date.now() + call.timeoutMs;
-    return this.queues.answerable(call) ? [call] : [];
+    return calls;
   }
 
   private async drainThenBlock(max: number): Promise<RpcCall[]> {
     const queues = this.queues.rotated();
     const running = this.running;
-    const unchecked = this.unchecked;
+    // No more held calls run than there are slots: the others wait for a later read.
+    const unchecked = this.unchecked.slice(0, max);
     const markers = [...running, ...unchecked.map((held) => this.queues.marker(held.queue, held.call.id))];
-    const want = Math.max(0, max - unchecked.length);
+    const want = max - unchecked.length;
+    const popCount = this.backlog ? 1 : Math.max(1, want);
     const [drained, popped] = inOneWrite(this.connection, () => [
       this.connection.lightbusDrainCalls(queues.length, ...queues, want, ...queues.map((queue) => this.queues.markerPrefix(queue)), ...markers),
-      withReadDeadline(this.connection.blpop(...queues, BLOCK_SECONDS), this.connection, { waitingOn: `BLPOP ${queues.join(' ')}`, blockMs: BLOCK_SECONDS * 1000 }, this.logger),
+      withReadDeadline(this.pops.pop(this.connection, queues, popCount, BLOCK_SECONDS), this.connection, { waitingOn: `${this.pops.command} ${queues.join(' ')}`, blockMs: BLOCK_SECONDS * 1000 }, this.logger),
     ]);
     const blocked: Blocked = { popped, fresh: false };
     this.blocked = blocked;
@@ -138,7 +157,9 @@ export class RedisCallConsumer implements CallConsumer {
       const call = this.queues.decode(String(triples[i]), String(triples[i + 1]));
       if (call && this.keepIfLive(call, Number(triples[i + 2]), now)) calls.push(call);
     }
-    blocked.fresh = triples.length === 0;
+    const taken = triples.length / 3;
+    this.backlog = taken >= want;
+    blocked.fresh = taken < want;
     return calls;
   }
 
@@ -164,10 +185,11 @@ export class RedisCallConsumer implements CallConsumer {
     const untaken: Array<[string, string]> = this.unchecked.map(({ queue, blob }) => [queue, blob]);
     this.unchecked = [];
     const settled = this.blocked?.settled;
-    if (settled) untaken.push(settled);
+    if (settled) for (const blob of settled[1]) untaken.push([settled[0], blob]);
     if (untaken.length === 0 || this.connection.status !== 'ready') return;
     try {
-      await Promise.all(untaken.map(([queue, blob]) => this.connection.lpush(queue, blob)));
+      // Last first: each LPUSH goes to the head, so the queue's head ends in the order they were taken.
+      await Promise.all(untaken.reverse().map(([queue, blob]) => this.connection.lpush(queue, blob)));
     } catch (error) {
       this.logger.warn({ err: (error as Error).message, calls: untaken.length }, 'could not put back RPC calls taken but not run; their callers will time out');
     }

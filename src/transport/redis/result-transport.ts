@@ -14,6 +14,7 @@ import { encodeResult, redisReturnPath, returnPathKey } from '../wire/rpc.js';
 import { closeConnection, createConnection, inOneWrite, type RedisConnection } from './connection.js';
 import { KeyedBatcher } from './keyed-batcher.js';
 import { withScripts } from './scripts.js';
+import { BlockingPop, type Popped } from './blocking-pop.js';
 import { settleWithin } from '../../util/timeouts.js';
 import { Backoff } from '../../util/backoff.js';
 
@@ -26,9 +27,9 @@ export interface RedisResultTransportOptions {
   processName: string;
 }
 
-/** How long one BLPOP blocks before the loop goes round again. */
+/** How long one blocking pop waits before the loop goes round again. */
 const BLOCK_SECONDS = 2;
-/** How many further results one LPOP takes once a BLPOP woke up. */
+/** How many results one pop takes at most. */
 const DRAIN_COUNT = 500;
 /** How long close waits on Redis (queued sends, deleting the list) before giving up. */
 const CLOSE_WAIT_MS = 1000;
@@ -100,22 +101,29 @@ export class RedisResultTransport implements ResultTransport {
   }
 
   /**
-   * After each wake-up, the LPOP that takes the rest of a burst and the BLPOP that waits for
-   * the next result leave in one write, so a quiet return path costs one write per result.
+   * One BLMPOP takes every result a burst left in the list, so the burst is delivered in one
+   * turn (blocking-pop.ts). Where BLMPOP is refused, each BLPOP wake-up is followed by the LPOP
+   * that takes the rest, sent in one write with the next BLPOP.
    */
   private async receive(connection: RedisConnection, onResult: (result: RpcResult) => void): Promise<void> {
-    let waiting: Promise<[string, string] | null> | undefined;
+    const pops = new BlockingPop(this.logger);
+    const deliver = (blobs: readonly string[]) => {
+      for (const blob of blobs) deliverResult(blob, onResult, this.logger, this.resultKey);
+    };
+    let waiting: Promise<Popped | null> | undefined;
     while (!this.closed) {
       try {
-        waiting ??= connection.blpop(this.resultKey, BLOCK_SECONDS);
+        waiting ??= pops.pop(connection, [this.resultKey], DRAIN_COUNT, BLOCK_SECONDS);
         const popped = await waiting;
+        waiting = undefined;
         this.backoff.reset();
-        if (popped) deliverResult(popped[1], onResult, this.logger, this.resultKey);
-        const [rest, next] = inOneWrite(connection, () => [popped ? connection.lpop(this.resultKey, DRAIN_COUNT) : undefined, connection.blpop(this.resultKey, BLOCK_SECONDS)]);
+        if (popped) deliver(popped[1]);
+        if (!popped || pops.popsMany) continue;
+        const [rest, next] = inOneWrite(connection, () => [connection.lpop(this.resultKey, DRAIN_COUNT), pops.pop(connection, [this.resultKey], DRAIN_COUNT, BLOCK_SECONDS)]);
         waiting = next;
         // Settled (and logged) where it is awaited; unhandled until then.
         next.catch(() => undefined);
-        for (const blob of (await rest) ?? []) deliverResult(blob, onResult, this.logger, this.resultKey);
+        deliver((await rest) ?? []);
       } catch (error) {
         waiting = undefined;
         if (this.closed) break;
