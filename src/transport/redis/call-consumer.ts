@@ -178,7 +178,7 @@ export class RedisCallConsumer implements CallConsumer {
 
 
   /**
-   * A call the last BLPOP popped, or one waiting for its marker check, that no read took:
+   * Calls the last pop took, or ones waiting for their marker check, that no read took:
    * back to the head of its queue, where another server (or this one, restarted) finds it.
    */
   private async putBackUntaken(): Promise<void> {
