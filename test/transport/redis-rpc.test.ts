@@ -234,8 +234,9 @@ describe('redis: what travels on the wire', () => {
     const consumer = rpc.consume([api]);
     const call = (n: number) => newCall(api, 'p', { n }, 'redis+key://nowhere.p:result:1', 5000);
     try {
-      // Learn that there is no backlog: a drain that finds nothing.
+      // Learn that there is no backlog: a drain that finds nothing, then a pop that brings one call.
       const idle = consumer.next(3);
+      await waitFor(async () => /cmd=blmpop/.test(String(await raw.client('LIST')).split('\n').find((line) => line.includes(`name=lightbus:rpc:consume:${api} `)) ?? '') || undefined, 'the consumer blocked');
       const first = call(0);
       await rpc.send(first);
       assert.deepEqual(asSent(await within(idle, 5000, 'next()')), [first]);

@@ -179,7 +179,8 @@ export class RedisCallConsumer implements CallConsumer {
 
   /**
    * Calls the last pop took, or ones waiting for their marker check, that no read took:
-   * back to the head of its queue, where another server (or this one, restarted) finds it.
+   * back to the head of their queue, in the order they were taken, where another server (or
+   * this one, restarted) finds them.
    */
   private async putBackUntaken(): Promise<void> {
     const untaken: Array<[string, string]> = this.unchecked.map(({ queue, blob }) => [queue, blob]);
