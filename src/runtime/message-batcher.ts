@@ -17,6 +17,11 @@ export class MessageBatcher<T> {
     private readonly schedule: (flush: () => void) => void,
   ) {}
 
+  /** How many messages wait for the flush. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
   send(message: T): void {
     if (this.queue.push(message) === 1) this.schedule(() => this.flush());
   }

@@ -181,7 +181,11 @@ export type ToInvoker =
     }
   /** A user module failed to load: the start is aborted. */
   | { type: 'load-failed'; modulePath: string; error: SerializedError }
-  | { type: 'rpc-done'; requestId: number; outcome: Outcome }
+  /**
+   * `quick`: whether this thread now counts the RPC's handler as quick (turn-plan.ts); the
+   * invoker then hands the thread the other calls to it of the same read (pool.ts).
+   */
+  | { type: 'rpc-done'; requestId: number; outcome: Outcome; quick: boolean }
   /** One outcome per event of the batch, in order. */
   | { type: 'events-done'; requestId: number; outcomes: Outcome<null>[] }
   /**

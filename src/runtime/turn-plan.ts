@@ -37,6 +37,11 @@ export class TurnPlan {
   /** The turn under way, or the last one until its microtasks are timed; `keys` are those of its quick runs. */
   private turn: { startedAt: number; endedAt: number; ran: number; keys: string[]; allQuick: boolean } | undefined;
 
+  /** Whether handlers of `key` are quick now: they share turns. */
+  isQuick(key: string): boolean {
+    return this.quick.has(key);
+  }
+
   /** A turn starts at `now`; the one before it, if not yet timed, ends here. */
   begin(now: number): void {
     this.timeTurn(now);

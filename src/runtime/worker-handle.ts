@@ -12,6 +12,7 @@ import { ProgressBoard } from './batch-progress.js';
 import { CommandForwarder, type CommandHandler } from './command-forwarder.js';
 import { MessageBatcher } from './message-batcher.js';
 import { workerEntry, workerExecArgv } from './worker-entry.js';
+import { handlerKey } from './turn-plan.js';
 import type { ClientCommand, Outcome, Registrations, ToInvoker, ToWorker, WorkerStartData } from './protocol.js';
 
 /** Work posted to a worker and not yet answered. */
@@ -68,6 +69,8 @@ export class WorkerHandle {
   }, queueMicrotask);
   private requestSeq = 0;
   private readonly progress = new ProgressBoard();
+  /** The RPC handlers (`rpc:{api}.{procedure}`, turn-plan.ts) this thread last said are quick. */
+  readonly quickHandlers = new Set<string>();
   /** The listeners (`listener:{name}`) and APIs (`api:{name}`) whose handlers live in this thread. */
   readonly holds = new Set<string>();
   /** When the thread reported ready (0 until then). */
@@ -138,6 +141,11 @@ export class WorkerHandle {
 
   get load(): number {
     return this.inFlight.size;
+  }
+
+  /** Whether messages wait for this turn's postMessage to the thread. */
+  get gathering(): boolean {
+    return this.outbox.pending > 0;
   }
 
   /**
@@ -232,7 +240,15 @@ export class WorkerHandle {
       case 'log':
         for (const line of message.lines) this.options.writeLog(line);
         return;
-      case 'rpc-done':
+      case 'rpc-done': {
+        const work = this.inFlight.get(message.requestId);
+        if (work) {
+          const key = handlerKey(work.message);
+          if (message.quick) this.quickHandlers.add(key);
+          else this.quickHandlers.delete(key);
+        }
+        return this.settle(message.requestId, message.outcome);
+      }
       case 'task-done':
       case 'hooks-done':
         return this.settle(message.requestId, message.outcome);

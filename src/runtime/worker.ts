@@ -156,7 +156,7 @@ function serve(serving: ServingWorkerStart): void {
         rpcContexts.set(message.requestId, context);
         void runner.runRpc(message.call, message.executionId, context).then((outcome) => {
           rpcContexts.delete(message.requestId);
-          post({ type: 'rpc-done', requestId: message.requestId, outcome });
+          post({ type: 'rpc-done', requestId: message.requestId, outcome, quick: turns.isQuick(handlerKey(message)) });
         });
         break;
       }

@@ -104,6 +104,18 @@ test('quick calls dispatched together are answered together: one postMessage car
   assert.ok(counts.length < 8, `answers per postMessage: ${JSON.stringify(counts)}`);
 });
 
+test('quick calls dispatched together go to one thread while it has slots; the rest to the other', async () => {
+  await waitFor(() => pool.workerCount === 2, 'both threads to be ready', 10_000);
+  for (let round = 0; round < 5; round++) await Promise.all([1, 2].map((n) => pool.executeRpc(call('whoami'), 140 + 2 * round + n)));
+  const four = await Promise.all([1, 2, 3, 4].map((n) => pool.executeRpc(call('whoami'), 160 + n)));
+  assert.equal(new Set(four.map(valueOf)).size, 1, `four calls, one thread: ${JSON.stringify(four)}`);
+  // Each thread has 4 slots (concurrencyPerWorker): the fifth and sixth go to the other thread.
+  const six = (await Promise.all([1, 2, 3, 4, 5, 6].map((n) => pool.executeRpc(call('whoami'), 170 + n)))).map(valueOf);
+  assert.equal(new Set(six.slice(0, 4)).size, 1, JSON.stringify(six));
+  assert.equal(new Set(six.slice(4)).size, 1, JSON.stringify(six));
+  assert.notEqual(six[0], six[4], JSON.stringify(six));
+});
+
 test('a CPU-bound handler ends its turn: its answer leaves before the next handler in its thread starts', async () => {
   const threads: unknown[] = [];
   const counts = await answersPerMessage(() =>
