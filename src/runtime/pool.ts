@@ -226,9 +226,10 @@ export class WorkerPool implements Executor {
    * waits for one. A call to a handler known to be quick (`quickKey`) joins the calls already
    * posted to a thread in this turn, while that thread has slots: the calls of one read then
    * cost the threads one wake-up and one postMessage, not one per thread, and their answers
-   * come back together (2 threads: 52 µs of CPU per RPC instead of 60 with 64 in flight,
-   * docs/benchmark.md). A handler not known to be quick is spread, as CPU-bound work must be. A handler registered after start (in onStart, in a handler) lives only in
-   * the thread that registered it: once that thread died no thread will hold it again, and
+   * come back together (2 threads, 64 in flight: 53-57 µs of CPU per RPC instead of 60-63,
+   * docs/benchmark.md). A handler not known to be quick is spread, as CPU-bound work must be.
+   * A handler registered after start (in onStart, in a handler) lives only in the thread that
+   * registered it: once that thread died no thread will hold it again, and
    * the work is answered at once with an outcome no policy acknowledges.
    */
   private dispatch<T>(kind: InFlight['kind'], build: Parameters<WorkerHandle['run']>[1], hardDeadlineMs?: number, holder?: string, crashes?: Map<string, number>, signal?: AbortSignal, quickKey?: string): Promise<T> {
