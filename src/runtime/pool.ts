@@ -20,6 +20,7 @@ import type { ClientCommand, ListenerDescriptor, Outcome, Registrations } from '
 import type { CommandHandler } from './command-forwarder.js';
 import { QuarantineLane } from './quarantine.js';
 import { WorkerHandle, type InFlight } from './worker-handle.js';
+import { rpcHandlerKey } from './turn-plan.js';
 
 export interface WorkerPoolOptions {
   size: number;
@@ -57,6 +58,19 @@ type BatchEvent = EventMessage & { streamId: string };
 /** An event batch of a dead thread had an event running: that event is blamed (and counted) for the death. */
 function eventWasRunning(work: InFlight): boolean {
   return work.kind === 'events' && work.message.type === 'execute-events' && work.finished !== undefined && work.finished < work.message.events.length;
+}
+
+/** How {@link WorkerPool.dispatch} places and bounds a piece of work; every field is optional. */
+interface Placement {
+  /** When the thread running it is terminated (its handler's hard deadline). */
+  hardDeadlineMs?: number | undefined;
+  /** The listener (`listener:{name}`) or API (`api:{name}`) a thread must hold to run it. */
+  holder?: string;
+  /** For an event batch redelivered after crashes: how often each of its events crashed a thread. */
+  crashes?: Map<string, number> | undefined;
+  signal?: AbortSignal | undefined;
+  /** The RPC handler's key (turn-plan.ts), when the work may join a thread's turn if that handler is quick. */
+  quickKey?: string;
 }
 
 /** Work waiting for a live thread that can run it. */
@@ -131,7 +145,7 @@ export class WorkerPool implements Executor {
 
   executeRpc(call: RpcCall, executionId: number): Promise<Outcome> {
     const api = this.registrations?.apis.find((a) => a.name === call.api);
-    return this.dispatch<Outcome>('rpc', (requestId) => ({ type: 'execute-rpc', requestId, executionId, call }), hardDeadline(api?.deadlineMs), `api:${call.api}`, undefined, undefined, `rpc:${call.api}.${call.procedure}`);
+    return this.dispatch<Outcome>('rpc', (requestId) => ({ type: 'execute-rpc', requestId, executionId, call }), { hardDeadlineMs: hardDeadline(api?.deadlineMs), holder: `api:${call.api}`, quickKey: rpcHandlerKey(call) });
   }
 
   abortRpc(executionId: number, reason: Error): void {
@@ -144,15 +158,15 @@ export class WorkerPool implements Executor {
     const deadline = hardDeadline(descriptor?.deadlineMs && descriptor.deadlineMs * events.length);
     const holder = `listener:${listener}`;
     const crashes = this.crashCounts.size > 0 ? this.crashCounts.of(listener, events) : undefined;
-    if (!crashes) return this.dispatch<Outcome<null>[]>('events', build, deadline, holder, undefined, signal);
+    if (!crashes) return this.dispatch<Outcome<null>[]>('events', build, { hardDeadlineMs: deadline, holder, signal });
     // Only a thread started from the modules holds a listener registered at import; one
     // registered later lives in the thread that registered it, where its events must run.
     const alone = events.length === 1 && this.heldAtImport(holder);
     const run = alone
       ? this.quarantine
           .run((worker) => worker.run<Outcome<null>[]>('events', build, deadline, crashes, signal))
-          .catch(() => this.dispatch<Outcome<null>[]>('events', build, deadline, holder, crashes, signal))
-      : this.dispatch<Outcome<null>[]>('events', build, deadline, holder, crashes, signal);
+          .catch(() => this.dispatch<Outcome<null>[]>('events', build, { hardDeadlineMs: deadline, holder, crashes, signal }))
+      : this.dispatch<Outcome<null>[]>('events', build, { hardDeadlineMs: deadline, holder, crashes, signal });
     return run.then((outcomes) => {
       this.crashCounts.settled(listener, events, outcomes);
       return outcomes;
@@ -232,7 +246,8 @@ export class WorkerPool implements Executor {
    * registered it: once that thread died no thread will hold it again, and
    * the work is answered at once with an outcome no policy acknowledges.
    */
-  private dispatch<T>(kind: InFlight['kind'], build: Parameters<WorkerHandle['run']>[1], hardDeadlineMs?: number, holder?: string, crashes?: Map<string, number>, signal?: AbortSignal, quickKey?: string): Promise<T> {
+  private dispatch<T>(kind: InFlight['kind'], build: Parameters<WorkerHandle['run']>[1], placement: Placement = {}): Promise<T> {
+    const { hardDeadlineMs, holder, crashes, signal, quickKey } = placement;
     const accepts = holder === undefined ? () => true : (worker: WorkerHandle) => worker.holds.has(holder);
     const worker = (quickKey !== undefined && this.gatheringQuick(accepts, quickKey)) || this.leastLoaded(accepts);
     if (worker) return worker.run<T>(kind, build, hardDeadlineMs, crashes, signal);

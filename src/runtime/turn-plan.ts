@@ -17,11 +17,16 @@ export const QUICK_MS = 1;
 /** No further message joins a turn that has run this long. */
 export const TURN_BUDGET_MS = 1;
 
+/** The key of an RPC's handler: the invoker asks a thread whether it is quick by this key (pool.ts). */
+export function rpcHandlerKey(call: { api: string; procedure: string }): string {
+  return `rpc:${call.api}.${call.procedure}`;
+}
+
 /** What a message runs: handlers of the same key are expected to take alike. */
 export function handlerKey(message: ToWorker): string {
   switch (message.type) {
     case 'execute-rpc':
-      return `rpc:${message.call.api}.${message.call.procedure}`;
+      return rpcHandlerKey(message.call);
     case 'execute-events':
       return `listener:${message.listener}`;
     case 'run-task':
